@@ -1,0 +1,1 @@
+//! hashcheck: checks Redis-compatible servers against Redis 8.2's hash commands.

@@ -1,0 +1,1 @@
+//! The FIELDS numfields field... block shared by the field-expiration commands (being written).

@@ -1,0 +1,290 @@
+//! The command table and dispatch.
+//!
+//! One file per command (or per family that shares one grammar), each holding the syntax,
+//! the parsing and the behaviour. Adding a command means writing its file and adding one row
+//! to `COMMANDS`. Dispatch checks the arity from the table, as Redis does before calling the
+//! command, and turns a `CommandError` into an error reply.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::engine::Session;
+use crate::error::CommandError;
+use crate::keyspace::Keyspace;
+use crate::reply::{Protocol, Reply};
+use crate::rng::Rng;
+
+pub mod args;
+
+mod connection;
+mod fields;
+mod hdel;
+mod hexists;
+mod hexpire;
+mod hget;
+mod hgetall;
+mod hgetdel;
+mod hgetex;
+mod hincrby;
+mod hincrbyfloat;
+mod hlen;
+mod hmget;
+mod hpersist;
+mod hrandfield;
+mod hscan;
+mod hset;
+mod hsetex;
+mod hsetnx;
+mod hstrlen;
+mod httl;
+mod keys;
+
+/// What a command sees while it runs.
+pub struct Ctx<'a> {
+    /// All databases; `db()` picks the session's.
+    pub dbs: &'a mut [Keyspace],
+    pub session: &'a mut Session,
+    /// The command's time snapshot in unix ms, read once from the clock.
+    pub now_ms: i64,
+    pub rng: &'a mut Rng,
+}
+
+impl Ctx<'_> {
+    /// The session's selected database.
+    pub fn db(&mut self) -> &mut Keyspace {
+        &mut self.dbs[self.session.db]
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.session.protocol
+    }
+}
+
+/// The outcome of a command: a reply, or an error that becomes an error reply.
+pub type CommandResult = Result<Reply, CommandError>;
+
+/// A command's behaviour. `argv` includes the command name at index 0.
+pub type Run = fn(&mut Ctx<'_>, &[Vec<u8>]) -> CommandResult;
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// Lower case, as Redis prints it in errors.
+    pub name: &'static str,
+    /// Redis's arity: N means exactly N arguments (name included), -N means at least N.
+    pub arity: i32,
+    /// Whether this is one of the 28 hash commands hashcheck exists to check.
+    pub hash: bool,
+    pub run: Run,
+}
+
+macro_rules! hash_cmd {
+    ($name:literal, $arity:literal, $run:path) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            hash: true,
+            run: $run,
+        }
+    };
+}
+macro_rules! support_cmd {
+    ($name:literal, $arity:literal, $run:path) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            hash: false,
+            run: $run,
+        }
+    };
+}
+
+/// Every command the engine knows, with the arity Redis 8.2.3's COMMAND INFO reports.
+pub static COMMANDS: &[CommandSpec] = &[
+    hash_cmd!("hdel", -3, hdel::hdel),
+    hash_cmd!("hexists", 3, hexists::hexists),
+    hash_cmd!("hexpire", -6, hexpire::hexpire),
+    hash_cmd!("hexpireat", -6, hexpire::hexpireat),
+    hash_cmd!("hexpiretime", -5, httl::hexpiretime),
+    hash_cmd!("hget", 3, hget::hget),
+    hash_cmd!("hgetall", 2, hgetall::hgetall),
+    hash_cmd!("hgetdel", -5, hgetdel::hgetdel),
+    hash_cmd!("hgetex", -5, hgetex::hgetex),
+    hash_cmd!("hincrby", 4, hincrby::hincrby),
+    hash_cmd!("hincrbyfloat", 4, hincrbyfloat::hincrbyfloat),
+    hash_cmd!("hkeys", 2, hgetall::hkeys),
+    hash_cmd!("hlen", 2, hlen::hlen),
+    hash_cmd!("hmget", -3, hmget::hmget),
+    hash_cmd!("hmset", -4, hset::hmset),
+    hash_cmd!("hpersist", -5, hpersist::hpersist),
+    hash_cmd!("hpexpire", -6, hexpire::hpexpire),
+    hash_cmd!("hpexpireat", -6, hexpire::hpexpireat),
+    hash_cmd!("hpexpiretime", -5, httl::hpexpiretime),
+    hash_cmd!("hpttl", -5, httl::hpttl),
+    hash_cmd!("hrandfield", -2, hrandfield::hrandfield),
+    hash_cmd!("hscan", -3, hscan::hscan),
+    hash_cmd!("hset", -4, hset::hset),
+    hash_cmd!("hsetex", -6, hsetex::hsetex),
+    hash_cmd!("hsetnx", 4, hsetnx::hsetnx),
+    hash_cmd!("hstrlen", 3, hstrlen::hstrlen),
+    hash_cmd!("httl", -5, httl::httl),
+    hash_cmd!("hvals", 2, hgetall::hvals),
+    support_cmd!("del", -2, keys::del),
+    support_cmd!("exists", -2, keys::exists),
+    support_cmd!("type", 2, keys::type_),
+    support_cmd!("set", -3, keys::set),
+    support_cmd!("get", 2, keys::get),
+    support_cmd!("dbsize", 1, keys::dbsize),
+    support_cmd!("flushdb", -1, keys::flushdb),
+    support_cmd!("flushall", -1, keys::flushall),
+    support_cmd!("object", -2, keys::object),
+    support_cmd!("ping", -1, connection::ping),
+    support_cmd!("echo", 2, connection::echo),
+    support_cmd!("select", 2, connection::select),
+    support_cmd!("hello", -1, connection::hello),
+    support_cmd!("client", -2, connection::client),
+    support_cmd!("time", 1, connection::time),
+    support_cmd!("command", -1, connection::command),
+    support_cmd!("info", -1, connection::info),
+];
+
+static BY_NAME: LazyLock<HashMap<&'static str, &'static CommandSpec>> =
+    LazyLock::new(|| COMMANDS.iter().map(|c| (c.name, c)).collect());
+
+/// Looks a command up by name, case-insensitively.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    // Command names are short; lower-case into a stack buffer to avoid allocating.
+    let mut buf = [0u8; 16];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower)
+        .ok()
+        .and_then(|n| BY_NAME.get(n).copied())
+}
+
+/// The names of the 28 hash commands, in table order.
+pub fn hash_command_names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().filter(|c| c.hash).map(|c| c.name)
+}
+
+/// Runs one command: lookup, arity, then the command itself.
+pub fn dispatch(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Reply {
+    let Some(name) = argv.first() else {
+        return Reply::Error(CommandError::unknown_command(b"", &[]).to_string());
+    };
+    let Some(spec) = lookup(name) else {
+        return Reply::Error(CommandError::unknown_command(name, &argv[1..]).to_string());
+    };
+    let argc = argv.len() as i32;
+    if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+        return Reply::Error(CommandError::WrongArity(spec.name.to_string()).to_string());
+    }
+    match (spec.run)(ctx, argv) {
+        Ok(reply) => reply,
+        Err(e) => Reply::Error(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A one-line way to run commands in unit tests: `t.run("HSET k f v")`.
+    use std::sync::Arc;
+
+    use crate::clock::ManualClock;
+    use crate::engine::{Engine, Session};
+    use crate::reply::{Protocol, Reply};
+
+    pub struct TestEngine {
+        pub engine: Engine,
+        pub session: Session,
+        pub clock: ManualClock,
+    }
+
+    impl TestEngine {
+        /// An engine on a manual clock at 1_700_000_000_000 ms, speaking RESP3.
+        pub fn new() -> Self {
+            let clock = ManualClock::new(1_700_000_000_000);
+            let engine = Engine::with_seed(Arc::new(clock.clone()), 1);
+            let mut session = Session::default();
+            session.protocol = Protocol::Resp3;
+            Self {
+                engine,
+                session,
+                clock,
+            }
+        }
+
+        /// Runs a command given as whitespace-separated words.
+        pub fn run(&mut self, line: &str) -> Reply {
+            let argv: Vec<Vec<u8>> = line
+                .split_whitespace()
+                .map(|w| w.as_bytes().to_vec())
+                .collect();
+            self.engine.execute(&mut self.session, &argv)
+        }
+
+        /// Runs a command given as separate arguments (for empty or spaced arguments).
+        pub fn run_args(&mut self, args: &[&[u8]]) -> Reply {
+            let argv: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
+            self.engine.execute(&mut self.session, &argv)
+        }
+
+        /// Runs a command and renders the reply the way redis-cli would, in RESP2 form.
+        pub fn resp2(&mut self, line: &str) -> Reply {
+            self.session.protocol = Protocol::Resp2;
+            let r = self.run(line);
+            self.session.protocol = Protocol::Resp3;
+            r
+        }
+
+        pub fn advance(&self, ms: i64) {
+            self.clock.advance(ms);
+        }
+    }
+
+    pub fn bulk(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+
+    pub fn err(s: &str) -> Reply {
+        Reply::Error(s.to_string())
+    }
+
+    pub fn int(n: i64) -> Reply {
+        Reply::Integer(n)
+    }
+
+    pub fn arr(items: Vec<Reply>) -> Reply {
+        Reply::Array(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+
+    #[test]
+    fn table_has_the_28_hash_commands() {
+        assert_eq!(super::hash_command_names().count(), 28);
+    }
+
+    #[test]
+    fn arity_and_unknown_commands() {
+        let mut t = TestEngine::new();
+        assert_eq!(
+            t.run("HGET k"),
+            err("ERR wrong number of arguments for 'hget' command")
+        );
+        assert_eq!(
+            t.run("hGeT k"),
+            err("ERR wrong number of arguments for 'hget' command")
+        );
+        assert_eq!(
+            t.run("foo a b"),
+            err("ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! The engine: databases, the clock, the random source, and per-client sessions.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::command::{self, Ctx};
+use crate::keyspace::Keyspace;
+use crate::reply::{Protocol, Reply};
+use crate::rng::Rng;
+
+/// How many databases SELECT can choose from, as in a default Redis.
+pub const DATABASES: usize = 16;
+
+/// Per-connection state: protocol, selected database, name. The keyspace is shared by all
+/// sessions; a session is what HELLO, SELECT and CLIENT SETNAME change.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    pub protocol: Protocol,
+    pub db: usize,
+    pub id: u64,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+}
+
+impl Session {
+    pub fn new(id: u64) -> Self {
+        Self {
+            id,
+            ..Self::default()
+        }
+    }
+}
+
+/// The reference engine. `execute` is the one entry point: argv in, reply out.
+pub struct Engine {
+    dbs: Vec<Keyspace>,
+    clock: Arc<dyn Clock>,
+    rng: Rng,
+}
+
+impl Engine {
+    /// An engine on `clock`, with a fixed random seed.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_seed(clock, 0x5eed)
+    }
+
+    /// An engine whose HRANDFIELD picks follow `seed`.
+    pub fn with_seed(clock: Arc<dyn Clock>, seed: u64) -> Self {
+        Self {
+            dbs: vec![Keyspace::new(); DATABASES],
+            clock,
+            rng: Rng::seeded(seed),
+        }
+    }
+
+    /// Runs one command for `session`. Redis errors come back as `Reply::Error`. The reply
+    /// is in RESP3 shape; encode it with `session.protocol` (or call `to_resp2`).
+    pub fn execute(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Reply {
+        let now_ms = self.clock.now_ms();
+        let mut ctx = Ctx {
+            dbs: &mut self.dbs,
+            session,
+            now_ms,
+            rng: &mut self.rng,
+        };
+        command::dispatch(&mut ctx, argv)
+    }
+
+    /// The clock the engine reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Database `db`, for inspection.
+    pub fn keyspace(&self, db: usize) -> &Keyspace {
+        &self.dbs[db]
+    }
+
+    /// Database `db`, for set-up and for modelling background work (active expiry).
+    pub fn keyspace_mut(&mut self, db: usize) -> &mut Keyspace {
+        &mut self.dbs[db]
+    }
+}

@@ -1,0 +1,99 @@
+//! Every error text the engine can reply with, and nowhere else.
+//!
+//! `Display` produces the exact bytes Redis 8.2.3 sends after the leading `-`, checked on the
+//! real server. Commands return `Err(CommandError)`; dispatch turns it into `Reply::Error`.
+
+use thiserror::Error;
+
+/// An error reply. The variant names say when Redis sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CommandError {
+    #[error("ERR unknown command '{name}', with args beginning with: {args}")]
+    UnknownCommand { name: String, args: String },
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    WrongArity(String),
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    #[error("ERR syntax error")]
+    Syntax,
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+    #[error("ERR value is out of range")]
+    OutOfRange,
+    #[error("ERR value is out of range, must be positive")]
+    NotPositive,
+    #[error("ERR hash value is not an integer")]
+    HashValueNotInteger,
+    #[error("ERR hash value is not a float")]
+    HashValueNotFloat,
+    #[error("ERR increment or decrement would overflow")]
+    IncrementOverflow,
+    #[error("ERR value is NaN or Infinity")]
+    IncrementNanOrInfinity,
+    #[error("ERR increment would produce NaN or Infinity")]
+    ResultNanOrInfinity,
+    /// HRANDFIELD's count of exactly i64::MIN; "must between" is Redis's own grammar.
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    CountOutOfRange,
+    #[error("ERR invalid cursor")]
+    InvalidCursor,
+    #[error("ERR invalid expire time, must be >= 0")]
+    NegativeExpireTime,
+    #[error("ERR invalid expire time in '{0}' command")]
+    InvalidExpireTime(String),
+    #[error("ERR Mandatory argument FIELDS is missing or not at the right position")]
+    FieldsMissing,
+    /// numfields out of range in the HEXPIRE family.
+    #[error("ERR Parameter `numFields` should be greater than 0")]
+    NumFieldsNotPositive,
+    /// numfields out of range in HTTL*, HPERSIST, HGETDEL and HGETEX.
+    #[error("ERR Number of fields must be a positive integer")]
+    NumberOfFieldsNotPositive,
+    /// numfields out of range in HSETEX.
+    #[error("ERR invalid number of fields")]
+    InvalidNumberOfFields,
+    #[error("ERR The `numfields` parameter must match the number of arguments")]
+    NumFieldsMismatch,
+    #[error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified")]
+    OnlyOneExpiryOption,
+    #[error("ERR Only one of FXX or FNX arguments can be specified")]
+    OnlyOneFieldCondition,
+    #[error("ERR missing expire time")]
+    MissingExpireTime,
+    #[error("ERR unknown argument: {0}")]
+    UnknownArgument(String),
+    #[error("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")]
+    UnknownSubcommand { cmd: String, sub: String },
+    #[error("ERR DB index is out of range")]
+    DbIndexOutOfRange,
+    #[error("NOPROTO unsupported protocol version")]
+    UnsupportedProtocol,
+    /// For a support command the engine knows only in part: says plainly what is missing
+    /// rather than pretending to be Redis.
+    #[error("ERR hashcheck engine: {0}")]
+    NotSupported(String),
+}
+
+impl CommandError {
+    /// The unknown-command error, with Redis's quoting of the first arguments.
+    pub fn unknown_command(name: &[u8], args: &[Vec<u8>]) -> Self {
+        let mut shown = String::new();
+        // Redis shows at most 128 bytes of arguments, each quoted and followed by a space.
+        for arg in args {
+            if shown.len() >= 128 {
+                break;
+            }
+            let room = 128 - shown.len();
+            let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]).into_owned();
+            shown.push('\'');
+            shown.push_str(&text);
+            shown.push_str("' ");
+        }
+        CommandError::UnknownCommand {
+            name: String::from_utf8_lossy(name).into_owned(),
+            args: shown,
+        }
+    }
+}

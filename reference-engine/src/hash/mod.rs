@@ -1,0 +1,398 @@
+//! The hash type: fields, values, per-field TTLs, and the encoding that decides reply order.
+//!
+//! Redis keeps small hashes as a listpack, where order is observable and deterministic, and
+//! large ones as a hash table, whose order is not. We track the same three encodings so that
+//! every reply with a deterministic order in Redis has the same order here:
+//!
+//! - `Listpack`: insertion order. Overwriting keeps the position; delete + re-add goes last.
+//! - `ListpackEx`: a listpack that some field-expiration command has touched. Fields with a
+//!   TTL come first, by ascending deadline; the rest follow in insertion order.
+//! - `Hashtable`: order is implementation-defined; callers compare these replies as sets.
+//!
+//! This type never applies expiry by itself: commands decide, per Redis's rules, whether an
+//! expired field is hidden, reclaimed or counted (`HLEN` counts it). A field is expired when
+//! its deadline is strictly before `now`.
+
+use indexmap::IndexMap;
+
+/// How Redis would be storing this hash. Conversion only ever goes forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Listpack,
+    ListpackEx,
+    Hashtable,
+}
+
+impl Encoding {
+    /// The name `OBJECT ENCODING` reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Listpack => "listpack",
+            Encoding::ListpackEx => "listpackex",
+            Encoding::Hashtable => "hashtable",
+        }
+    }
+}
+
+/// `hash-max-listpack-entries`: above this many fields a hash becomes a hash table.
+pub const MAX_LISTPACK_ENTRIES: usize = 512;
+/// `hash-max-listpack-value`: a field or value longer than this makes it a hash table.
+pub const MAX_LISTPACK_VALUE: usize = 64;
+
+/// What a write does to the TTL of a field that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlOnWrite {
+    /// HSET, HMSET, HSETNX, HSETEX without KEEPTTL: the field loses its TTL.
+    Clear,
+    /// HINCRBY, HINCRBYFLOAT, HSETEX KEEPTTL: the field keeps its TTL.
+    Keep,
+}
+
+/// A field as stored, expired or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldView<'a> {
+    pub field: &'a [u8],
+    pub value: &'a [u8],
+    /// Absolute unix ms, or `None` for no TTL.
+    pub expire_at_ms: Option<i64>,
+}
+
+impl FieldView<'_> {
+    /// Whether the field is logically gone at `now_ms`.
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        is_expired(self.expire_at_ms, now_ms)
+    }
+}
+
+/// Redis's rule: a field is expired when its deadline is strictly before now.
+pub fn is_expired(expire_at_ms: Option<i64>, now_ms: i64) -> bool {
+    matches!(expire_at_ms, Some(at) if at < now_ms)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    value: Box<[u8]>,
+    expire_at_ms: Option<i64>,
+}
+
+/// A hash value. Never empty while stored in a keyspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashValue {
+    encoding: Encoding,
+    entries: IndexMap<Box<[u8]>, Entry>,
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HashValue {
+    /// An empty listpack hash.
+    pub fn new() -> Self {
+        Self {
+            encoding: Encoding::Listpack,
+            entries: IndexMap::new(),
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The number of stored fields, expired ones included (what HLEN reports).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The number of fields alive at `now_ms`.
+    pub fn live_len(&self, now_ms: i64) -> usize {
+        self.entries
+            .values()
+            .filter(|e| !is_expired(e.expire_at_ms, now_ms))
+            .count()
+    }
+
+    /// Whether any field has a TTL.
+    pub fn has_ttls(&self) -> bool {
+        self.entries.values().any(|e| e.expire_at_ms.is_some())
+    }
+
+    /// The stored field, expired or not.
+    pub fn get(&self, field: &[u8]) -> Option<FieldView<'_>> {
+        self.entries.get_key_value(field).map(view)
+    }
+
+    /// The field if it exists and is alive at `now_ms`. Does not reclaim anything.
+    pub fn get_live(&self, field: &[u8], now_ms: i64) -> Option<FieldView<'_>> {
+        self.get(field).filter(|f| !f.is_expired(now_ms))
+    }
+
+    /// The field at `index` in reply order (for random picks and scans).
+    pub fn get_index(&self, index: usize) -> Option<FieldView<'_>> {
+        self.entries.get_index(index).map(view)
+    }
+
+    /// Lazy expiry of one field: deletes it if it is expired at `now_ms`.
+    /// Returns whether it was deleted. The caller removes the key if the hash emptied.
+    pub fn reclaim_if_expired(&mut self, field: &[u8], now_ms: i64) -> bool {
+        let expired = self.get(field).is_some_and(|f| f.is_expired(now_ms));
+        if expired {
+            self.remove(field);
+        }
+        expired
+    }
+
+    /// Deletes every field expired at `now_ms` (HRANDFIELD does this first). Returns how many.
+    pub fn purge_expired(&mut self, now_ms: i64) -> usize {
+        let before = self.entries.len();
+        // retain keeps relative order, which is what both listpack encodings need.
+        self.entries
+            .retain(|_, e| !is_expired(e.expire_at_ms, now_ms));
+        before - self.entries.len()
+    }
+
+    /// All fields in reply order, expired ones included.
+    pub fn iter(&self) -> impl Iterator<Item = FieldView<'_>> + '_ {
+        self.entries.iter().map(view)
+    }
+
+    /// The fields alive at `now_ms`, in reply order.
+    pub fn iter_live(&self, now_ms: i64) -> impl Iterator<Item = FieldView<'_>> + '_ {
+        self.iter().filter(move |f| !f.is_expired(now_ms))
+    }
+
+    /// Converts to a hash table up front when a write of `pairs` new pairs (duplicates
+    /// counted), whose longest field or value is `longest` bytes, would exceed the listpack
+    /// limits, as Redis's `hashTypeTryConversion` does before HSET and friends.
+    pub fn prepare_write(&mut self, pairs: usize, longest: usize) {
+        if pairs > MAX_LISTPACK_ENTRIES || longest > MAX_LISTPACK_VALUE {
+            self.convert_to_hashtable();
+        }
+    }
+
+    /// Sets `field` to `value`. Returns true if the field is new. An existing field keeps or
+    /// loses its TTL as `ttl` says; a new field has no TTL.
+    pub fn set(&mut self, field: &[u8], value: &[u8], ttl: TtlOnWrite) -> bool {
+        if field.len() > MAX_LISTPACK_VALUE || value.len() > MAX_LISTPACK_VALUE {
+            self.convert_to_hashtable();
+        }
+        let had_ttl = match self.entries.get_mut(field) {
+            Some(entry) => {
+                entry.value = value.into();
+                Some(entry.expire_at_ms.is_some())
+            }
+            None => None,
+        };
+        let is_new = had_ttl.is_none();
+        match had_ttl {
+            // Losing a TTL moves the field to the tail of a listpackex.
+            Some(true) if ttl == TtlOnWrite::Clear => {
+                self.set_expire(field, None);
+            }
+            Some(_) => {}
+            None => {
+                self.entries.insert(
+                    field.into(),
+                    Entry {
+                        value: value.into(),
+                        expire_at_ms: None,
+                    },
+                );
+            }
+        }
+        if self.entries.len() > MAX_LISTPACK_ENTRIES {
+            self.convert_to_hashtable();
+        }
+        is_new
+    }
+
+    /// Deletes `field`. Returns whether it existed (expired or not).
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self.encoding {
+            // A listpack closes the gap, so the order of the others is kept.
+            Encoding::Listpack | Encoding::ListpackEx => self.entries.shift_remove(field).is_some(),
+            // In a hash table order is not promised; swap_remove keeps scans sound (see scan).
+            Encoding::Hashtable => self.entries.swap_remove(field).is_some(),
+        }
+    }
+
+    /// Marks the hash as touched by a field-expiration command (listpack → listpackex).
+    pub fn touch_field_expiration(&mut self) {
+        if self.encoding == Encoding::Listpack {
+            self.encoding = Encoding::ListpackEx;
+        }
+    }
+
+    /// Sets or clears the TTL of an existing field, moving it where Redis would. Returns
+    /// false if the field does not exist.
+    pub fn set_expire(&mut self, field: &[u8], expire_at_ms: Option<i64>) -> bool {
+        let Some(index) = self.entries.get_index_of(field) else {
+            return false;
+        };
+        if expire_at_ms.is_some() {
+            self.touch_field_expiration();
+        }
+        self.entries[index].expire_at_ms = expire_at_ms;
+        if self.encoding == Encoding::ListpackEx {
+            let target = self.ordered_position(index, expire_at_ms);
+            self.entries.move_index(index, target);
+        }
+        true
+    }
+
+    /// Where the entry now at `index` belongs in a listpackex: TTL fields sorted by deadline
+    /// (after others with the same deadline), then the rest, with the moved field last.
+    fn ordered_position(&self, index: usize, expire_at_ms: Option<i64>) -> usize {
+        let others = self
+            .entries
+            .values()
+            .enumerate()
+            .filter(|(i, _)| *i != index);
+        match expire_at_ms {
+            Some(at) => others
+                .filter(|(_, e)| matches!(e.expire_at_ms, Some(x) if x <= at))
+                .count(),
+            None => self.entries.len() - 1,
+        }
+    }
+
+    fn convert_to_hashtable(&mut self) {
+        self.encoding = Encoding::Hashtable;
+    }
+
+    /// One step of HSCAN over a hash table: up to `count` indexes, and the next cursor
+    /// (0 when done).
+    ///
+    /// The cursor counts down from the end. Removal in a hash table swaps the last entry
+    /// into the hole, so an entry can only move from the visited tail into the unvisited
+    /// head (seen twice, which Redis allows) and never the other way (missed, which it does
+    /// not). Entries added during a scan land in the visited tail, which Redis also allows.
+    pub fn scan_step(&self, cursor: u64, count: usize) -> (u64, std::ops::Range<usize>) {
+        let len = self.entries.len();
+        let end = if cursor == 0 {
+            len
+        } else {
+            (cursor as usize).min(len)
+        };
+        let start = end.saturating_sub(count.max(1));
+        (start as u64, start..end)
+    }
+}
+
+fn view<'a>((field, entry): (&'a Box<[u8]>, &'a Entry)) -> FieldView<'a> {
+    FieldView {
+        field,
+        value: &entry.value,
+        expire_at_ms: entry.expire_at_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(h: &HashValue) -> Vec<String> {
+        h.iter()
+            .map(|f| String::from_utf8(f.field.to_vec()).unwrap())
+            .collect()
+    }
+
+    fn hash_of(names: &[&str]) -> HashValue {
+        let mut h = HashValue::new();
+        for n in names {
+            h.set(n.as_bytes(), b"v", TtlOnWrite::Clear);
+        }
+        h
+    }
+
+    #[test]
+    fn listpack_keeps_insertion_order() {
+        let mut h = hash_of(&["a", "b", "c"]);
+        assert!(!h.set(b"a", b"new", TtlOnWrite::Clear));
+        assert_eq!(fields(&h), ["a", "b", "c"]);
+        h.remove(b"a");
+        h.set(b"a", b"v", TtlOnWrite::Clear);
+        assert_eq!(fields(&h), ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn listpackex_orders_ttl_fields_first_by_deadline() {
+        // The example from hash-semantics.md §1.5.
+        let mut h = hash_of(&["a", "b", "c", "d"]);
+        h.set_expire(b"c", Some(100));
+        assert_eq!(fields(&h), ["c", "a", "b", "d"]);
+        h.set_expire(b"d", Some(50));
+        assert_eq!(fields(&h), ["d", "c", "a", "b"]);
+        h.set_expire(b"d", None);
+        assert_eq!(fields(&h), ["c", "a", "b", "d"]);
+        h.set(b"e", b"v", TtlOnWrite::Clear);
+        h.set(b"c", b"33", TtlOnWrite::Clear);
+        assert_eq!(fields(&h), ["a", "b", "d", "e", "c"]);
+        assert_eq!(h.encoding(), Encoding::ListpackEx);
+    }
+
+    #[test]
+    fn converts_on_size_limits() {
+        let mut h = HashValue::new();
+        h.set(&[b'x'; 64], b"", TtlOnWrite::Clear);
+        assert_eq!(h.encoding(), Encoding::Listpack);
+        h.set(b"y", &[b'v'; 65], TtlOnWrite::Clear);
+        assert_eq!(h.encoding(), Encoding::Hashtable);
+
+        let mut h = HashValue::new();
+        for i in 0..512 {
+            h.set(format!("f{i}").as_bytes(), b"v", TtlOnWrite::Clear);
+        }
+        assert_eq!(h.encoding(), Encoding::Listpack);
+        h.set(b"one-more", b"v", TtlOnWrite::Clear);
+        assert_eq!(h.encoding(), Encoding::Hashtable);
+    }
+
+    #[test]
+    fn expiry_is_strictly_before_now() {
+        let mut h = hash_of(&["a"]);
+        h.set_expire(b"a", Some(1000));
+        assert!(h.get_live(b"a", 1000).is_some());
+        assert!(h.get_live(b"a", 1001).is_none());
+        assert!(!h.reclaim_if_expired(b"a", 1000));
+        assert!(h.reclaim_if_expired(b"a", 1001));
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn scan_sees_every_entry_present_throughout() {
+        let mut h = HashValue::new();
+        h.prepare_write(600, 1);
+        for i in 0..600 {
+            h.set(format!("f{i}").as_bytes(), b"v", TtlOnWrite::Clear);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            let (next, range) = h.scan_step(cursor, 50);
+            for i in range {
+                seen.insert(h.get_index(i).unwrap().field.to_vec());
+            }
+            // Delete a field we have seen and one we have not, mid-scan.
+            if step == 2 {
+                h.remove(b"f599");
+                h.remove(b"f0");
+            }
+            step += 1;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 1..599 {
+            assert!(seen.contains(format!("f{i}").as_bytes()), "f{i} missed");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! One database: keys mapped to values.
+//!
+//! Hash values are what we test; string values exist so that WRONGTYPE can be provoked.
+//! Invariant: an empty hash is never stored. Every path that can empty a hash ends with
+//! `remove_if_empty`, as Redis deletes the key the moment its last field goes.
+
+use std::collections::HashMap;
+
+use crate::error::CommandError;
+use crate::hash::HashValue;
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Hash(HashValue),
+    String(Vec<u8>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Hash(_) => "hash",
+            Value::String(_) => "string",
+        }
+    }
+}
+
+/// The keys of one database.
+#[derive(Debug, Clone, Default)]
+pub struct Keyspace {
+    entries: HashMap<Vec<u8>, Value>,
+}
+
+impl Keyspace {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of keys (DBSIZE). Hashes whose fields have all expired still count, as in
+    /// Redis, until something reclaims them.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Value> {
+        self.entries.get(key)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The hash at `key`, `None` if the key is missing, WRONGTYPE if it holds something else.
+    pub fn hash(&self, key: &[u8]) -> Result<Option<&HashValue>, CommandError> {
+        match self.entries.get(key) {
+            None => Ok(None),
+            Some(Value::Hash(h)) => Ok(Some(h)),
+            Some(_) => Err(CommandError::WrongType),
+        }
+    }
+
+    /// Mutable access to the hash at `key`. Call `remove_if_empty` after removing fields.
+    pub fn hash_mut(&mut self, key: &[u8]) -> Result<Option<&mut HashValue>, CommandError> {
+        match self.entries.get_mut(key) {
+            None => Ok(None),
+            Some(Value::Hash(h)) => Ok(Some(h)),
+            Some(_) => Err(CommandError::WrongType),
+        }
+    }
+
+    /// The hash at `key`, created empty if missing. The caller must add a field (or call
+    /// `remove_if_empty`) before returning, so no empty hash is left behind.
+    pub fn hash_or_create(&mut self, key: &[u8]) -> Result<&mut HashValue, CommandError> {
+        let value = self
+            .entries
+            .entry(key.to_vec())
+            .or_insert_with(|| Value::Hash(HashValue::new()));
+        match value {
+            Value::Hash(h) => Ok(h),
+            _ => Err(CommandError::WrongType),
+        }
+    }
+
+    /// Checks that `key` is missing or a hash, without touching it.
+    pub fn check_hash(&self, key: &[u8]) -> Result<(), CommandError> {
+        self.hash(key).map(|_| ())
+    }
+
+    /// Deletes `key` if it holds an empty hash. Returns whether it did.
+    pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
+        let empty = matches!(self.entries.get(key), Some(Value::Hash(h)) if h.is_empty());
+        if empty {
+            self.entries.remove(key);
+        }
+        empty
+    }
+
+    /// Deletes `key`. Returns whether it existed.
+    pub fn remove(&mut self, key: &[u8]) -> bool {
+        self.entries.remove(key).is_some()
+    }
+
+    /// Stores a string value, replacing whatever was there (SET).
+    pub fn set_string(&mut self, key: &[u8], value: &[u8]) {
+        self.entries
+            .insert(key.to_vec(), Value::String(value.to_vec()));
+    }
+
+    /// Inserts a value as is (tests and loaders). An empty hash is refused.
+    pub fn insert(&mut self, key: &[u8], value: Value) {
+        if let Value::Hash(h) = &value {
+            assert!(!h.is_empty(), "an empty hash must never be stored");
+        }
+        self.entries.insert(key.to_vec(), value);
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// All keys and values, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Value)> + '_ {
+        self.entries.iter().map(|(k, v)| (k.as_slice(), v))
+    }
+}

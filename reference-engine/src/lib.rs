@@ -1,0 +1,35 @@
+//! A reference engine that replies exactly like Redis 8.2 to the 28 hash commands.
+//!
+//! A command goes in as a list of byte strings and a [`Reply`] comes out. Redis errors are
+//! replies, never Rust errors. There is no I/O here: `hashcheck serve` puts the engine behind
+//! a socket, and the harness compares it with real servers.
+//!
+//! # Layout
+//! - [`engine`]: databases, sessions (protocol, selected db) and the one entry point.
+//! - [`command`]: the command table; one file per command with its syntax and behaviour.
+//! - [`hash`]: the hash type, its encodings (which decide reply order) and field TTLs.
+//! - [`keyspace`]: keys to values; never stores an empty hash.
+//! - [`reply`]: the RESP3 reply model, its RESP2 projection and redis-cli rendering.
+//! - [`resp`]: RESP request and reply parsing (bytes only; the sockets live in the harness).
+//! - [`clock`]: the only source of time. [`error`]: every error text.
+//!
+//! # Semantics decisions
+//! - Expiry is lazy only: a field is reclaimed when a command that Redis makes reclaim it
+//!   touches it. Redis also reclaims in the background; the harness treats replies that
+//!   depend on whether that has happened as not fully determined.
+//! - Field order follows Redis's encodings; see [`hash`].
+
+pub mod clock;
+pub mod command;
+pub mod engine;
+pub mod error;
+pub mod hash;
+pub mod keyspace;
+pub mod reply;
+pub mod resp;
+pub mod rng;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::{Engine, Session};
+pub use error::CommandError;
+pub use reply::{Protocol, Reply};
