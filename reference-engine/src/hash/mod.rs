@@ -246,8 +246,13 @@ impl HashValue {
         true
     }
 
-    /// Where the entry now at `index` belongs in a listpackex: TTL fields sorted by deadline
-    /// (after others with the same deadline), then the rest, with the moved field last.
+    /// Where the entry now at `index` belongs in a listpackex: TTL fields sorted by deadline,
+    /// then the rest, with the moved field last.
+    ///
+    /// WHY before its equals: Redis 8.2.3 takes the field out and re-inserts it before the
+    /// first entry whose deadline is >= its own, so among equal deadlines the field given its
+    /// TTL last comes first (`HPEXPIREAT k T FIELDS 1 c` then `... 1 a` lists `a c`), even when
+    /// the deadline did not change.
     fn ordered_position(&self, index: usize, expire_at_ms: Option<i64>) -> usize {
         let others = self
             .entries
@@ -256,7 +261,7 @@ impl HashValue {
             .filter(|(i, _)| *i != index);
         match expire_at_ms {
             Some(at) => others
-                .filter(|(_, e)| matches!(e.expire_at_ms, Some(x) if x <= at))
+                .filter(|(_, e)| matches!(e.expire_at_ms, Some(x) if x < at))
                 .count(),
             None => self.entries.len() - 1,
         }
@@ -335,6 +340,65 @@ mod tests {
         h.set(b"c", b"33", TtlOnWrite::Clear);
         assert_eq!(fields(&h), ["a", "b", "d", "e", "c"]);
         assert_eq!(h.encoding(), Encoding::ListpackEx);
+    }
+
+    #[test]
+    fn listpackex_equal_deadlines_put_the_latest_first() {
+        // Replayed from Redis 8.2.3 (HPEXPIREAT with T = 9e12, then HKEYS after each step).
+        let t = 9_000_000_000_000;
+        let mut h = hash_of(&["a", "b", "c", "d", "e"]);
+        h.set_expire(b"c", Some(t));
+        h.set_expire(b"a", Some(t));
+        assert_eq!(fields(&h), ["a", "c", "b", "d", "e"]);
+        h.set_expire(b"e", Some(t));
+        assert_eq!(fields(&h), ["e", "a", "c", "b", "d"]);
+        h.set_expire(b"d", Some(t - 1));
+        assert_eq!(fields(&h), ["d", "e", "a", "c", "b"]);
+        h.set_expire(b"d", Some(t));
+        assert_eq!(fields(&h), ["d", "e", "a", "c", "b"]);
+        // Same deadline as before: still moves to the front of its equals.
+        h.set_expire(b"c", Some(t));
+        assert_eq!(fields(&h), ["c", "d", "e", "a", "b"]);
+        for f in ["b", "d", "a"] {
+            h.set_expire(f.as_bytes(), Some(t));
+        }
+        assert_eq!(fields(&h), ["a", "d", "b", "c", "e"]);
+    }
+
+    #[test]
+    fn listpackex_writes_move_only_fields_that_lose_a_ttl() {
+        // Replayed from Redis 8.2.3: a,b at T, c at T-1; HSET d, HINCRBY a, HSETEX KEEPTTL a
+        // keep positions; a new field goes last; losing a TTL moves a field last.
+        let t = 9_000_000_000_000;
+        let mut h = hash_of(&["a", "b", "c", "d", "e"]);
+        h.set_expire(b"a", Some(t));
+        h.set_expire(b"b", Some(t));
+        h.set_expire(b"c", Some(t - 1));
+        assert_eq!(fields(&h), ["c", "b", "a", "d", "e"]);
+        h.set(b"d", b"44", TtlOnWrite::Clear);
+        h.set(b"a", b"11", TtlOnWrite::Keep);
+        assert_eq!(fields(&h), ["c", "b", "a", "d", "e"]);
+        h.set(b"f", b"6", TtlOnWrite::Clear);
+        assert_eq!(fields(&h), ["c", "b", "a", "d", "e", "f"]);
+        h.set_expire(b"a", None);
+        assert_eq!(fields(&h), ["c", "b", "d", "e", "f", "a"]);
+        h.set(b"c", b"33", TtlOnWrite::Clear);
+        assert_eq!(fields(&h), ["b", "d", "e", "f", "a", "c"]);
+        assert_eq!(h.get(b"c").unwrap().expire_at_ms, None);
+        assert_eq!(h.get(b"b").unwrap().expire_at_ms, Some(t));
+    }
+
+    #[test]
+    fn hashtable_conversion_keeps_ttls() {
+        let mut h = hash_of(&["a", "b"]);
+        h.set_expire(b"a", Some(100));
+        h.set(b"big", &[b'v'; 65], TtlOnWrite::Clear);
+        assert_eq!(h.encoding(), Encoding::Hashtable);
+        assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(100));
+        // A hash table never goes back, and setting a TTL does not make it listpackex.
+        h.set_expire(b"b", Some(50));
+        assert_eq!(h.encoding(), Encoding::Hashtable);
+        assert_eq!(h.get(b"b").unwrap().expire_at_ms, Some(50));
     }
 
     #[test]
