@@ -1,0 +1,429 @@
+//! Comparing two replies to the same command, strictly except where Redis leaves freedom.
+//!
+//! Redis marks HGETALL, HKEYS and HVALS as having a nondeterministic output order and
+//! HRANDFIELD and HSCAN as nondeterministic; TTL readings depend on when the command ran.
+//! Each of those gets a policy that is loose exactly where Redis is free and strict
+//! everywhere else: pairs stay pairs, counts and types must match, errors are compared on
+//! their text, and codes such as -1/-2 are exact.
+
+use std::collections::BTreeMap;
+
+use reference_engine::Reply;
+
+/// How strictly error replies are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorMatch {
+    /// The whole text.
+    #[default]
+    Exact,
+    /// Only the code (`ERR`, `WRONGTYPE`, ...).
+    Code,
+    /// Any error matches any error (an error where a value was due still fails).
+    Any,
+}
+
+/// How a reply is compared with the expected one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Policy {
+    /// Byte for byte (after decoding), order included.
+    Exact,
+    /// Elements in any order. With `pairs`, a flat array is read as field/value pairs
+    /// (RESP2 HGETALL), so a value moved to another field still fails.
+    Unordered { pairs: bool },
+    /// HRANDFIELD: the reply must be a valid pick from `hash` (the live fields and values at
+    /// the time of the call), for the given count.
+    RandomPick {
+        count: Option<i64>,
+        with_values: bool,
+        hash: Vec<(Vec<u8>, Vec<u8>)>,
+    },
+    /// TTL readings (HTTL family): codes below zero exact, readings within `tolerance`.
+    TtlWithin { tolerance: i64 },
+}
+
+/// Why two replies differ, in words for the report (the diff is rendered elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub reason: String,
+}
+
+impl Mismatch {
+    fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Compares `actual` with `expected` under `policy`.
+pub fn compare(
+    expected: &Reply,
+    actual: &Reply,
+    policy: &Policy,
+    errors: ErrorMatch,
+) -> Result<(), Mismatch> {
+    // An error where a value was due (or the reverse) fails under every policy.
+    match (expected, actual) {
+        (Reply::Error(e), Reply::Error(a)) => return compare_errors(e, a, errors),
+        (Reply::Error(_), _) => return Err(Mismatch::new("expected an error reply")),
+        (_, Reply::Error(_)) => return Err(Mismatch::new("unexpected error reply")),
+        _ => {}
+    }
+    match policy {
+        Policy::Exact => exact(expected, actual),
+        Policy::Unordered { pairs } => unordered(expected, actual, *pairs),
+        Policy::RandomPick {
+            count,
+            with_values,
+            hash,
+        } => random_pick(expected, actual, *count, *with_values, hash),
+        Policy::TtlWithin { tolerance } => ttl_within(expected, actual, *tolerance),
+    }
+}
+
+fn compare_errors(expected: &str, actual: &str, errors: ErrorMatch) -> Result<(), Mismatch> {
+    let same = match errors {
+        ErrorMatch::Exact => expected == actual,
+        ErrorMatch::Code => expected.split(' ').next() == actual.split(' ').next(),
+        ErrorMatch::Any => true,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(Mismatch::new("different error"))
+    }
+}
+
+fn exact(expected: &Reply, actual: &Reply) -> Result<(), Mismatch> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Mismatch::new("replies differ"))
+    }
+}
+
+/// The elements of a collection reply, with its kind, so that an array never matches a map.
+fn elements(reply: &Reply, pairs: bool) -> Option<(&'static str, Vec<Vec<&Reply>>)> {
+    match reply {
+        Reply::Map(kv) => Some(("map", kv.iter().map(|(k, v)| vec![k, v]).collect())),
+        Reply::Array(items) if pairs && items.len() % 2 == 0 => Some((
+            "array",
+            items.chunks(2).map(|c| c.iter().collect()).collect(),
+        )),
+        Reply::Array(items) => Some(("array", items.iter().map(|i| vec![i]).collect())),
+        Reply::Set(items) => Some(("set", items.iter().map(|i| vec![i]).collect())),
+        _ => None,
+    }
+}
+
+fn multiset<'a>(items: &[Vec<&'a Reply>]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for item in items {
+        let key = item
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join("\u{1}");
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn unordered(expected: &Reply, actual: &Reply, pairs: bool) -> Result<(), Mismatch> {
+    let (Some((ek, e)), Some((ak, a))) = (elements(expected, pairs), elements(actual, pairs))
+    else {
+        return exact(expected, actual);
+    };
+    if ek != ak {
+        return Err(Mismatch::new(format!("expected a {ek}, got a {ak}")));
+    }
+    if e.len() != a.len() {
+        return Err(Mismatch::new(format!(
+            "expected {} elements, got {}",
+            e.len(),
+            a.len()
+        )));
+    }
+    if multiset(&e) != multiset(&a) {
+        let what = if pairs {
+            "field/value pairs"
+        } else {
+            "elements"
+        };
+        return Err(Mismatch::new(format!("different {what} (order ignored)")));
+    }
+    Ok(())
+}
+
+fn random_pick(
+    expected: &Reply,
+    actual: &Reply,
+    count: Option<i64>,
+    with_values: bool,
+    hash: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), Mismatch> {
+    let values: BTreeMap<&[u8], &[u8]> = hash
+        .iter()
+        .map(|(f, v)| (f.as_slice(), v.as_slice()))
+        .collect();
+    let Some(count) = count else {
+        // One field, or null for an empty hash: the expected reply tells which.
+        return match (expected, actual) {
+            (Reply::Bulk(_), Reply::Bulk(f)) if values.contains_key(f.as_slice()) => Ok(()),
+            (Reply::Bulk(_), _) => Err(Mismatch::new("not a field of the hash")),
+            _ => exact(expected, actual),
+        };
+    };
+    let picks = picks(actual, with_values)
+        .ok_or_else(|| Mismatch::new("reply does not have the HRANDFIELD shape"))?;
+    let expected_picks = picks_len(expected, with_values);
+    if Some(picks.len()) != expected_picks {
+        return Err(Mismatch::new(format!(
+            "expected {} picks, got {}",
+            expected_picks.map_or("?".into(), |n| n.to_string()),
+            picks.len()
+        )));
+    }
+    for (field, value) in &picks {
+        match values.get(field.as_slice()) {
+            None => return Err(Mismatch::new(format!("{} is not a field", quote(field)))),
+            Some(v) if with_values && value.as_deref() != Some(*v) => {
+                return Err(Mismatch::new(format!(
+                    "wrong value paired with {}",
+                    quote(field)
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    if count > 0 {
+        let mut seen = std::collections::BTreeSet::new();
+        if !picks.iter().all(|(f, _)| seen.insert(f.clone())) {
+            return Err(Mismatch::new("a positive count must give distinct fields"));
+        }
+    }
+    // The order of a random pick is free, but the shape (RESP3 pairs vs flat) is not.
+    let same_shape = match (expected, actual) {
+        (Reply::Array(e), Reply::Array(a)) => {
+            e.first().map(std::mem::discriminant) == a.first().map(std::mem::discriminant)
+        }
+        _ => std::mem::discriminant(expected) == std::mem::discriminant(actual),
+    };
+    if !same_shape {
+        return Err(Mismatch::new("different reply shape"));
+    }
+    Ok(())
+}
+
+/// The (field, value) picks of an HRANDFIELD count reply, flat (RESP2) or as pairs (RESP3).
+fn picks(reply: &Reply, with_values: bool) -> Option<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+    let Reply::Array(items) = reply else {
+        return None;
+    };
+    let bulk = |r: &Reply| match r {
+        Reply::Bulk(b) => Some(b.clone()),
+        _ => None,
+    };
+    if !with_values {
+        return items.iter().map(|i| bulk(i).map(|f| (f, None))).collect();
+    }
+    if items.iter().all(|i| matches!(i, Reply::Array(_))) {
+        return items
+            .iter()
+            .map(|i| match i {
+                Reply::Array(p) if p.len() == 2 => Some((bulk(&p[0])?, Some(bulk(&p[1])?))),
+                _ => None,
+            })
+            .collect();
+    }
+    if items.len() % 2 != 0 {
+        return None;
+    }
+    items
+        .chunks(2)
+        .map(|c| Some((bulk(&c[0])?, Some(bulk(&c[1])?))))
+        .collect()
+}
+
+fn picks_len(reply: &Reply, with_values: bool) -> Option<usize> {
+    picks(reply, with_values).map(|p| p.len())
+}
+
+fn ttl_within(expected: &Reply, actual: &Reply, tolerance: i64) -> Result<(), Mismatch> {
+    let (Reply::Array(e), Reply::Array(a)) = (expected, actual) else {
+        return exact(expected, actual);
+    };
+    if e.len() != a.len() {
+        return Err(Mismatch::new(format!(
+            "expected {} readings, got {}",
+            e.len(),
+            a.len()
+        )));
+    }
+    for (i, (x, y)) in e.iter().zip(a).enumerate() {
+        match (x, y) {
+            (Reply::Integer(x), Reply::Integer(y)) if *x < 0 || *y < 0 => {
+                if x != y {
+                    return Err(Mismatch::new(format!(
+                        "field {}: code {y}, expected {x}",
+                        i + 1
+                    )));
+                }
+            }
+            (Reply::Integer(x), Reply::Integer(y)) => {
+                if (x - y).abs() > tolerance {
+                    return Err(Mismatch::new(format!(
+                        "field {}: {y} is more than {tolerance} from {x}",
+                        i + 1
+                    )));
+                }
+            }
+            _ => exact(x, y)?,
+        }
+    }
+    Ok(())
+}
+
+fn quote(bytes: &[u8]) -> String {
+    reference_engine::reply::quote(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+
+    fn check(e: &Reply, a: &Reply, p: &Policy) -> bool {
+        compare(e, a, p, ErrorMatch::Exact).is_ok()
+    }
+
+    #[test]
+    fn unordered_keeps_pairs_together() {
+        let p = Policy::Unordered { pairs: true };
+        let e = Reply::Array(vec![b("a"), b("1"), b("b"), b("2")]);
+        assert!(check(
+            &e,
+            &Reply::Array(vec![b("b"), b("2"), b("a"), b("1")]),
+            &p
+        ));
+        // Values swapped between fields: same elements, wrong pairs.
+        assert!(!check(
+            &e,
+            &Reply::Array(vec![b("a"), b("2"), b("b"), b("1")]),
+            &p
+        ));
+        let m = Reply::Map(vec![(b("a"), b("1")), (b("b"), b("2"))]);
+        let m2 = Reply::Map(vec![(b("b"), b("2")), (b("a"), b("1"))]);
+        assert!(check(&m, &m2, &p));
+        // A map never equals an array, and an empty array is not null.
+        assert!(!check(&m, &e, &p));
+        assert!(!check(&Reply::Array(vec![]), &Reply::Null, &p));
+    }
+
+    #[test]
+    fn unordered_counts_duplicates() {
+        let p = Policy::Unordered { pairs: false };
+        let e = Reply::Array(vec![b("x"), b("x"), b("y")]);
+        assert!(!check(&e, &Reply::Array(vec![b("x"), b("y"), b("y")]), &p));
+        assert!(check(&e, &Reply::Array(vec![b("y"), b("x"), b("x")]), &p));
+    }
+
+    #[test]
+    fn errors_by_strictness() {
+        let e = Reply::Error("ERR syntax error".into());
+        let a = Reply::Error("ERR other".into());
+        assert!(compare(&e, &a, &Policy::Exact, ErrorMatch::Exact).is_err());
+        assert!(compare(&e, &a, &Policy::Exact, ErrorMatch::Code).is_ok());
+        let w = Reply::Error("WRONGTYPE x".into());
+        assert!(compare(&e, &w, &Policy::Exact, ErrorMatch::Code).is_err());
+        assert!(compare(&e, &w, &Policy::Exact, ErrorMatch::Any).is_ok());
+        assert!(compare(&e, &Reply::Integer(1), &Policy::Exact, ErrorMatch::Any).is_err());
+    }
+
+    #[test]
+    fn random_pick_checks_membership_pairs_and_distinctness() {
+        let hash = vec![
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec()),
+        ];
+        let pol = |count, with_values| Policy::RandomPick {
+            count,
+            with_values,
+            hash: hash.clone(),
+        };
+        // No count: any field.
+        assert!(check(&b("a"), &b("b"), &pol(None, false)));
+        assert!(!check(&b("a"), &b("z"), &pol(None, false)));
+        // Negative count: repeats allowed, length exact.
+        let e = Reply::Array(vec![b("a"), b("a"), b("b")]);
+        assert!(check(
+            &e,
+            &Reply::Array(vec![b("b"), b("b"), b("b")]),
+            &pol(Some(-3), false)
+        ));
+        assert!(!check(
+            &e,
+            &Reply::Array(vec![b("b"), b("b")]),
+            &pol(Some(-3), false)
+        ));
+        // Positive count: distinct.
+        let e = Reply::Array(vec![b("a")]);
+        assert!(check(&e, &Reply::Array(vec![b("b")]), &pol(Some(1), false)));
+        let e2 = Reply::Array(vec![b("a"), b("b")]);
+        assert!(!check(
+            &e2,
+            &Reply::Array(vec![b("a"), b("a")]),
+            &pol(Some(2), false)
+        ));
+        // WITHVALUES, RESP3 pairs: the value must belong to the field.
+        let pair = |f: &str, v: &str| Reply::Array(vec![b(f), b(v)]);
+        let e = Reply::Array(vec![pair("a", "1")]);
+        assert!(check(
+            &e,
+            &Reply::Array(vec![pair("b", "2")]),
+            &pol(Some(-1), true)
+        ));
+        assert!(!check(
+            &e,
+            &Reply::Array(vec![pair("b", "1")]),
+            &pol(Some(-1), true)
+        ));
+        // RESP2 flat vs RESP3 pairs is a shape difference.
+        assert!(!check(
+            &e,
+            &Reply::Array(vec![b("b"), b("2")]),
+            &pol(Some(-1), true)
+        ));
+    }
+
+    #[test]
+    fn ttl_tolerance_is_for_readings_only() {
+        let p = Policy::TtlWithin { tolerance: 5 };
+        let e = Reply::Array(vec![
+            Reply::Integer(100),
+            Reply::Integer(-2),
+            Reply::Integer(-1),
+        ]);
+        let ok = Reply::Array(vec![
+            Reply::Integer(97),
+            Reply::Integer(-2),
+            Reply::Integer(-1),
+        ]);
+        assert!(check(&e, &ok, &p));
+        let far = Reply::Array(vec![
+            Reply::Integer(90),
+            Reply::Integer(-2),
+            Reply::Integer(-1),
+        ]);
+        assert!(!check(&e, &far, &p));
+        let code = Reply::Array(vec![
+            Reply::Integer(100),
+            Reply::Integer(-1),
+            Reply::Integer(-1),
+        ]);
+        assert!(!check(&e, &code, &p));
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The one test command (README "Run the tests"; .ci/run calls it).
+#
+# It installs what the tests need when it is missing (the real servers, cargo-fuzz), then
+# runs the whole test suite. Tests that need a live server start their own on a free
+# loopback port, from the paths exported below, and stop it by PID.
+# With CI=true a missing server is a failure, never a silent skip.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+echo "== installing servers"
+while IFS='=' read -r name path; do
+  export "HASHCHECK_$name=$path"
+  echo "   HASHCHECK_$name=$path"
+done < <(bash scripts/install-servers.sh)
+
+echo "== cargo test"
+cargo test --workspace --locked "$@"
