@@ -1,10 +1,135 @@
-//! (being written)
+//! HPERSIST: remove fields' time to live.
+//!
+//! ```text
+//! HPERSIST key FIELDS numfields field [field ...]
+//! ```
+//!
+//! <https://redis.io/docs/latest/commands/hpersist/>
+//!
+//! One integer per requested field: `-2` no such field (or no key, or expired), `-1` the
+//! field has no TTL, `1` the TTL was removed. A field that loses its TTL moves to the tail of
+//! a listpackex, behind the fields that never had one.
 
+use super::fields::{fields_block, NumFields};
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::reply::Reply;
 
-pub fn hpersist(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported(
-        "hpersist is not written yet".into(),
-    ))
+const NO_FIELD: i64 = -2;
+const NO_TTL: i64 = -1;
+const REMOVED: i64 = 1;
+
+pub fn hpersist(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let now = ctx.now_ms;
+    // WHY the type first: Redis looks the key up before parsing FIELDS.
+    let hash = ctx.db().hash_mut(&argv[1])?;
+    let fields = fields_block(argv, 2, NumFields::Positive)?;
+    let Some(hash) = hash else {
+        return Ok(Reply::Array(vec![Reply::Integer(NO_FIELD); fields.len()]));
+    };
+    // No touch_field_expiration here: on 8.2.3 HPERSIST leaves a listpack a listpack.
+    let codes = fields
+        .iter()
+        .map(|field| {
+            // An expired field is reported missing but not reclaimed (HLEN still counts it).
+            let code = match hash.get_live(field, now).map(|f| f.expire_at_ms) {
+                None => NO_FIELD,
+                Some(None) => NO_TTL,
+                Some(Some(_)) => {
+                    hash.set_expire(field, None);
+                    REMOVED
+                }
+            };
+            Reply::Integer(code)
+        })
+        .collect();
+    Ok(Reply::Array(codes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fields::testing::*;
+    use crate::command::test_support::*;
+
+    #[test]
+    fn codes_duplicates_and_order() {
+        let mut t = TestEngine::new();
+        hash(&mut t, "h", "a 1 b 2 c 3");
+        t.run("HPEXPIRE h 1500 FIELDS 1 a");
+        t.run("HPEXPIREAT h 1800000000001 FIELDS 1 b");
+        assert_eq!(order(&t, "h"), ["a", "b", "c"]);
+        // The duplicate sees the TTL already gone.
+        assert_eq!(
+            t.run("HPERSIST h FIELDS 4 a a c zz"),
+            ints(&[1, -1, -1, -2])
+        );
+        assert_eq!(deadline(&t, "h", "a"), Some(None));
+        // The field that lost its TTL went to the tail.
+        assert_eq!(order(&t, "h"), ["b", "c", "a"]);
+        assert_eq!(t.resp2("HPERSIST h FIELDS 1 b"), ints(&[1]));
+        assert_eq!(order(&t, "h"), ["c", "a", "b"]);
+        assert_eq!(encoding(&t, "h"), "listpackex");
+    }
+
+    #[test]
+    fn missing_key_and_listpack() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.run("HPERSIST nokey FIELDS 2 a b"), ints(&[-2, -2]));
+        assert!(get(&t, "nokey").is_none());
+        hash(&mut t, "h", "a 1");
+        assert_eq!(t.run("HPERSIST h FIELDS 1 a"), ints(&[-1]));
+        assert_eq!(encoding(&t, "h"), "listpack");
+    }
+
+    #[test]
+    fn expired_field_is_missing_and_not_reclaimed() {
+        let mut t = TestEngine::new();
+        hash(&mut t, "h", "a 1 b 2");
+        t.run("HPEXPIRE h 1 FIELDS 1 a");
+        t.advance(1);
+        // Deadline == now is still alive.
+        assert_eq!(t.run("HPERSIST h FIELDS 1 b"), ints(&[-1]));
+        t.advance(1);
+        assert_eq!(t.run("HPERSIST h FIELDS 1 a"), ints(&[-2]));
+        assert_eq!(deadline(&t, "h", "a"), Some(Some(NOW + 1)));
+    }
+
+    #[test]
+    fn validation() {
+        let mut t = TestEngine::new();
+        string(&mut t, "s");
+        hash(&mut t, "h", "a 1");
+        let cases = [
+            (
+                "HPERSIST s x y z",
+                "WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            (
+                "HPERSIST h x y z",
+                "ERR Mandatory argument FIELDS is missing or not at the right position",
+            ),
+            (
+                "HPERSIST nokey FOO 1 a",
+                "ERR Mandatory argument FIELDS is missing or not at the right position",
+            ),
+            (
+                "HPERSIST h FIELDS 0 a",
+                "ERR Number of fields must be a positive integer",
+            ),
+            (
+                "HPERSIST h fields 2 a",
+                "ERR The `numfields` parameter must match the number of arguments",
+            ),
+            (
+                "HPERSIST h FIELDS 1 a b",
+                "ERR The `numfields` parameter must match the number of arguments",
+            ),
+            (
+                "HPERSIST s FOO",
+                "ERR wrong number of arguments for 'hpersist' command",
+            ),
+        ];
+        for (cmd, e) in cases {
+            assert_eq!(t.run(cmd), err(e), "{cmd}");
+        }
+    }
 }
