@@ -91,6 +91,24 @@ impl Keyspace {
         self.hash(key).map(|_| ())
     }
 
+    /// Lazy expiry of one field, as Redis does when a command touches it: deletes `field`
+    /// from the hash at `key` if it is expired at `now_ms`, and the key too if that emptied
+    /// the hash. Afterwards the field is either alive or absent. WRONGTYPE if `key` holds
+    /// something else; a missing key or field is left alone.
+    pub fn reclaim_field(
+        &mut self,
+        key: &[u8],
+        field: &[u8],
+        now_ms: i64,
+    ) -> Result<(), CommandError> {
+        if let Some(h) = self.hash_mut(key)? {
+            if h.reclaim_if_expired(field, now_ms) {
+                self.remove_if_empty(key);
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes `key` if it holds an empty hash. Returns whether it did.
     pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
         let empty = matches!(self.entries.get(key), Some(Value::Hash(h)) if h.is_empty());

@@ -1,8 +1,89 @@
-//! (being written)
+//! HDEL: delete fields.
+//!
+//! ```text
+//! HDEL key field [field ...]
+//! ```
+//!
+//! Replies with the number of fields removed; 0 for a missing key. The key is deleted when
+//! its last field goes.
+//! <https://redis.io/docs/latest/commands/hdel/>
 
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::reply::Reply;
 
-pub fn hdel(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported("hdel is not written yet".into()))
+pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let key = &argv[1];
+    let db = ctx.db();
+    let Some(h) = db.hash_mut(key)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let mut deleted = 0;
+    for field in &argv[2..] {
+        // WHY no expiry check: HDEL deletes what is stored, so an expired field that nothing
+        // has reclaimed yet still counts as deleted. A repeated field is gone the second
+        // time, so duplicates count once.
+        if h.remove(field) {
+            deleted += 1;
+            // Redis deletes the key the moment the hash empties and ignores the rest.
+            if h.is_empty() {
+                break;
+            }
+        }
+    }
+    db.remove_if_empty(key);
+    Ok(Reply::Integer(deleted))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    #[test]
+    fn counts_removed_fields_once() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2 c 3");
+        assert_eq!(t.run("HDEL h a a zz"), int(1));
+        assert_eq!(t.run("HDEL h a"), int(0));
+        assert_eq!(t.run("HDEL nokey a"), int(0));
+        assert_eq!(t.run("HKEYS h"), arr(vec![bulk("b"), bulk("c")]));
+    }
+
+    #[test]
+    fn deletes_the_key_when_the_hash_empties() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2");
+        assert_eq!(t.run("HDEL h a zz b a"), int(2));
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        let mut t = TestEngine::new();
+        t.engine.keyspace_mut(0).set_string(b"s", b"x");
+        assert_eq!(
+            t.run("HDEL s a"),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        assert_eq!(
+            t.run("HDEL h"),
+            err("ERR wrong number of arguments for 'hdel' command")
+        );
+    }
+
+    #[test]
+    fn an_expired_unreclaimed_field_counts_as_deleted() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 1));
+        t.advance(2);
+        assert_eq!(t.run("HDEL h a"), int(1));
+        assert_eq!(t.run("HLEN h"), int(1));
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"b", Some(NOW + 1));
+        assert_eq!(t.run("HDEL h b"), int(1));
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
 }

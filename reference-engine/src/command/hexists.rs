@@ -1,10 +1,81 @@
-//! (being written)
+//! HEXISTS: whether a field exists.
+//!
+//! ```text
+//! HEXISTS key field
+//! ```
+//!
+//! Replies `:1` or `:0`. It stays an integer in RESP3: Redis never moved it to the boolean
+//! type.
+//! <https://redis.io/docs/latest/commands/hexists/>
 
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::reply::Reply;
 
-pub fn hexists(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported(
-        "hexists is not written yet".into(),
-    ))
+pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let (key, field) = (&argv[1], &argv[2]);
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // An expired field is deleted on this access and then reported as absent.
+    db.reclaim_field(key, field, now)?;
+    let exists = db.hash(key)?.is_some_and(|h| h.get(field).is_some());
+    Ok(Reply::Integer(i64::from(exists)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+    use crate::reply::Protocol;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    #[test]
+    fn integer_in_both_protocols() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        assert_eq!(t.run("HEXISTS h a"), int(1));
+        assert_eq!(t.run("HEXISTS h a").to_bytes(Protocol::Resp3), b":1\r\n");
+        assert_eq!(t.run("HEXISTS h b"), int(0));
+        assert_eq!(t.run("HEXISTS nokey a"), int(0));
+        assert_eq!(t.resp2("HEXISTS h a"), int(1));
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        let mut t = TestEngine::new();
+        t.engine.keyspace_mut(0).set_string(b"s", b"x");
+        assert_eq!(
+            t.run("HEXISTS s a"),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        assert_eq!(
+            t.run("HEXISTS h"),
+            err("ERR wrong number of arguments for 'hexists' command")
+        );
+    }
+
+    #[test]
+    fn expired_field_is_absent_and_reclaimed() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        t.advance(10);
+        // Expired means strictly before now: at the deadline itself the field lives.
+        assert_eq!(t.run("HEXISTS h a"), int(1));
+        t.advance(1);
+        assert_eq!(t.run("HLEN h"), int(2));
+        assert_eq!(t.run("HEXISTS h a"), int(0));
+        assert_eq!(t.run("HLEN h"), int(1));
+    }
+
+    #[test]
+    fn key_deleted_when_its_last_field_is_reclaimed() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        t.advance(11);
+        assert_eq!(t.run("HEXISTS h a"), int(0));
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
 }

@@ -1,8 +1,93 @@
-//! (being written)
+//! HGET: the value of one field.
+//!
+//! ```text
+//! HGET key field
+//! ```
+//!
+//! Replies with the value as a bulk string, or null when the key or the field is missing.
+//! <https://redis.io/docs/latest/commands/hget/>
 
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::reply::Reply;
 
-pub fn hget(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported("hget is not written yet".into()))
+pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let (key, field) = (&argv[1], &argv[2]);
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // Reading an expired field deletes it (and the key, if it was the last field): Redis
+    // expires lazily on access, which HLEN can observe afterwards.
+    db.reclaim_field(key, field, now)?;
+    let value = db.hash(key)?.and_then(|h| h.get(field)).map(|f| f.value);
+    Ok(Reply::bulk_or_null(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+    use crate::reply::Reply;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    #[test]
+    fn returns_the_value_or_null() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2");
+        assert_eq!(t.run("HGET h b"), bulk("2"));
+        assert_eq!(t.run("HGET h zz"), Reply::Null);
+        assert_eq!(t.run("HGET nokey a"), Reply::Null);
+        assert_eq!(
+            t.resp2("HGET nokey a").to_bytes(crate::Protocol::Resp2),
+            b"$-1\r\n"
+        );
+        assert!(!t.engine.keyspace(0).contains(b"nokey"));
+        t.run_args(&[b"HSET", b"h", b"", b""]);
+        assert_eq!(t.run_args(&[b"HGET", b"h", b""]), bulk(""));
+    }
+
+    #[test]
+    fn wrong_type() {
+        let mut t = TestEngine::new();
+        t.engine.keyspace_mut(0).set_string(b"s", b"x");
+        assert_eq!(
+            t.run("HGET s a"),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+    }
+
+    #[test]
+    fn arity() {
+        let mut t = TestEngine::new();
+        assert_eq!(
+            t.run("HGET h a b"),
+            err("ERR wrong number of arguments for 'hget' command")
+        );
+    }
+
+    #[test]
+    fn expired_field_is_reclaimed() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2 c 3");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        h.set_expire(b"b", Some(NOW + 10));
+        assert_eq!(t.run("HGET h a"), bulk("1"));
+        t.advance(11);
+        assert_eq!(t.run("HGET h a"), Reply::Null);
+        // Only the touched field went: HLEN still counts the expired `b`.
+        assert_eq!(t.run("HLEN h"), int(2));
+    }
+
+    #[test]
+    fn reclaiming_the_last_field_deletes_the_key() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        t.advance(11);
+        // A different field does not reclaim `a`.
+        assert_eq!(t.run("HGET h zz"), Reply::Null);
+        assert!(t.engine.keyspace(0).contains(b"h"));
+        assert_eq!(t.run("HGET h a"), Reply::Null);
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
 }

@@ -1,10 +1,100 @@
-//! (being written)
+//! HMGET: the values of several fields.
+//!
+//! ```text
+//! HMGET key field [field ...]
+//! ```
+//!
+//! Replies with one bulk string or null per requested field, in request order, duplicates
+//! included. A missing key gives an array of nulls.
+//! <https://redis.io/docs/latest/commands/hmget/>
 
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::reply::Reply;
 
-pub fn hmget(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported(
-        "hmget is not written yet".into(),
-    ))
+pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let key = &argv[1];
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // The type is checked once, before any reply element, even when no field is expired.
+    db.check_hash(key)?;
+    let mut replies = Vec::with_capacity(argv.len() - 2);
+    for field in &argv[2..] {
+        // Each expired field is deleted as it is met; if that empties the hash the key goes
+        // and every later field is null, as Redis stops looking once the key is gone.
+        db.reclaim_field(key, field, now)?;
+        let value = db.hash(key)?.and_then(|h| h.get(field)).map(|f| f.value);
+        replies.push(Reply::bulk_or_null(value));
+    }
+    Ok(Reply::Array(replies))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+    use crate::reply::{Protocol, Reply};
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    #[test]
+    fn values_in_request_order_with_duplicates() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2");
+        assert_eq!(
+            t.run("HMGET h b zz a b"),
+            arr(vec![bulk("2"), Reply::Null, bulk("1"), bulk("2")])
+        );
+        assert_eq!(
+            t.run("HMGET nokey a b"),
+            arr(vec![Reply::Null, Reply::Null])
+        );
+        assert_eq!(
+            t.resp2("HMGET h zz a").to_bytes(Protocol::Resp2),
+            b"*2\r\n$-1\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(
+            t.run("HMGET h zz").to_bytes(Protocol::Resp3),
+            b"*1\r\n_\r\n"
+        );
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        let mut t = TestEngine::new();
+        t.engine.keyspace_mut(0).set_string(b"s", b"x");
+        assert_eq!(
+            t.run("HMGET s a"),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        assert_eq!(
+            t.run("HMGET h"),
+            err("ERR wrong number of arguments for 'hmget' command")
+        );
+    }
+
+    #[test]
+    fn expired_fields_are_null_and_reclaimed() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2 c 3");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        h.set_expire(b"b", Some(NOW + 10));
+        t.advance(11);
+        assert_eq!(
+            t.run("HMGET h a c a"),
+            arr(vec![Reply::Null, bulk("3"), Reply::Null])
+        );
+        // `a` was reclaimed, the untouched `b` is still counted.
+        assert_eq!(t.run("HLEN h"), int(2));
+    }
+
+    #[test]
+    fn key_deleted_when_its_last_field_is_reclaimed() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 10));
+        t.advance(11);
+        assert_eq!(t.run("HMGET h a a"), arr(vec![Reply::Null, Reply::Null]));
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
 }
