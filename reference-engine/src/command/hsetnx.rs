@@ -1,10 +1,124 @@
-//! (being written)
+//! HSETNX: set a field only if it does not exist.
+//!
+//! ```text
+//! HSETNX key field value
+//! ```
+//!
+//! Replies `:1` if the field was set (creating the key if needed), `:0` if it already existed
+//! and nothing changed.
+//! <https://redis.io/docs/latest/commands/hsetnx/>
 
 use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::hash::TtlOnWrite;
+use crate::reply::Reply;
 
-pub fn hsetnx(_ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    Err(CommandError::NotSupported(
-        "hsetnx is not written yet".into(),
-    ))
+pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let (key, field, value) = (&argv[1], &argv[2], &argv[3]);
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    // Unlike HSET, HSETNX reclaims an expired field first, so it counts as absent and gets
+    // set. If that was the hash's last field the key is deleted and created again, so it
+    // starts over as a plain listpack, as in Redis.
+    db.reclaim_field(key, field, now)?;
+    if db.hash(key)?.is_some_and(|h| h.get(field).is_some()) {
+        // No conversion either: Redis only looks at the value's length when it writes.
+        return Ok(Reply::Integer(0));
+    }
+    db.hash_or_create(key)?.set(field, value, TtlOnWrite::Clear);
+    Ok(Reply::Integer(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+    use crate::hash::Encoding;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn encoding(t: &TestEngine, key: &[u8]) -> Encoding {
+        t.engine.keyspace(0).hash(key).unwrap().unwrap().encoding()
+    }
+
+    #[test]
+    fn sets_only_absent_fields() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.run("HSETNX h a 1"), int(1));
+        assert_eq!(t.run("HSETNX h a 2"), int(0));
+        assert_eq!(t.run("HGET h a"), bulk("1"));
+        assert_eq!(t.run("HSETNX h b 2"), int(1));
+        assert_eq!(t.run("HLEN h"), int(2));
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        let mut t = TestEngine::new();
+        t.engine.keyspace_mut(0).set_string(b"s", b"x");
+        assert_eq!(
+            t.run("HSETNX s a 1"),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        assert_eq!(
+            t.run("HSETNX h a"),
+            err("ERR wrong number of arguments for 'hsetnx' command")
+        );
+        assert_eq!(
+            t.run("HSETNX h a 1 b"),
+            err("ERR wrong number of arguments for 'hsetnx' command")
+        );
+        assert!(!t.engine.keyspace(0).contains(b"h"));
+    }
+
+    #[test]
+    fn long_value_converts_only_when_written() {
+        let mut t = TestEngine::new();
+        let long = vec![b'x'; 65];
+        t.run("HSET h a 1");
+        assert_eq!(t.run_args(&[b"HSETNX", b"h", b"a", &long]), int(0));
+        assert_eq!(encoding(&t, b"h"), Encoding::Listpack);
+        assert_eq!(t.run_args(&[b"HSETNX", b"h", b"b", &long]), int(1));
+        assert_eq!(encoding(&t, b"h"), Encoding::Hashtable);
+    }
+
+    #[test]
+    fn live_field_keeps_its_ttl() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 100));
+        assert_eq!(t.run("HSETNX h a 2"), int(0));
+        let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
+        assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
+    }
+
+    #[test]
+    fn expired_field_is_reclaimed_then_set_without_ttl() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1 b 2 c 3");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 1));
+        h.set_expire(b"b", Some(NOW + 1));
+        t.advance(2);
+        assert_eq!(t.run("HSETNX h a 9"), int(1));
+        // `a` was deleted and added again (at the tail, with no TTL); `b` is still counted.
+        assert_eq!(t.run("HLEN h"), int(3));
+        let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
+        assert_eq!(h.get(b"a").unwrap().expire_at_ms, None);
+        assert_eq!(
+            t.run("HGETALL h"),
+            crate::reply::Reply::Map(vec![(bulk("c"), bulk("3")), (bulk("a"), bulk("9"))])
+        );
+    }
+
+    #[test]
+    fn reclaiming_the_last_field_recreates_the_key_as_listpack() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
+        h.set_expire(b"a", Some(NOW + 1));
+        assert_eq!(encoding(&t, b"h"), Encoding::ListpackEx);
+        t.advance(2);
+        assert_eq!(t.run("HSETNX h a 9"), int(1));
+        assert_eq!(encoding(&t, b"h"), Encoding::Listpack);
+        assert_eq!(t.run("HGET h a"), bulk("9"));
+    }
 }
