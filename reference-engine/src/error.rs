@@ -97,3 +97,58 @@ impl CommandError {
         }
     }
 }
+
+/// A malformed request. Redis answers it with this error and then closes the connection, so
+/// it is not a command's reply: the request parser (`resp`) returns it and the server writes
+/// [`ProtocolError::to_wire`]. Texts checked on 8.2.3 with raw sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProtocolError {
+    /// `*` followed by anything but a decimal in 0..=i32::MAX (negatives are ignored, not
+    /// errors; `-0`, `+1`, `01` are errors, as `string2ll` rejects them).
+    #[error("ERR Protocol error: invalid multibulk length")]
+    InvalidMultibulkLength,
+    /// `$` followed by anything but a decimal in 0..=512MB.
+    #[error("ERR Protocol error: invalid bulk length")]
+    InvalidBulkLength,
+    /// A multibulk element that does not start with `$`. Redis prints the byte raw, except
+    /// CR and LF, which its error writer turns into spaces; `Display` shows a non-ASCII byte
+    /// as `\xNN`, [`ProtocolError::to_wire`] sends it raw as Redis does.
+    #[error("ERR Protocol error: expected '$', got '{}'", shown_byte(*.0))]
+    ExpectedDollar(u8),
+    #[error("ERR Protocol error: unbalanced quotes in request")]
+    UnbalancedQuotes,
+    /// More than 64KB buffered without a newline (or with a NUL before it).
+    #[error("ERR Protocol error: too big inline request")]
+    TooBigInlineRequest,
+    /// More than 64KB buffered after `*` without a CR.
+    #[error("ERR Protocol error: too big mbulk count string")]
+    TooBigMultibulkCount,
+    /// More than 64KB buffered at a `$` header without a CR.
+    #[error("ERR Protocol error: too big bulk count string")]
+    TooBigBulkCount,
+}
+
+impl ProtocolError {
+    /// The exact bytes Redis writes for this error, `-` and CRLF included.
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut out = b"-".to_vec();
+        match self {
+            ProtocolError::ExpectedDollar(b) => {
+                out.extend_from_slice(b"ERR Protocol error: expected '$', got '");
+                out.push(if matches!(b, b'\r' | b'\n') { b' ' } else { *b });
+                out.push(b'\'');
+            }
+            other => out.extend_from_slice(other.to_string().as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+}
+
+fn shown_byte(b: u8) -> String {
+    match b {
+        b'\r' | b'\n' => " ".to_string(),
+        0x20..=0x7e => char::from(b).to_string(),
+        _ => format!("\\x{b:02x}"),
+    }
+}
