@@ -15,6 +15,12 @@
 
 use indexmap::IndexMap;
 
+// Compact storage for the two representations; HashValue moves onto them next.
+#[allow(dead_code)]
+mod listpack;
+#[allow(dead_code)]
+mod table;
+
 /// How Redis would be storing this hash. Conversion only ever goes forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
