@@ -81,4 +81,25 @@ impl Engine {
     pub fn keyspace_mut(&mut self, db: usize) -> &mut Keyspace {
         &mut self.dbs[db]
     }
+
+    /// Does what Redis's background expiry cycle may have done to `key` by now: deletes
+    /// its expired fields, and the key if that empties it. The engine never does this on
+    /// its own; a harness calls it to model a server whose cycle has run. Returns how many
+    /// fields went.
+    pub fn reclaim_expired(&mut self, db: usize, key: &[u8]) -> usize {
+        let now_ms = self.clock.now_ms();
+        let keyspace = &mut self.dbs[db];
+        let reclaimed = match keyspace.hash_mut(key) {
+            Ok(Some(hash)) => hash.purge_expired(now_ms),
+            _ => 0,
+        };
+        keyspace.remove_if_empty(key);
+        reclaimed
+    }
+
+    /// Whether `key` holds a hash with fields that are expired but not yet reclaimed.
+    pub fn has_expired_fields(&self, db: usize, key: &[u8]) -> bool {
+        let now_ms = self.clock.now_ms();
+        matches!(self.dbs[db].hash(key), Ok(Some(h)) if h.live_len(now_ms) < h.len())
+    }
 }
