@@ -1,0 +1,203 @@
+//! The one interface to whatever answers commands: the embedded engine or a server on the
+//! network. The case runner, the differential fuzzer and the CI gate see only [`Target`], so
+//! each of them works unchanged against the reference, Redis, Valkey or `hashcheck serve`.
+//!
+//! A Redis error is a reply (`Ok(Reply::Error(..))`), as on the wire. [`TargetError`] means
+//! the conversation itself failed (unreachable server, timeout, bytes that are not RESP),
+//! and the caller should stop using that target.
+//!
+//! - [`embedded`]: the reference engine in process, on a manual clock.
+//! - [`network`]: any server speaking RESP, through the `redis` crate.
+
+use std::fmt;
+use std::time::Duration;
+
+use reference_engine::{Protocol, Reply};
+use thiserror::Error;
+
+pub mod embedded;
+pub mod network;
+
+pub use embedded::EmbeddedTarget;
+pub use network::NetworkTarget;
+
+/// Something that answers Redis commands.
+pub trait Target {
+    /// A short name for reports: `embedded`, `127.0.0.1:6379`.
+    fn name(&self) -> &str;
+
+    /// The protocol replies are read in. HELLO sent through [`Target::call`] changes it.
+    fn protocol(&self) -> Protocol;
+
+    /// What the server says it is, read once when the target was opened.
+    fn identity(&self) -> &ServerIdentity;
+
+    /// Whether [`Target::advance_clock`] moves a virtual clock or waits in real time.
+    fn clock(&self) -> ClockKind;
+
+    /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
+    /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;
+
+    /// Runs commands in order, one reply each; a network target pipelines them. Error replies
+    /// do not stop the batch.
+    fn call_batch(&mut self, batch: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, TargetError> {
+        batch.iter().map(|argv| self.call(argv)).collect()
+    }
+
+    /// Lets `ms` milliseconds pass for the server: instantly on a virtual clock, by sleeping
+    /// on a real one.
+    fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError>;
+}
+
+/// How a target's time passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockKind {
+    /// Time moves only through `advance_clock`, so TTL replies are exact.
+    Virtual,
+    /// Wall-clock time: TTL readings drift by the time a round trip takes.
+    Real,
+}
+
+/// What a server reports about itself (INFO server), used for version gates and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerIdentity {
+    /// `redis`, `valkey`, `hashcheck`, or `unknown` when the server would not say.
+    pub product: String,
+    /// The product's own version.
+    pub version: String,
+    /// The Redis version the server claims to be compatible with (`redis_version`).
+    pub redis_version: Option<String>,
+}
+
+impl ServerIdentity {
+    /// Reads an INFO reply: `hashcheck_version`, then `valkey_version`, then
+    /// `redis_version` decide the product (Valkey also reports a `redis_version`).
+    pub fn from_info(info: &str) -> Self {
+        let field = |name: &str| {
+            info.lines().find_map(|line| {
+                let (k, v) = line.split_once(':')?;
+                (k == name).then(|| v.trim().to_string())
+            })
+        };
+        let redis_version = field("redis_version");
+        let (product, version) = if let Some(v) = field("hashcheck_version") {
+            ("hashcheck", Some(v))
+        } else if let Some(v) = field("valkey_version") {
+            ("valkey", Some(v))
+        } else if let Some(v) = redis_version.clone() {
+            ("redis", Some(v))
+        } else {
+            ("unknown", None)
+        };
+        Self {
+            product: product.to_string(),
+            version: version.unwrap_or_else(|| "unknown".to_string()),
+            redis_version,
+        }
+    }
+}
+
+impl fmt::Display for ServerIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.product, self.version)
+    }
+}
+
+/// A failure of the conversation with a target, as opposed to an error reply.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The server could not be reached or the connection could not be set up.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    /// The connection failed during a call: I/O error, timeout, closed by the server.
+    #[error("{target}: connection failed: {reason}")]
+    Io { target: String, reason: String },
+    /// The server sent something that is not a valid reply.
+    #[error("{target}: bad reply: {reason}")]
+    Protocol { target: String, reason: String },
+    /// The target cannot do what was asked.
+    #[error("{target}: not supported: {what}")]
+    Unsupported { target: String, what: String },
+}
+
+/// Opens a target from its command-line spelling: `embedded`, or a server as
+/// `redis://[user:pass@]host:port[/db][?protocol=resp3]` or `host:port`. An explicit
+/// `protocol` wins over the URL's.
+pub fn open(
+    spec: &str,
+    protocol: Option<Protocol>,
+    timeout: Duration,
+) -> Result<Box<dyn Target>, TargetError> {
+    if spec == "embedded" {
+        return Ok(Box::new(EmbeddedTarget::new(protocol.unwrap_or_default())));
+    }
+    Ok(Box::new(NetworkTarget::connect(spec, protocol, timeout)?))
+}
+
+/// The protocol a successful HELLO reply announces (its `proto` field), if `reply` is one.
+pub(crate) fn hello_protocol(argv: &[Vec<u8>], reply: &Reply) -> Option<Protocol> {
+    if !argv.first()?.eq_ignore_ascii_case(b"hello") {
+        return None;
+    }
+    let proto = match reply {
+        Reply::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| *k == Reply::bulk("proto"))?
+            .1
+            .clone(),
+        Reply::Array(items) => items
+            .chunks(2)
+            .find(|kv| kv[0] == Reply::bulk("proto"))?
+            .get(1)?
+            .clone(),
+        _ => return None,
+    };
+    match proto {
+        Reply::Integer(2) => Some(Protocol::Resp2),
+        Reply::Integer(3) => Some(Protocol::Resp3),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_from_info() {
+        let redis =
+            ServerIdentity::from_info("# Server\r\nredis_version:8.2.3\r\nredis_mode:x\r\n");
+        assert_eq!(redis.to_string(), "redis 8.2.3");
+        let valkey = ServerIdentity::from_info(
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n",
+        );
+        assert_eq!(valkey.to_string(), "valkey 9.1.2");
+        assert_eq!(valkey.redis_version.as_deref(), Some("7.2.4"));
+        let ours = ServerIdentity::from_info("redis_version:8.2.3\nhashcheck_version:0.1.0\n");
+        assert_eq!(ours.to_string(), "hashcheck 0.1.0");
+        assert_eq!(ServerIdentity::from_info("").to_string(), "unknown unknown");
+    }
+
+    #[test]
+    fn hello_reply_switches_protocol() {
+        let hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
+        let map = Reply::Map(vec![
+            (Reply::bulk("server"), Reply::bulk("redis")),
+            (Reply::bulk("proto"), Reply::Integer(3)),
+        ]);
+        assert_eq!(hello_protocol(&hello, &map), Some(Protocol::Resp3));
+        assert_eq!(
+            hello_protocol(&hello, &map.to_resp2()),
+            Some(Protocol::Resp3)
+        );
+        let flat = Reply::Array(vec![Reply::bulk("proto"), Reply::Integer(2)]);
+        assert_eq!(hello_protocol(&hello, &flat), Some(Protocol::Resp2));
+        assert_eq!(
+            hello_protocol(&hello, &Reply::Error("NOPROTO x".into())),
+            None
+        );
+        assert_eq!(hello_protocol(&[b"PING".to_vec()], &map), None);
+    }
+}
