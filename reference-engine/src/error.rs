@@ -74,6 +74,10 @@ pub enum CommandError {
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
     NotSupported(String),
+    /// `hashcheck serve` caught a panic inside the engine: a bug in hashcheck, reported to
+    /// the client that hit it while the server keeps serving.
+    #[error("ERR hashcheck engine panicked: {0}")]
+    EnginePanicked(String),
 }
 
 impl CommandError {
