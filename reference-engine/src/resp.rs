@@ -62,6 +62,9 @@ struct Multibulk {
     /// Elements still to read.
     remaining: usize,
     argv: Argv,
+    /// Memory the parsed elements take, counted as they arrive (summing on every call
+    /// would be quadratic in a request of millions of elements).
+    held: usize,
     /// The length of the element whose `$` header has been read.
     bulk_len: Option<usize>,
 }
@@ -76,13 +79,11 @@ impl RequestParser {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Bytes held: unparsed input plus the arguments of a half-read request. A server uses it
+    /// Bytes held: unparsed input plus the arguments of a half-read request (each counted
+    /// with its vector header, so a million empty arguments are not free). A server uses it
     /// to cap what one client may make it hold, as Redis's `client-query-buffer-limit` does.
     pub fn buffered(&self) -> usize {
-        let args: usize = self
-            .pending
-            .as_ref()
-            .map_or(0, |m| m.argv.iter().map(Vec::len).sum());
+        let args = self.pending.as_ref().map_or(0, |m| m.held);
         self.buf.len() - self.pos + args
     }
 
@@ -140,6 +141,7 @@ impl RequestParser {
                 remaining: count as usize,
                 // Capacity follows what arrives, not what the client declared.
                 argv: Vec::new(),
+                held: 0,
                 bulk_len: None,
             });
         }
@@ -179,6 +181,7 @@ impl RequestParser {
                 return Ok(None);
             }
             m.argv.push(self.buf[self.pos..self.pos + len].to_vec());
+            m.held += len + std::mem::size_of::<Vec<u8>>();
             m.remaining -= 1;
             m.bulk_len = None;
             self.pos += len + 2;
@@ -769,6 +772,11 @@ mod tests {
         assert_eq!(m.argv.capacity(), 0);
         assert_eq!(m.bulk_len, Some(536_870_912));
         assert_eq!(p.buffered(), 3);
+        let mut p = RequestParser::new();
+        p.feed(b"*2147483647\r\n");
+        p.feed(&b"$0\r\n\r\n".repeat(1000));
+        assert_eq!(p.next_request(), Ok(None));
+        assert_eq!(p.buffered(), 1000 * std::mem::size_of::<Vec<u8>>());
     }
 
     #[test]
