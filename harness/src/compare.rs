@@ -39,6 +39,10 @@ pub enum Policy {
     },
     /// TTL readings (HTTL family): codes below zero exact, readings within `tolerance`.
     TtlWithin { tolerance: i64 },
+    /// A whole HSCAN walk as `[cursor, elements]`: the cursors exact, the elements as a set
+    /// of field/value pairs (of fields with `novalues`). A walk may return an element
+    /// twice, so duplicates are not counted.
+    Scan { novalues: bool },
 }
 
 /// Why two replies differ, in words for the report (the diff is rendered elsewhere).
@@ -78,6 +82,7 @@ pub fn compare(
             hash,
         } => random_pick(expected, actual, *count, *with_values, hash),
         Policy::TtlWithin { tolerance } => ttl_within(expected, actual, *tolerance),
+        Policy::Scan { novalues } => scan(expected, actual, !*novalues),
     }
 }
 
@@ -153,6 +158,34 @@ fn unordered(expected: &Reply, actual: &Reply, pairs: bool) -> Result<(), Mismat
         return Err(Mismatch::new(format!("different {what} (order ignored)")));
     }
     Ok(())
+}
+
+fn scan(expected: &Reply, actual: &Reply, pairs: bool) -> Result<(), Mismatch> {
+    let parts = |r: &Reply| match r {
+        Reply::Array(p) => match p.as_slice() {
+            [c @ Reply::Bulk(_), Reply::Array(items)] => Some((c.clone(), items.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (Some((ec, ei)), Some((ac, ai))) = (parts(expected), parts(actual)) else {
+        return exact(expected, actual);
+    };
+    if ec != ac {
+        return Err(Mismatch::new("different cursor"));
+    }
+    let set = |items: &[Reply]| -> Option<std::collections::BTreeSet<String>> {
+        let chunk = if pairs { 2 } else { 1 };
+        if items.len() % chunk != 0 {
+            return None;
+        }
+        Some(items.chunks(chunk).map(|c| format!("{c:?}")).collect())
+    };
+    match (set(&ei), set(&ai)) {
+        (Some(e), Some(a)) if e == a => Ok(()),
+        (Some(_), Some(_)) => Err(Mismatch::new("the scans returned different elements")),
+        _ => Err(Mismatch::new("odd number of elements in a scan with values")),
+    }
 }
 
 fn random_pick(
@@ -397,6 +430,18 @@ mod tests {
             &Reply::Array(vec![b("b"), b("2")]),
             &pol(Some(-1), true)
         ));
+    }
+
+    #[test]
+    fn scan_walks_compare_as_sets_of_pairs() {
+        let p = Policy::Scan { novalues: false };
+        let walk = |items: Vec<Reply>| Reply::Array(vec![b("0"), Reply::Array(items)]);
+        let e = walk(vec![b("a"), b("1"), b("b"), b("2")]);
+        assert!(check(&e, &walk(vec![b("b"), b("2"), b("a"), b("1"), b("a"), b("1")]), &p));
+        assert!(!check(&e, &walk(vec![b("a"), b("2"), b("b"), b("1")]), &p));
+        assert!(!check(&e, &walk(vec![b("a"), b("1")]), &p));
+        let other_cursor = Reply::Array(vec![b("7"), Reply::Array(vec![])]);
+        assert!(!check(&walk(vec![]), &other_cursor, &p));
     }
 
     #[test]

@@ -5,12 +5,14 @@
 //!   reference engine, or a server reached through the `redis` crate).
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
+//! - [`differential`]: the driver that runs generated commands on a reference and a target.
 //! - [`serve`]: the reference engine behind a TCP socket (`hashcheck serve`).
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
 
 pub mod cli;
 pub mod compare;
+pub mod differential;
 pub mod gen;
 pub mod process;
 pub mod serve;

@@ -1,0 +1,209 @@
+//! Differential tests against a live Redis 8.2.3: random command sequences go to the
+//! reference engine and to Redis, and every pair of replies must agree.
+//!
+//! These need the real server. It is found through `$HASHCHECK_REDIS_8_2` (set by
+//! scripts/test.sh) or `.servers/`; when it is missing the tests fail, they never skip.
+//! `HASHCHECK_SEED` overrides the seeds, `HASHCHECK_OPS` the number of commands, so that
+//! repeated runs can explore other sequences.
+
+use std::time::{Duration, Instant};
+
+use hashcheck::differential::{self, DiffConfig, DiffReport, Reference};
+use hashcheck::gen::{GenConfig, Generator, Swarm, CLASSIC_COMMANDS, COMMANDS};
+use hashcheck::process::{redis_8_2_binary, ServerProcess};
+use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target};
+use reference_engine::{ManualClock, Protocol, SystemClock};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn redis(extra: &[&str]) -> ServerProcess {
+    let binary = redis_8_2_binary().unwrap_or_else(|| {
+        panic!("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)")
+    });
+    ServerProcess::redis(&binary, extra).expect("start Redis 8.2.3")
+}
+
+fn serve() -> ServerProcess {
+    ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[]).expect("start hashcheck serve")
+}
+
+fn connect(addr: &str, protocol: Protocol) -> NetworkTarget {
+    NetworkTarget::connect(addr, Some(protocol), TIMEOUT).expect("connect")
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Freezes Redis's background expiry, so that like the engine it reclaims only lazily.
+fn lazy_only(redis: &ServerProcess) {
+    let mut t = connect(&redis.addr(), Protocol::Resp2);
+    let argv: Vec<Vec<u8>> = ["DEBUG", "SET-ACTIVE-EXPIRE", "0"]
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    assert_eq!(t.call(&argv).unwrap(), reference_engine::Reply::ok());
+}
+
+fn generator(
+    seed: u64,
+    protocol: Protocol,
+    commands: &[&'static str],
+    short_ttls: bool,
+) -> Generator {
+    let config = GenConfig {
+        key_prefix: format!("hc:diff:{seed}:{}:", protocol.version()).into_bytes(),
+        short_ttls,
+        ..GenConfig::default()
+    };
+    Generator::new(seed, config, Swarm::all(commands))
+}
+
+/// Fails with every divergence rendered, or prints the run's figures.
+fn check(label: &str, report: &DiffReport, started: Instant) {
+    let mut text = String::new();
+    for d in &report.divergences {
+        let argv: Vec<String> = d
+            .argv
+            .iter()
+            .map(|a| reference_engine::reply::quote(a))
+            .collect();
+        text.push_str(&format!(
+            "\n#{} {}: {}\n--- expected (reference)\n{}\n+++ actual (Redis)\n{}\n",
+            d.index,
+            argv.join(" "),
+            d.mismatch.reason,
+            d.expected,
+            d.actual
+        ));
+    }
+    assert!(
+        report.divergences.is_empty(),
+        "{label}: {} divergences{text}",
+        report.divergences.len()
+    );
+    let errors: u64 = report.per_command.values().map(|s| s.errors).sum();
+    println!(
+        "{label}: {} commands compared, 0 divergences, {} error replies, {} deadlines passed, \
+         {} ms waiting, {:.1} s",
+        report.compared,
+        errors,
+        report.deadlines_passed,
+        report.waited_ms,
+        started.elapsed().as_secs_f64()
+    );
+    for (name, stats) in &report.per_command {
+        println!(
+            "  {name:<14} {:>6} calls {:>6} errors",
+            stats.calls, stats.errors
+        );
+    }
+}
+
+/// Issue: the 17 classic commands through `hashcheck serve` (so the wire path is tested
+/// too) against Redis 8.2.3, 10,000 commands per protocol.
+#[test]
+fn classic_commands_through_serve_match_redis() {
+    let redis = redis(&[]);
+    let serve = serve();
+    let ops = env_u64("HASHCHECK_OPS", 10_000) as usize;
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let seed = env_u64("HASHCHECK_SEED", 2);
+        let started = Instant::now();
+        let mut reference = connect(&serve.addr(), protocol);
+        let mut target = connect(&redis.addr(), protocol);
+        let mut gen = generator(seed, protocol, CLASSIC_COMMANDS, false);
+        let config = DiffConfig {
+            ops,
+            ..DiffConfig::default()
+        };
+        let report = differential::run(
+            Reference::Server(&mut reference),
+            &mut target,
+            &mut gen,
+            &config,
+        )
+        .expect("run");
+        check(
+            &format!("classic, RESP{}", protocol.version()),
+            &report,
+            started,
+        );
+        assert!(report.compared >= ops, "only {} compared", report.compared);
+    }
+}
+
+/// Issue: all 28 commands, with fields really expiring during the run, through `hashcheck
+/// serve` against Redis 8.2.3 with background expiry frozen (lazy expiry only on both
+/// sides, so every reply is determined).
+#[test]
+fn all_commands_with_expirations_through_serve_match_redis() {
+    let redis = redis(&[]);
+    lazy_only(&redis);
+    let serve = serve();
+    let ops = env_u64("HASHCHECK_OPS", 10_000) as usize;
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let seed = env_u64("HASHCHECK_SEED", 3);
+        let started = Instant::now();
+        let mut reference = connect(&serve.addr(), protocol);
+        let mut target = connect(&redis.addr(), protocol);
+        let mut gen = generator(seed, protocol, COMMANDS, true);
+        let config = DiffConfig {
+            ops,
+            ..DiffConfig::default()
+        };
+        let report = differential::run(
+            Reference::Server(&mut reference),
+            &mut target,
+            &mut gen,
+            &config,
+        )
+        .expect("run");
+        check(
+            &format!("all 28, lazy, RESP{}", protocol.version()),
+            &report,
+            started,
+        );
+        assert!(report.compared >= ops, "only {} compared", report.compared);
+        assert!(
+            report.deadlines_passed > 0,
+            "no field expired during the run"
+        );
+    }
+}
+
+/// The same against a Redis whose background expiry is ON, as on servers where DEBUG is
+/// not allowed: the in-process model accepts both "reclaimed" and "not yet reclaimed"
+/// wherever Redis's timing decides, and nothing else.
+#[test]
+fn all_commands_match_redis_with_background_expiry() {
+    let redis = redis(&[]);
+    let ops = env_u64("HASHCHECK_OPS", 10_000) as usize / 2;
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let seed = env_u64("HASHCHECK_SEED", 4);
+        let started = Instant::now();
+        let clock = ManualClock::new(reference_engine::Clock::now_ms(&SystemClock));
+        let mut model = EmbeddedTarget::with_clock(protocol, clock, Some(seed));
+        let mut target = connect(&redis.addr(), protocol);
+        let mut gen = generator(seed, protocol, COMMANDS, true);
+        let config = DiffConfig {
+            ops,
+            ..DiffConfig::default()
+        };
+        let report =
+            differential::run(Reference::Model(&mut model), &mut target, &mut gen, &config)
+                .expect("run");
+        check(
+            &format!("all 28, active expiry on, RESP{}", protocol.version()),
+            &report,
+            started,
+        );
+        assert!(
+            report.deadlines_passed > 0,
+            "no field expired during the run"
+        );
+    }
+}
