@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`target`]: the one interface to something that answers commands (the embedded
 //!   reference engine, or a server reached through the `redis` crate).
+//! - [`case`]: YAML case files (model, loader, writer).
+//! - [`runner`]: runs cases against a target (`hashcheck run`); [`report`] prints the outcome.
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
@@ -10,10 +12,13 @@
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
 
+pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod differential;
 pub mod gen;
 pub mod process;
+pub mod report;
+pub mod runner;
 pub mod serve;
 pub mod target;

@@ -90,6 +90,10 @@ impl Target for EmbeddedTarget {
         self.clock.advance(i64::try_from(ms).unwrap_or(i64::MAX));
         Ok(())
     }
+
+    fn now_ms(&mut self) -> Result<i64, TargetError> {
+        Ok(reference_engine::Clock::now_ms(&self.clock))
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,28 @@ pub trait Target {
     /// Lets `ms` milliseconds pass for the server: instantly on a virtual clock, by sleeping
     /// on a real one.
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError>;
+
+    /// The target's time in unix milliseconds, as its commands see it: by default the
+    /// server's TIME (so relative EXAT/PXAT times in cases follow the server's clock).
+    fn now_ms(&mut self) -> Result<i64, TargetError> {
+        let reply = self.call(&[b"TIME".to_vec()])?;
+        let number = |r: &Reply| match r {
+            Reply::Bulk(b) => std::str::from_utf8(b).ok()?.parse::<i64>().ok(),
+            _ => None,
+        };
+        match &reply {
+            Reply::Array(parts) if parts.len() == 2 => {
+                if let (Some(s), Some(us)) = (number(&parts[0]), number(&parts[1])) {
+                    return Ok(s * 1000 + us / 1000);
+                }
+            }
+            _ => {}
+        }
+        Err(TargetError::Protocol {
+            target: self.name().to_string(),
+            reason: format!("TIME replied {reply:?}, not [seconds, microseconds]"),
+        })
+    }
 }
 
 /// How a target's time passes.

@@ -1,0 +1,773 @@
+//! Reading case files from YAML; [`write`] (in `yaml/write.rs`) turns them back into YAML.
+//! This module and its child are the only places that know the files are YAML.
+//!
+//! `serde_yaml` parses the text into a tree of values, which loses line numbers, so the
+//! loader also scans the text for the lines that start a case (`- name:`) and a step
+//! (`- send:` / `- wait:`) and pairs them with the tree in order. That is why the format
+//! asks for block-style steps. Every error names `file:line` and what was expected there.
+//!
+//! YAML resolves plain scalars (`1.5`, `true`, `0x10`), which would silently change the
+//! bytes a command receives, so arguments must be strings or plain integers, and a plain
+//! scalar whose spelling YAML would not keep (`+5`, `0x10`, `007`) must be quoted.
+
+use std::path::{Path, PathBuf};
+
+use reference_engine::Protocol;
+use serde_yaml::{Mapping, Value};
+
+use super::{
+    Arg, Capability, Case, CaseError, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
+    Version,
+};
+use crate::compare::ErrorMatch;
+
+mod write;
+
+pub use write::write;
+
+/// Reads and checks the case file at `path`.
+pub fn load(path: &Path) -> Result<CaseFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| CaseError {
+        loc: Location {
+            file: path.to_path_buf(),
+            line: 0,
+        },
+        message: format!("cannot read: {e}"),
+    })?;
+    load_str(path, &text)
+}
+
+/// Reads case-file text; `path` is used for locations only.
+pub fn load_str(path: &Path, text: &str) -> Result<CaseFile> {
+    let loader = Loader {
+        path: path.to_path_buf(),
+        lines: text.lines().collect(),
+    };
+    let root: Value = serde_yaml::from_str(text).map_err(|e| {
+        let line = e.location().map_or(1, |l| l.line());
+        loader.error(line, format!("not valid YAML: {e}"))
+    })?;
+    loader.file(&root)
+}
+
+struct Loader<'t> {
+    path: PathBuf,
+    lines: Vec<&'t str>,
+}
+
+type Result<T> = std::result::Result<T, CaseError>;
+
+const FILE_KEYS: &[&str] = &["source", "behaviour", "since", "tags", "cases"];
+const CASE_KEYS: &[&str] = &["name", "since", "resp", "requires", "note", "steps"];
+const SEND_KEYS: &[&str] = &[
+    "send",
+    "expect",
+    "order",
+    "random",
+    "scan",
+    "ttl_within",
+    "errors",
+    "note",
+];
+const WAIT_KEYS: &[&str] = &["wait", "note"];
+
+impl Loader<'_> {
+    fn error(&self, line: usize, message: impl Into<String>) -> CaseError {
+        CaseError {
+            loc: Location {
+                file: self.path.clone(),
+                line,
+            },
+            message: message.into(),
+        }
+    }
+
+    /// The 1-based numbers of the lines that match `starts`, in order.
+    fn lines_starting(&self, starts: impl Fn(&str) -> bool) -> Vec<usize> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| starts(l))
+            .map(|(i, _)| i + 1)
+            .collect()
+    }
+
+    /// The line of `key:` among lines `from..to` (1-based, `to` excluded), or `from`.
+    fn key_line(&self, from: usize, to: usize, key: &str) -> usize {
+        (from..to.min(self.lines.len() + 1))
+            .find(|&n| {
+                let l = self.lines[n - 1].trim_start();
+                let l = l.strip_prefix("- ").unwrap_or(l).trim_start();
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+            .unwrap_or(from)
+    }
+
+    fn file(&self, root: &Value) -> Result<CaseFile> {
+        let end = self.lines.len() + 1;
+        let top = |key: &str| {
+            self.lines
+                .iter()
+                .position(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+                .map_or(1, |i| i + 1)
+        };
+        let Value::Mapping(map) = root else {
+            return Err(self.error(1, "expected a mapping with source, behaviour and cases"));
+        };
+        self.known_keys(map, FILE_KEYS, "at the top of a case file", |k| top(k))?;
+        let source = self.required_string(map, "source", top("source"), 1)?;
+        let behaviour = self.required_string(map, "behaviour", top("behaviour"), 1)?;
+        let since = self.since(map.get("since"), top("since"))?;
+        let tags = match map.get("tags") {
+            None => Vec::new(),
+            Some(v) => self.string_list(v, top("tags"), "tags")?,
+        };
+        let cases_line = top("cases");
+        let Some(Value::Sequence(items)) = map.get("cases") else {
+            return Err(self.error(cases_line, "expected `cases:` followed by a list of cases"));
+        };
+        let case_lines = self.lines_starting(|l| starts_item(l, "name"));
+        if case_lines.len() != items.len() {
+            return Err(self.error(
+                cases_line,
+                format!(
+                    "found {} cases but {} lines starting `- name:`; begin each case with `- name:` on its own line",
+                    items.len(),
+                    case_lines.len()
+                ),
+            ));
+        }
+        let step_lines = self.lines_starting(|l| starts_item(l, "send") || starts_item(l, "wait"));
+        let mut cases: Vec<Case> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let line = case_lines[i];
+            let next = case_lines.get(i + 1).copied().unwrap_or(end);
+            let steps: Vec<usize> = step_lines
+                .iter()
+                .copied()
+                .filter(|&l| l > line && l < next)
+                .collect();
+            let case = self.case(item, line, next, &steps)?;
+            if let Some(first) = cases.iter().find(|c| c.name == case.name) {
+                return Err(self.error(
+                    line,
+                    format!(
+                        "a case named {:?} already exists at line {}; names must be unique in a file",
+                        case.name, first.line
+                    ),
+                ));
+            }
+            cases.push(case);
+        }
+        Ok(CaseFile {
+            path: self.path.clone(),
+            header: self.header(),
+            source,
+            behaviour,
+            since,
+            tags,
+            cases,
+        })
+    }
+
+    /// The comment lines before the first key.
+    fn header(&self) -> Vec<String> {
+        self.lines
+            .iter()
+            .take_while(|l| l.trim().is_empty() || l.starts_with('#'))
+            .filter(|l| l.starts_with('#'))
+            .map(|l| l.to_string())
+            .collect()
+    }
+
+    fn case(&self, item: &Value, line: usize, end: usize, step_lines: &[usize]) -> Result<Case> {
+        let Value::Mapping(map) = item else {
+            return Err(self.error(line, "expected a case: a mapping starting with `name:`"));
+        };
+        self.known_keys(map, CASE_KEYS, "in a case", |k| self.key_line(line, end, k))?;
+        let name = self.required_string(map, "name", line, line)?;
+        let since = self.since(map.get("since"), self.key_line(line, end, "since"))?;
+        let resp = match map.get("resp") {
+            None => vec![Protocol::Resp2, Protocol::Resp3],
+            Some(v) => self.protocols(v, self.key_line(line, end, "resp"))?,
+        };
+        let requires = match map.get("requires") {
+            None => Vec::new(),
+            Some(v) => self.capabilities(v, self.key_line(line, end, "requires"))?,
+        };
+        let note = self.optional_string(map, "note", self.key_line(line, end, "note"))?;
+        let steps_line = self.key_line(line, end, "steps");
+        let Some(Value::Sequence(items)) = map.get("steps") else {
+            return Err(self.error(steps_line, "expected `steps:` followed by a list of steps"));
+        };
+        if items.is_empty() {
+            return Err(self.error(steps_line, "a case needs at least one step"));
+        }
+        if items.len() != step_lines.len() {
+            return Err(self.error(
+                steps_line,
+                format!(
+                    "found {} steps but {} lines starting `- send:` or `- wait:`; write each step in block style, starting with `- send:` or `- wait:`",
+                    items.len(),
+                    step_lines.len()
+                ),
+            ));
+        }
+        let mut steps = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let step_end = step_lines.get(i + 1).copied().unwrap_or(end);
+            steps.push(self.step(item, step_lines[i], step_end)?);
+        }
+        Ok(Case {
+            name,
+            line,
+            since,
+            resp,
+            requires,
+            note,
+            steps,
+        })
+    }
+
+    fn step(&self, item: &Value, line: usize, end: usize) -> Result<Step> {
+        let Value::Mapping(map) = item else {
+            return Err(self.error(line, "expected a step starting with `send:` or `wait:`"));
+        };
+        let key_line = |k: &str| self.key_line(line, end, k);
+        if let Some(wait) = map.get("wait") {
+            self.known_keys(
+                map,
+                WAIT_KEYS,
+                "in a wait step (it has nothing else)",
+                key_line,
+            )?;
+            let ms = wait
+                .as_u64()
+                .ok_or_else(|| self.error(line, "expected a number of milliseconds after wait:"))?;
+            return Ok(Step::Wait {
+                ms,
+                line,
+                note: self.optional_string(map, "note", key_line("note"))?,
+            });
+        }
+        let Some(send) = map.get("send") else {
+            return Err(self.error(line, "expected a step starting with `send:` or `wait:`"));
+        };
+        self.known_keys(map, SEND_KEYS, "in a send step", key_line)?;
+        self.check_spelling(line, end)?;
+        let Value::Sequence(words) = send else {
+            return Err(self.error(line, "expected a list of arguments after send:"));
+        };
+        if words.is_empty() {
+            return Err(self.error(line, "expected a list of arguments after send:, not []"));
+        }
+        let args = words
+            .iter()
+            .map(|w| self.arg(w, line))
+            .collect::<Result<Vec<_>>>()?;
+        let expect = match map.get("expect") {
+            None => None,
+            Some(v) => Some(self.expect(v, key_line("expect"))?),
+        };
+        let order = match map.get("order") {
+            None => None,
+            Some(v) => Some(match v.as_str() {
+                Some("any") => Order::Any,
+                Some("exact") => Order::Exact,
+                _ => {
+                    return Err(
+                        self.error(key_line("order"), "expected `order: any` or `order: exact`")
+                    )
+                }
+            }),
+        };
+        let random = match map.get("random") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                return Err(self.error(
+                    key_line("random"),
+                    "expected `random: true` or `random: false`",
+                ))
+            }
+        };
+        let scan = match map.get("scan") {
+            None => None,
+            Some(v) => Some(match v.as_str() {
+                Some("walk") => ScanMode::Walk,
+                Some("once") => ScanMode::Once,
+                _ => {
+                    return Err(
+                        self.error(key_line("scan"), "expected `scan: walk` or `scan: once`")
+                    )
+                }
+            }),
+        };
+        let ttl_within = match map.get("ttl_within") {
+            None => None,
+            Some(v) => Some(v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
+                self.error(
+                    key_line("ttl_within"),
+                    "expected a tolerance (an integer >= 0) after ttl_within:",
+                )
+            })?),
+        };
+        let errors = match map.get("errors") {
+            None => None,
+            Some(v) => Some(match v.as_str() {
+                Some("exact") => ErrorMatch::Exact,
+                Some("code") => ErrorMatch::Code,
+                Some("any") => ErrorMatch::Any,
+                _ => {
+                    return Err(self.error(
+                        key_line("errors"),
+                        "expected `errors: exact`, `code` or `any`",
+                    ))
+                }
+            }),
+        };
+        Ok(Step::Send(Send {
+            args,
+            expect,
+            order,
+            random,
+            scan,
+            ttl_within,
+            errors,
+            note: self.optional_string(map, "note", key_line("note"))?,
+            line,
+        }))
+    }
+
+    /// Rejects plain scalars whose spelling YAML would not keep, in the step's lines.
+    fn check_spelling(&self, line: usize, end: usize) -> Result<()> {
+        for n in line..end.min(self.lines.len() + 1) {
+            let text = self.lines[n - 1];
+            let body = text.trim_start();
+            let body = body.strip_prefix("- ").unwrap_or(body).trim_start();
+            if body.starts_with("note:") || body.starts_with('#') {
+                continue;
+            }
+            if let Some(token) = plain_tokens(text).into_iter().find(|t| respelled(t)) {
+                return Err(self.error(
+                    n,
+                    format!("quote this scalar: YAML does not keep the spelling of {token} (write \"{token}\")"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn arg(&self, word: &Value, line: usize) -> Result<Arg> {
+        match word {
+            Value::String(s) => Ok(Arg::Bytes(s.as_bytes().to_vec())),
+            Value::Number(n) => match n.as_i64().map(|i| i.to_string()).or(n.as_u64().map(|u| u.to_string())) {
+                Some(text) => Ok(Arg::Bytes(text.into_bytes())),
+                None => Err(self.error(line, format!("quote this argument: YAML reads {n} as a float and may respell it (write \"{n}\")"))),
+            },
+            Value::Mapping(map) if map.len() == 1 => {
+                let (key, value) = map.iter().next().expect("one entry");
+                match key.as_str() {
+                    Some("hex") => Ok(Arg::Bytes(self.hex(value, line)?)),
+                    Some("unix_s") => Ok(Arg::UnixS(self.int(value, line, "unix_s")?)),
+                    Some("unix_ms") => Ok(Arg::UnixMs(self.int(value, line, "unix_ms")?)),
+                    _ => Err(self.error(line, "expected an argument: a string, an integer, {hex: ..}, {unix_s: n} or {unix_ms: n}")),
+                }
+            }
+            Value::Bool(_) | Value::Null => Err(self.error(
+                line,
+                format!("quote this argument: YAML reads it as {}", describe(word)),
+            )),
+            _ => Err(self.error(line, "expected an argument: a string, an integer, {hex: ..}, {unix_s: n} or {unix_ms: n}")),
+        }
+    }
+
+    fn int(&self, value: &Value, line: usize, what: &str) -> Result<i64> {
+        value
+            .as_i64()
+            .ok_or_else(|| self.error(line, format!("expected an integer after {what}:")))
+    }
+
+    fn hex(&self, value: &Value, line: usize) -> Result<Vec<u8>> {
+        let Some(text) = value.as_str() else {
+            return Err(self.error(line, "expected a quoted string of hex digits after hex:"));
+        };
+        decode_hex(text).ok_or_else(|| {
+            self.error(
+                line,
+                format!("expected pairs of hex digits after hex:, found {text:?}"),
+            )
+        })
+    }
+
+    fn expect(&self, value: &Value, line: usize) -> Result<Expect> {
+        let expect = |v: &Value| self.expect(v, line);
+        match value {
+            Value::Null => Ok(Expect::Null),
+            Value::String(s) => Ok(Expect::Bulk(s.as_bytes().to_vec())),
+            Value::Number(n) => n.as_i64().map(Expect::Int).ok_or_else(|| {
+                self.error(line, format!("{n} is not an integer reply: quote it for a bulk string (\"{n}\") or write {{double: {n}}}"))
+            }),
+            Value::Bool(b) => Err(self.error(line, format!("quote {b} for a bulk string, or write {{boolean: {b}}}"))),
+            Value::Sequence(items) => Ok(Expect::Array(items.iter().map(expect).collect::<Result<_>>()?)),
+            Value::Mapping(map) => self.expect_form(map, line),
+            Value::Tagged(_) => Err(self.error(line, "YAML tags are not part of the case format")),
+        }
+    }
+
+    /// The `{kind: ..}` forms of an expected reply.
+    fn expect_form(&self, map: &Mapping, line: usize) -> Result<Expect> {
+        let keys: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
+        if keys.len() == 2 && keys.contains(&"resp2") && keys.contains(&"resp3") {
+            return Ok(Expect::PerProtocol {
+                resp2: Box::new(self.expect(&map["resp2"], line)?),
+                resp3: Box::new(self.expect(&map["resp3"], line)?),
+            });
+        }
+        let bad = || {
+            self.error(
+                line,
+                "expected one of {status: ..}, {error: ..}, {error_code: ..}, {map: [[k, v], ..]}, {set: [..]}, {double: ..}, {bulk: ..}, {int: ..}, {boolean: ..}, {nil_array: true}, {unix_s: n}, {unix_ms: n} or {resp2: .., resp3: ..}",
+            )
+        };
+        if map.len() != 1 || keys.len() != 1 {
+            return Err(bad());
+        }
+        let value = &map[keys[0]];
+        let text = |what: &str| {
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| self.error(line, format!("expected a string after {what}:")))
+        };
+        let list = |what: &str| match value {
+            Value::Sequence(items) => Ok(items),
+            _ => Err(self.error(line, format!("expected a list after {what}:"))),
+        };
+        match keys[0] {
+            "status" => Ok(Expect::Status(text("status")?)),
+            "error" => Ok(Expect::Error(text("error")?)),
+            "error_code" => {
+                let code = text("error_code")?;
+                if code.is_empty() || code.contains(' ') {
+                    return Err(
+                        self.error(line, "expected one word (like WRONGTYPE) after error_code:")
+                    );
+                }
+                Ok(Expect::ErrorCode(code))
+            }
+            "int" => Ok(Expect::Int(self.int(value, line, "int")?)),
+            "unix_s" => Ok(Expect::UnixS(self.int(value, line, "unix_s")?)),
+            "unix_ms" => Ok(Expect::UnixMs(self.int(value, line, "unix_ms")?)),
+            "boolean" => match value {
+                Value::Bool(b) => Ok(Expect::Boolean(*b)),
+                _ => Err(self.error(line, "expected true or false after boolean:")),
+            },
+            "nil_array" => match value {
+                Value::Bool(true) => Ok(Expect::NilArray),
+                _ => Err(self.error(line, "write {nil_array: true}")),
+            },
+            "hex" => Ok(Expect::Bulk(self.hex(value, line)?)),
+            "bulk" => match value {
+                Value::String(s) => Ok(Expect::Bulk(s.as_bytes().to_vec())),
+                Value::Number(n) if n.as_i64().is_some() => {
+                    Ok(Expect::Bulk(n.to_string().into_bytes()))
+                }
+                Value::Mapping(m) if m.len() == 1 && m.get("hex").is_some() => {
+                    Ok(Expect::Bulk(self.hex(&m["hex"], line)?))
+                }
+                _ => Err(self.error(line, "expected a string or {hex: ..} after bulk:")),
+            },
+            "double" => {
+                let d = match value {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => match s.as_str() {
+                        "inf" => Some(f64::INFINITY),
+                        "-inf" => Some(f64::NEG_INFINITY),
+                        "nan" => Some(f64::NAN),
+                        other => other.parse().ok(),
+                    },
+                    _ => None,
+                };
+                d.map(Expect::Double).ok_or_else(|| {
+                    self.error(line, "expected a number, inf, -inf or nan after double:")
+                })
+            }
+            "map" => {
+                let mut pairs = Vec::new();
+                for pair in list("map")? {
+                    match pair {
+                        Value::Sequence(kv) if kv.len() == 2 => {
+                            pairs.push((self.expect(&kv[0], line)?, self.expect(&kv[1], line)?))
+                        }
+                        _ => return Err(self.error(line, "expected [key, value] pairs after map:")),
+                    }
+                }
+                Ok(Expect::Map(pairs))
+            }
+            "set" => Ok(Expect::Set(
+                list("set")?
+                    .iter()
+                    .map(|v| self.expect(v, line))
+                    .collect::<Result<_>>()?,
+            )),
+            _ => Err(bad()),
+        }
+    }
+
+    fn known_keys(
+        &self,
+        map: &Mapping,
+        known: &[&str],
+        place: &str,
+        line_of: impl Fn(&str) -> usize,
+    ) -> Result<()> {
+        for key in map.keys() {
+            match key.as_str() {
+                Some(k) if known.contains(&k) => {}
+                Some(k) => {
+                    return Err(self.error(
+                        line_of(k),
+                        format!(
+                            "unknown key `{k}` {place}; expected one of {}",
+                            known.join(", ")
+                        ),
+                    ))
+                }
+                None => return Err(self.error(line_of(""), format!("keys {place} must be names"))),
+            }
+        }
+        Ok(())
+    }
+
+    fn required_string(
+        &self,
+        map: &Mapping,
+        key: &str,
+        line: usize,
+        missing_line: usize,
+    ) -> Result<String> {
+        match map.get(key) {
+            None => Err(self.error(missing_line, format!("missing `{key}:`"))),
+            Some(_) => Ok(self.optional_string(map, key, line)?.unwrap_or_default()),
+        }
+    }
+
+    fn optional_string(&self, map: &Mapping, key: &str, line: usize) -> Result<Option<String>> {
+        match map.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(self.error(line, format!("expected some text after {key}:"))),
+        }
+    }
+
+    fn since(&self, value: Option<&Value>, line: usize) -> Result<Option<Version>> {
+        match value {
+            None => Ok(None),
+            Some(Value::String(s)) => Version::parse(s).map(Some).ok_or_else(|| {
+                self.error(
+                    line,
+                    format!("expected a version like \"7.4.0\" after since:, found {s:?}"),
+                )
+            }),
+            Some(_) => Err(self.error(
+                line,
+                "expected a quoted version after since:, e.g. since: \"7.4.0\"",
+            )),
+        }
+    }
+
+    fn string_list(&self, value: &Value, line: usize, what: &str) -> Result<Vec<String>> {
+        let Value::Sequence(items) = value else {
+            return Err(self.error(line, format!("expected a list after {what}:")));
+        };
+        items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    self.error(line, format!("expected words in the list after {what}:"))
+                })
+            })
+            .collect()
+    }
+
+    fn protocols(&self, value: &Value, line: usize) -> Result<Vec<Protocol>> {
+        let bad = || self.error(line, "expected resp: [2], [3] or [2, 3]");
+        let Value::Sequence(items) = value else {
+            return Err(bad());
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let p = match item.as_i64() {
+                Some(2) => Protocol::Resp2,
+                Some(3) => Protocol::Resp3,
+                _ => return Err(bad()),
+            };
+            if out.contains(&p) {
+                return Err(bad());
+            }
+            out.push(p);
+        }
+        if out.is_empty() {
+            return Err(bad());
+        }
+        out.sort_by_key(|p| p.version());
+        Ok(out)
+    }
+
+    fn capabilities(&self, value: &Value, line: usize) -> Result<Vec<Capability>> {
+        let names = self.string_list(value, line, "requires")?;
+        names
+            .iter()
+            .map(|n| {
+                Capability::ALL
+                    .into_iter()
+                    .find(|c| c.name() == n)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+                        self.error(
+                            line,
+                            format!(
+                                "unknown capability {n:?}; expected one of {}",
+                                known.join(", ")
+                            ),
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Whether `line` starts a list item whose first key is `key` (`  - send: ...`).
+fn starts_item(line: &str, key: &str) -> bool {
+    let Some(rest) = line.trim_start().strip_prefix('-') else {
+        return false;
+    };
+    if !rest.starts_with([' ', '\t']) {
+        return false;
+    }
+    rest.trim_start()
+        .strip_prefix(key)
+        .is_some_and(|r| r.trim_start().starts_with(':'))
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Number(_) => "a number",
+        _ => "something else",
+    }
+}
+
+pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
+}
+
+/// The unquoted scalars on a line of flow- or block-style YAML: the text between the
+/// indicators `[ ] { } ,`, a leading `- ` and `key: `, skipping quoted strings and comments.
+pub(crate) fn plain_tokens(line: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut chars = line.chars().peekable();
+    let flush = |current: &mut String, tokens: &mut Vec<String>| {
+        let t = current.trim();
+        let t = t.strip_prefix("- ").unwrap_or(t).trim();
+        if !t.is_empty() && t != "-" {
+            tokens.push(t.to_string());
+        }
+        current.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                // Skip to the closing quote, minding escapes.
+                while let Some(q) = chars.next() {
+                    if q == '\\' {
+                        chars.next();
+                    } else if q == '"' {
+                        break;
+                    }
+                }
+                current.clear();
+                current.push('"');
+            }
+            '\'' if current.trim().is_empty() => {
+                while let Some(q) = chars.next() {
+                    if q == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                current.clear();
+                current.push('\'');
+            }
+            '#' if current.is_empty() || current.ends_with(' ') => break,
+            '[' | ']' | '{' | '}' | ',' => flush(&mut current, &mut tokens),
+            ':' if matches!(chars.peek(), None | Some(' ')) => current.clear(),
+            _ => current.push(c),
+        }
+    }
+    flush(&mut current, &mut tokens);
+    tokens.retain(|t| !t.starts_with('"') && !t.starts_with('\''));
+    tokens
+}
+
+/// Whether YAML would read this plain scalar as something other than its own text while
+/// still giving a string or an integer: `+5`, `0x10`, `0o7`, `-0`, `007`.
+pub(crate) fn respelled(token: &str) -> bool {
+    let unsigned = token.strip_prefix(['+', '-']).unwrap_or(token);
+    let lower = unsigned.to_ascii_lowercase();
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    (token.starts_with('+') && digits(unsigned, 10))
+        || lower.strip_prefix("0x").is_some_and(|r| digits(r, 16))
+        || lower.strip_prefix("0o").is_some_and(|r| digits(r, 8))
+        || token == "-0"
+        || (unsigned.len() > 1 && unsigned.starts_with('0') && digits(unsigned, 10))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_skip_quotes_keys_and_comments() {
+        assert_eq!(
+            plain_tokens(r#"      - send: [HSET, "a,b", 0x10, 'it''s', +5] # 007"#),
+            vec!["HSET", "0x10", "+5"]
+        );
+        assert_eq!(
+            plain_tokens("        expect: {map: [[f, 007]]}"),
+            vec!["f", "007"]
+        );
+        assert_eq!(plain_tokens("note: call 007 now"), vec!["call 007 now"]);
+    }
+
+    #[test]
+    fn respelled_scalars() {
+        for t in ["+5", "0x10", "0XfF", "0o17", "-0", "007", "-007"] {
+            assert!(respelled(t), "{t}");
+        }
+        for t in ["5", "-5", "0", "1.5", "HSET", "0xZZ", "x007"] {
+            assert!(!respelled(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn hex_decoding() {
+        assert_eq!(decode_hex("00ff41"), Some(vec![0, 255, b'A']));
+        assert_eq!(decode_hex("0"), None);
+        assert_eq!(decode_hex("zz"), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! Reports for people: each failure as `file:line: COMMAND args` followed by a diff of the
+//! expected and actual replies in redis-cli's rendering, then skipped cases grouped by
+//! reason, then one summary line.
+//!
+//! Colour is a [`Style`] chosen by the caller: on only for a terminal and when `NO_COLOR`
+//! is unset, so logs and CI output stay plain.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use reference_engine::Protocol;
+use similar::{ChangeTag, TextDiff};
+
+use crate::runner::suite::SuiteReport;
+use crate::runner::{CaseReport, Failure, Outcome};
+
+/// Whether to use ANSI colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour for a terminal, unless `NO_COLOR` is set (to anything non-empty).
+    pub fn for_stream(stream: &impl IsTerminal) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            color: stream.is_terminal() && !no_color,
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+}
+
+fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Resp2 => "RESP2",
+        Protocol::Resp3 => "RESP3",
+    }
+}
+
+fn relative(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// One failed step: where, what was sent, why, and the diff.
+pub fn failure(f: &Failure, case: &CaseReport, base: &Path, style: Style) -> String {
+    let mut out = String::new();
+    let loc = format!("{}:{}", relative(&f.at.file, base), f.at.line);
+    out.push_str(&style.bold(&format!("{loc}: {}", f.command)));
+    out.push('\n');
+    out.push_str(&format!(
+        "  case {:?}, {} on {}: {}\n",
+        case.case,
+        protocol_name(case.protocol),
+        case.target,
+        f.reason
+    ));
+    if let Some(note) = &f.note {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out.push_str(&diff(&f.expected.to_string(), &f.actual.to_string(), style));
+    out
+}
+
+/// A `-expected` / `+actual` line diff, indented.
+pub fn diff(expected: &str, actual: &str, style: Style) -> String {
+    let expected = format!("{expected}\n");
+    let actual = format!("{actual}\n");
+    let mut out = format!(
+        "  {}\n  {}\n",
+        style.red("-expected"),
+        style.green("+actual")
+    );
+    for change in TextDiff::from_lines(&expected, &actual).iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        let text = match change.tag() {
+            ChangeTag::Delete => style.red(&format!("-{line}")),
+            ChangeTag::Insert => style.green(&format!("+{line}")),
+            ChangeTag::Equal => format!(" {line}"),
+        };
+        out.push_str("  ");
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out
+}
+
+/// Everything to print about one case that did not pass (empty for a pass or a skip).
+pub fn case(report: &CaseReport, base: &Path, style: Style) -> String {
+    let mut out = String::new();
+    for f in report.outcome.failures() {
+        out.push_str(&failure(f, report, base, style));
+        out.push('\n');
+    }
+    if let Outcome::Aborted {
+        at, command, error, ..
+    } = &report.outcome
+    {
+        out.push_str(&style.bold(&format!(
+            "{}:{}: {command}",
+            relative(&at.file, base),
+            at.line
+        )));
+        out.push('\n');
+        out.push_str(&format!(
+            "  case {:?}, {}: {} {error}; the case stopped here\n\n",
+            report.case,
+            protocol_name(report.protocol),
+            style.red("target failed:"),
+        ));
+    }
+    out
+}
+
+/// The whole report: failures, skips grouped by reason, and the summary line.
+pub fn suite(report: &SuiteReport, base: &Path, style: Style) -> String {
+    let mut out = String::new();
+    for c in &report.cases {
+        out.push_str(&case(c, base, style));
+    }
+    let mut skipped: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for c in &report.cases {
+        if let Outcome::Skipped { reason } = &c.outcome {
+            skipped.entry(reason).or_default().push(format!(
+                "{}:{} ({})",
+                relative(&c.file, base),
+                c.line,
+                protocol_name(c.protocol)
+            ));
+        }
+    }
+    for (reason, cases) in &skipped {
+        let shown: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
+        let more = if cases.len() > 3 {
+            format!(", and {} more", cases.len() - 3)
+        } else {
+            String::new()
+        };
+        out.push_str(&style.yellow(&format!("skipped {}: {reason}", cases.len())));
+        out.push_str(&format!(" [{}{more}]\n", shown.join(", ")));
+    }
+    if report.stopped_early {
+        out.push_str("stopped after the first failing case (--fail-fast)\n");
+    }
+    out.push_str(&summary(report, style));
+    out.push('\n');
+    out
+}
+
+/// `cases: 120 passed, 2 failed, 3 skipped; steps: 900 passed, 2 failed, 9 skipped (...)`
+pub fn summary(report: &SuiteReport, style: Style) -> String {
+    let (mut passed, mut failed, mut skipped, mut aborted) = (0, 0, 0, 0);
+    for c in &report.cases {
+        match c.outcome {
+            Outcome::Pass => passed += 1,
+            Outcome::Fail(_) => failed += 1,
+            Outcome::Skipped { .. } => skipped += 1,
+            Outcome::Aborted { .. } => aborted += 1,
+        }
+    }
+    let steps = report.steps();
+    let aborted = if aborted > 0 {
+        format!(", {aborted} aborted")
+    } else {
+        String::new()
+    };
+    let line = format!(
+        "cases: {passed} passed, {failed} failed{aborted}, {skipped} skipped; steps: {} passed, {} failed, {} skipped (target {}, {})",
+        steps.passed, steps.failed, steps.skipped, report.target, report.identity
+    );
+    if failed > 0 || !aborted.is_empty() {
+        style.red(&line)
+    } else {
+        style.green(&line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_marks_only_changed_lines() {
+        let d = diff("1) \"a\"\n2) \"1\"", "1) \"a\"\n2) \"2\"", Style::default());
+        assert!(d.contains("\n   1) \"a\"\n"), "{d}");
+        assert!(d.contains("\n  -2) \"1\"\n"), "{d}");
+        assert!(d.contains("\n  +2) \"2\"\n"), "{d}");
+        assert!(!d.contains('\x1b'));
+        let coloured = diff("a", "b", Style { color: true });
+        assert!(coloured.contains("\x1b[31m-a\x1b[0m"));
+    }
+}

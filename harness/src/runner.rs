@@ -1,0 +1,588 @@
+//! Running one case against one target, in the target's protocol.
+//!
+//! A case runs from an empty set of keys: every key a step names is rewritten under a
+//! prefix of its own (`hc:<run-id>:<n>:`, see [`keys`]), and afterwards exactly those keys
+//! are deleted, so cases can run side by side on a shared server without touching anyone's
+//! data. Outcomes are values: a mismatch is a [`Failure`] with its location, and a broken
+//! connection stops the case as [`Outcome::Aborted`], naming the step; neither is a Rust
+//! error. [`suite`] runs many cases on many connections at once; [`bless`] writes observed
+//! replies back into case files.
+//!
+//! What each step needs from the target beyond the command itself:
+//! - `{unix_s}`/`{unix_ms}` arguments and expectations read the target's clock
+//!   ([`Target::now_ms`]);
+//! - HRANDFIELD is checked against the hash's contents, read with HGETALL just before;
+//! - HSCAN from cursor 0 is walked to the end and the union compared;
+//! - TTL readings get a tolerance, wider on a real clock than on the engine's virtual one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use reference_engine::{Protocol, Reply};
+
+use crate::case::{Capability, Case, CaseFile, Expect, Location, Order, ScanMode, Send, Step};
+use crate::compare::{compare, ErrorMatch, Policy};
+use crate::target::{ClockKind, Target, TargetError};
+
+pub mod bless;
+pub mod keys;
+pub mod suite;
+
+use keys::KeyRewriter;
+
+/// Settings that apply to every case of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// How error replies are compared where a step does not say.
+    pub errors: ErrorMatch,
+    /// Allow DEBUG commands on a server (to freeze active expiry for `lazy-expiry`).
+    pub allow_debug: bool,
+    /// Keep every step's actual reply in the report (for `--bless`).
+    pub record_actuals: bool,
+}
+
+/// State shared by all cases of one run, across threads.
+#[derive(Debug)]
+pub struct RunState {
+    run_id: String,
+    next_case: AtomicU64,
+    /// How many running cases need active expiry frozen on the server.
+    frozen: Mutex<u64>,
+}
+
+impl RunState {
+    /// A run with a fresh id, so its keys cannot collide with another run's.
+    pub fn new() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let id = (now.as_micros() as u64) ^ (u64::from(std::process::id()) << 40);
+        Self::with_id(format!("{id:x}"))
+    }
+
+    pub fn with_id(run_id: impl Into<String>) -> Self {
+        Self {
+            run_id: run_id.into(),
+            next_case: AtomicU64::new(0),
+            frozen: Mutex::new(0),
+        }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    fn key_prefix(&self) -> Vec<u8> {
+        let n = self.next_case.fetch_add(1, Ordering::Relaxed);
+        format!("hc:{}:{n}:", self.run_id).into_bytes()
+    }
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What became of one case in one protocol.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    pub file: std::path::PathBuf,
+    pub case: String,
+    pub line: usize,
+    pub protocol: Protocol,
+    pub target: String,
+    pub outcome: Outcome,
+    pub steps: StepCounts,
+    /// With `record_actuals`: per step, the reply and the time it was judged at.
+    pub actuals: Vec<Option<Observed>>,
+}
+
+/// A reply as the run saw it, for blessing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub reply: Reply,
+    pub now_ms: i64,
+    /// Whether it matched the expectation (always true for steps without one).
+    pub passed: bool,
+}
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Pass,
+    /// Some steps did not get the expected reply (the case ran to its end).
+    Fail(Vec<Failure>),
+    /// Not run, or stopped as unsupported; the reason says which.
+    Skipped {
+        reason: String,
+    },
+    /// The conversation with the target failed at `at`; `failures` are those seen before.
+    Aborted {
+        at: Location,
+        command: String,
+        error: String,
+        failures: Vec<Failure>,
+    },
+}
+
+impl Outcome {
+    pub fn failures(&self) -> &[Failure] {
+        match self {
+            Outcome::Fail(f) | Outcome::Aborted { failures: f, .. } => f,
+            _ => &[],
+        }
+    }
+}
+
+/// One step whose reply was not the expected one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub at: Location,
+    /// The command as the case writes it, times resolved, keys without the run's prefix.
+    pub command: String,
+    pub expected: Reply,
+    pub actual: Reply,
+    pub reason: String,
+    pub note: Option<String>,
+}
+
+/// Send steps by result. A step without `expect` that ran counts as passed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl std::ops::AddAssign for StepCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+}
+
+/// Runs `file.cases[case_index]` on `target`, in the target's protocol.
+pub fn run_case(
+    target: &mut dyn Target,
+    file: &CaseFile,
+    case_index: usize,
+    state: &RunState,
+    options: &RunOptions,
+) -> CaseReport {
+    let case = &file.cases[case_index];
+    let sends = case
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(_)))
+        .count();
+    let mut report = CaseReport {
+        file: file.path.clone(),
+        case: case.name.clone(),
+        line: case.line,
+        protocol: target.protocol(),
+        target: target.name().to_string(),
+        outcome: Outcome::Pass,
+        steps: StepCounts {
+            skipped: sends,
+            ..StepCounts::default()
+        },
+        actuals: vec![None; case.steps.len()],
+    };
+    if let Some(reason) = skip_reason(target, file, case, options) {
+        report.outcome = Outcome::Skipped { reason };
+        return report;
+    }
+    let lazy = case.requires.contains(&Capability::LazyExpiry) && !is_reference(target);
+    if lazy {
+        if let Err(reason) = freeze_active_expiry(target, state) {
+            report.outcome = Outcome::Skipped { reason };
+            return report;
+        }
+    }
+    let mut run = CaseRun {
+        target,
+        file,
+        options,
+        keys: KeyRewriter::new(state.key_prefix()),
+        failures: Vec::new(),
+        counts: StepCounts::default(),
+        actuals: Vec::with_capacity(case.steps.len()),
+    };
+    let ended = run.steps(case);
+    run.cleanup();
+    let CaseRun {
+        target,
+        failures,
+        counts,
+        mut actuals,
+        ..
+    } = run;
+    if lazy {
+        // Best effort: if the connection is gone there is nobody to tell.
+        let _ = thaw_active_expiry(target, state);
+    }
+    actuals.resize(case.steps.len(), None);
+    report.actuals = actuals;
+    report.steps = StepCounts {
+        skipped: sends - counts.passed - counts.failed,
+        ..counts
+    };
+    report.outcome = match ended {
+        Ended::Completed if failures.is_empty() => Outcome::Pass,
+        Ended::Completed => Outcome::Fail(failures),
+        Ended::Unsupported(reason) if failures.is_empty() => Outcome::Skipped { reason },
+        Ended::Unsupported(_) => Outcome::Fail(failures),
+        Ended::Broken { at, command, error } => Outcome::Aborted {
+            at,
+            command,
+            error,
+            failures,
+        },
+    };
+    report
+}
+
+/// Whether the target is the reference engine (embedded or served), which never reclaims
+/// expired fields in the background.
+fn is_reference(target: &dyn Target) -> bool {
+    target.identity().product == "hashcheck"
+}
+
+fn skip_reason(
+    target: &dyn Target,
+    file: &CaseFile,
+    case: &Case,
+    options: &RunOptions,
+) -> Option<String> {
+    let identity = target.identity();
+    // Only Redis (and the engine, which models Redis 8.2.3) are gated by version: other
+    // products report an old redis_version but may have the commands, and a command they
+    // lack shows up as `unknown command`, which marks the case unsupported.
+    if matches!(identity.product.as_str(), "redis" | "hashcheck") {
+        let have = identity
+            .redis_version
+            .as_deref()
+            .and_then(crate::case::Version::parse);
+        if let (Some(need), Some(have)) = (case.since(file), have) {
+            if have < need {
+                return Some(format!(
+                    "unsupported: needs Redis {need}, target has {have}"
+                ));
+            }
+        }
+    }
+    if !is_reference(target) && !options.allow_debug {
+        for need in &case.requires {
+            let why = match need {
+                Capability::LazyExpiry => "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
+                Capability::Debug => "DEBUG commands",
+            };
+            return Some(format!(
+                "requires {} ({why}); run with --allow-debug",
+                need.name()
+            ));
+        }
+    }
+    None
+}
+
+fn freeze_active_expiry(target: &mut dyn Target, state: &RunState) -> Result<(), String> {
+    let mut frozen = state.frozen.lock().unwrap_or_else(|e| e.into_inner());
+    if *frozen == 0 {
+        let reply = target
+            .call(&argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]))
+            .map_err(|e| e.to_string())?;
+        if reply.is_error() {
+            return Err(format!(
+                "requires lazy-expiry, but DEBUG SET-ACTIVE-EXPIRE 0 failed: {reply}"
+            ));
+        }
+    }
+    *frozen += 1;
+    Ok(())
+}
+
+fn thaw_active_expiry(target: &mut dyn Target, state: &RunState) -> Result<(), TargetError> {
+    let mut frozen = state.frozen.lock().unwrap_or_else(|e| e.into_inner());
+    *frozen = frozen.saturating_sub(1);
+    if *frozen == 0 {
+        target.call(&argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]))?;
+    }
+    Ok(())
+}
+
+fn argv(words: &[&str]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+/// Why the steps of a case stopped.
+enum Ended {
+    Completed,
+    Unsupported(String),
+    Broken {
+        at: Location,
+        command: String,
+        error: String,
+    },
+}
+
+struct CaseRun<'a> {
+    target: &'a mut dyn Target,
+    file: &'a CaseFile,
+    options: &'a RunOptions,
+    keys: KeyRewriter,
+    failures: Vec<Failure>,
+    counts: StepCounts,
+    actuals: Vec<Option<Observed>>,
+}
+
+/// What a send step produced.
+enum Judged {
+    Passed(Observed),
+    Failed(Observed, Failure),
+    Unsupported(String),
+}
+
+impl CaseRun<'_> {
+    fn steps(&mut self, case: &Case) -> Ended {
+        for step in &case.steps {
+            let result = match step {
+                Step::Wait { ms, .. } => self.target.advance_clock(*ms).map(|()| None),
+                Step::Send(send) => self.send(send).map(Some),
+            };
+            match result {
+                Ok(None) => self.actuals.push(None),
+                Ok(Some(Judged::Passed(seen))) => {
+                    self.counts.passed += 1;
+                    self.actuals
+                        .push(self.options.record_actuals.then_some(seen));
+                }
+                Ok(Some(Judged::Failed(seen, failure))) => {
+                    self.counts.failed += 1;
+                    self.failures.push(failure);
+                    self.actuals
+                        .push(self.options.record_actuals.then_some(seen));
+                }
+                Ok(Some(Judged::Unsupported(reason))) => return Ended::Unsupported(reason),
+                Err(e) => {
+                    let command = match step {
+                        Step::Send(send) => send.display(),
+                        Step::Wait { ms, .. } => format!("wait {ms}"),
+                    };
+                    return Ended::Broken {
+                        at: self.file.at(step.line()),
+                        command,
+                        error: e.to_string(),
+                    };
+                }
+            }
+        }
+        Ended::Completed
+    }
+
+    fn send(&mut self, send: &Send) -> Result<Judged, TargetError> {
+        let needs_now = send.args.iter().any(|a| a.is_relative_time())
+            || send.expect.as_ref().is_some_and(Expect::is_time_relative);
+        let now_ms = if needs_now { self.target.now_ms()? } else { 0 };
+        let plain: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(now_ms)).collect();
+        let command = display_argv(&plain);
+        let mut argv = plain.clone();
+        self.keys.rewrite(&mut argv);
+        let name = send.command();
+
+        let (actual, policy) = match name.as_str() {
+            "HRANDFIELD" if send.random != Some(false) && argv.len() >= 2 => {
+                let hash = self.contents(&argv[1])?;
+                let actual = self.call(&argv)?;
+                (actual, random_policy(&plain, hash))
+            }
+            "HSCAN" if walks(send, &plain) => {
+                let novalues = plain[3..]
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
+                (self.walk(&argv)?, Policy::Scan { novalues })
+            }
+            _ => (self.call(&argv)?, self.policy(send, &name)),
+        };
+
+        let protocol = self.target.protocol();
+        let expected = send.expect.as_ref().map(|e| e.to_reply(protocol, now_ms));
+        if let Some(reason) = unsupported(&actual, expected.as_ref()) {
+            return Ok(Judged::Unsupported(format!(
+                "unsupported: {command}: {reason}"
+            )));
+        }
+        let Some(expected) = expected else {
+            return Ok(Judged::Passed(Observed {
+                reply: actual,
+                now_ms,
+                passed: true,
+            }));
+        };
+        let errors = match (send.errors, send.expect.as_ref()) {
+            (Some(e), _) => e,
+            (None, Some(e)) if e.has_error_code() => ErrorMatch::Code,
+            _ => self.options.errors,
+        };
+        match compare(&expected, &actual, &policy, errors) {
+            Ok(()) => Ok(Judged::Passed(Observed {
+                reply: actual,
+                now_ms,
+                passed: true,
+            })),
+            Err(mismatch) => {
+                let failure = Failure {
+                    at: self.file.at(send.line),
+                    command,
+                    expected,
+                    actual: actual.clone(),
+                    reason: mismatch.reason,
+                    note: send.note.clone(),
+                };
+                let seen = Observed {
+                    reply: actual,
+                    now_ms,
+                    passed: false,
+                };
+                Ok(Judged::Failed(seen, failure))
+            }
+        }
+    }
+
+    /// One command, with the run's key prefix taken out of error texts again.
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
+        let reply = self.target.call(argv)?;
+        Ok(self.keys.unprefix_errors(reply))
+    }
+
+    /// The comparison policy for a step, from the command's defaults and the step's
+    /// overrides.
+    fn policy(&self, send: &Send, name: &str) -> Policy {
+        if let Some(tolerance) = send.ttl_within {
+            return Policy::TtlWithin { tolerance };
+        }
+        let real_clock = self.target.clock() == ClockKind::Real;
+        match (name, send.order) {
+            (_, Some(Order::Exact)) => Policy::Exact,
+            ("HGETALL", _) => Policy::Unordered { pairs: true },
+            ("HKEYS" | "HVALS", _) | (_, Some(Order::Any)) => Policy::Unordered { pairs: false },
+            ("HTTL" | "HEXPIRETIME", _) => Policy::TtlWithin { tolerance: 1 },
+            ("HPTTL" | "HPEXPIRETIME", _) => Policy::TtlWithin {
+                tolerance: if real_clock { 250 } else { 50 },
+            },
+            _ => Policy::Exact,
+        }
+    }
+
+    /// The live fields and values of the hash at `key` (empty if it is not a hash).
+    fn contents(&mut self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, TargetError> {
+        let reply = self.target.call(&[b"HGETALL".to_vec(), key.to_vec()])?;
+        let bulk = |r: &Reply| match r {
+            Reply::Bulk(b) => Some(b.clone()),
+            _ => None,
+        };
+        let pairs = match reply {
+            Reply::Map(pairs) => pairs
+                .iter()
+                .filter_map(|(k, v)| Some((bulk(k)?, bulk(v)?)))
+                .collect(),
+            Reply::Array(items) => items
+                .chunks(2)
+                .filter_map(|c| Some((bulk(c.first()?)?, bulk(c.get(1)?)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(pairs)
+    }
+
+    /// Follows an HSCAN cursor to the end. The result looks like one HSCAN reply,
+    /// `["0", [everything returned]]`, or is the first reply that was not a scan page.
+    fn walk(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
+        const MAX_PAGES: usize = 100_000;
+        let mut argv = argv.to_vec();
+        let mut all = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let reply = self.call(&argv)?;
+            let Reply::Array(parts) = &reply else {
+                return Ok(reply);
+            };
+            let [Reply::Bulk(cursor), Reply::Array(items)] = parts.as_slice() else {
+                return Ok(reply);
+            };
+            all.extend(items.iter().cloned());
+            if cursor == b"0" {
+                return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(all)]));
+            }
+            argv[2] = cursor.clone();
+        }
+        Err(TargetError::Protocol {
+            target: self.target.name().to_string(),
+            reason: format!("HSCAN did not finish after {MAX_PAGES} pages"),
+        })
+    }
+
+    /// Deletes the keys this case named, in batches.
+    fn cleanup(&mut self) {
+        let keys = self.keys.used();
+        for chunk in keys.chunks(256) {
+            let mut del = vec![b"DEL".to_vec()];
+            del.extend(chunk.iter().cloned());
+            if self.target.call(&del).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Whether an HSCAN step is walked: by default when it starts from cursor 0.
+fn walks(send: &Send, argv: &[Vec<u8>]) -> bool {
+    argv.len() >= 3
+        && match send.scan {
+            Some(mode) => mode == ScanMode::Walk,
+            None => argv[2] == b"0",
+        }
+}
+
+fn random_policy(argv: &[Vec<u8>], hash: Vec<(Vec<u8>, Vec<u8>)>) -> Policy {
+    let count = match argv.get(2) {
+        None => None,
+        Some(text) => match std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()) {
+            Some(n) => Some(n),
+            // Not a number: the reply is an error and is compared as such.
+            None => return Policy::Exact,
+        },
+    };
+    let with_values = argv
+        .get(3)
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"WITHVALUES"));
+    Policy::RandomPick {
+        count,
+        with_values,
+        hash,
+    }
+}
+
+/// Why a reply shows the target lacks the command, unless the case expects exactly that.
+fn unsupported(actual: &Reply, expected: Option<&Reply>) -> Option<String> {
+    const UNKNOWN: &str = "ERR unknown command";
+    let Reply::Error(text) = actual else {
+        return None;
+    };
+    if !text.starts_with(UNKNOWN) {
+        return None;
+    }
+    match expected {
+        Some(Reply::Error(e)) if e.starts_with(UNKNOWN) => None,
+        _ => Some(text.clone()),
+    }
+}
+
+/// A command for a report, each argument as redis-cli would take it back.
+pub fn display_argv(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| crate::case::display_word(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

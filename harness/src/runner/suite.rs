@@ -1,0 +1,283 @@
+//! Running many case files at once: one work item per (case, protocol), handed out to
+//! `jobs` threads, each with its own connections.
+//!
+//! Cases that wait spend real time idle on a server, so running them side by side is what
+//! keeps the suite fast; the longest waits start first. Each case has its own key prefix,
+//! so cases never see each other's data.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reference_engine::Protocol;
+
+use super::{run_case, CaseReport, Outcome, RunOptions, RunState, StepCounts};
+use crate::case::{CaseFile, Step};
+use crate::target::{self, ServerIdentity, Target, TargetError};
+
+/// Which target to open, once per job and protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// `embedded`, a `redis://` URL or `host:port`.
+    pub spec: String,
+    /// Bounds connecting and every read and write.
+    pub timeout: Duration,
+}
+
+impl TargetSpec {
+    /// The embedded reference engine.
+    pub fn embedded() -> Self {
+        Self::new("embedded")
+    }
+
+    pub fn new(spec: impl Into<String>) -> Self {
+        Self {
+            spec: spec.into(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.spec == "embedded"
+    }
+
+    /// A new connection (or engine) speaking `protocol`.
+    pub fn open(&self, protocol: Protocol) -> Result<Box<dyn Target>, TargetError> {
+        target::open(&self.spec, Some(protocol), self.timeout)
+    }
+}
+
+/// How to run a suite.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    pub target: TargetSpec,
+    /// The protocols to run each case in (a case's own `resp:` narrows this).
+    pub protocols: Vec<Protocol>,
+    pub jobs: usize,
+    /// Stop handing out cases after the first that fails.
+    pub fail_fast: bool,
+    /// Selects cases (see [`Filter`]); None runs all.
+    pub filter: Option<Filter>,
+    pub run: RunOptions,
+}
+
+/// A glob (`*` any text, `?` one character) matched against a case's file path relative
+/// to the cases directory (`hset/errors.yaml`), that path without `.yaml`, or the case name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub glob: String,
+    /// The directory paths are taken relative to.
+    pub base: PathBuf,
+}
+
+impl Filter {
+    pub fn matches(&self, file: &Path, case: &str) -> bool {
+        let relative = file.strip_prefix(&self.base).unwrap_or(file);
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        let stem = relative.strip_suffix(".yaml").unwrap_or(&relative);
+        [relative.as_str(), stem, case]
+            .iter()
+            .any(|text| glob_match(self.glob.as_bytes(), text.as_bytes()))
+    }
+}
+
+/// `*` matches any run of characters, `?` exactly one; everything else itself.
+pub fn glob_match(glob: &[u8], text: &[u8]) -> bool {
+    match (glob.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            glob_match(&glob[1..], text) || (!text.is_empty() && glob_match(glob, &text[1..]))
+        }
+        (Some(b'?'), Some(_)) => glob_match(&glob[1..], &text[1..]),
+        (Some(g), Some(t)) if g == t => glob_match(&glob[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+/// Everything a suite run produced.
+#[derive(Debug, Clone)]
+pub struct SuiteReport {
+    /// What the target said it is, per protocol opened.
+    pub identity: ServerIdentity,
+    pub target: String,
+    /// In file, case and protocol order.
+    pub cases: Vec<CaseReport>,
+    /// Whether `--fail-fast` stopped the run early.
+    pub stopped_early: bool,
+}
+
+impl SuiteReport {
+    pub fn passed(&self) -> bool {
+        self.cases
+            .iter()
+            .all(|c| matches!(c.outcome, Outcome::Pass | Outcome::Skipped { .. }))
+    }
+
+    pub fn steps(&self) -> StepCounts {
+        let mut total = StepCounts::default();
+        for c in &self.cases {
+            total += c.steps;
+        }
+        total
+    }
+}
+
+/// One case in one protocol.
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    file: usize,
+    case: usize,
+    protocol: Protocol,
+    wait_ms: u64,
+}
+
+/// Runs the selected cases of `files`. `Err` only when the target cannot be opened at all.
+pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteReport, TargetError> {
+    // Open one target first: an unreachable server is one clear error, not one per case.
+    let first_protocol = options.protocols.first().copied().unwrap_or_default();
+    let probe = options.target.open(first_protocol)?;
+    let identity = probe.identity().clone();
+    let target_name = probe.name().to_string();
+
+    let mut work = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        for (ci, case) in file.cases.iter().enumerate() {
+            if let Some(filter) = &options.filter {
+                if !filter.matches(&file.path, &case.name) {
+                    continue;
+                }
+            }
+            for &protocol in &options.protocols {
+                if case.resp.contains(&protocol) {
+                    work.push(Work {
+                        file: fi,
+                        case: ci,
+                        protocol,
+                        wait_ms: case.total_wait_ms(),
+                    });
+                }
+            }
+        }
+    }
+    // Longest waits first, so they overlap with everything else.
+    let mut order: Vec<usize> = (0..work.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(work[i].wait_ms));
+
+    let state = RunState::new();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; work.len()]);
+    drop(probe);
+    let jobs = options.jobs.clamp(1, work.len().max(1));
+
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                // Targets are opened in the thread that uses them: they need not be Send.
+                let mut targets: HashMap<Protocol, Box<dyn Target>> = HashMap::new();
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = order.get(n) else {
+                        break;
+                    };
+                    let item = work[index];
+                    let report = run_one(&mut targets, files, item, &state, options);
+                    let failed = !matches!(report.outcome, Outcome::Pass | Outcome::Skipped { .. });
+                    if failed && options.fail_fast {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(report);
+                }
+            });
+        }
+    });
+
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let stopped_early = results.iter().any(Option::is_none);
+    Ok(SuiteReport {
+        identity,
+        target: target_name,
+        cases: results.into_iter().flatten().collect(),
+        stopped_early,
+    })
+}
+
+fn run_one(
+    targets: &mut HashMap<Protocol, Box<dyn Target>>,
+    files: &[CaseFile],
+    item: Work,
+    state: &RunState,
+    options: &SuiteOptions,
+) -> CaseReport {
+    let file = &files[item.file];
+    let case = &file.cases[item.case];
+    let target = match targets.entry(item.protocol) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(v) => match options.target.open(item.protocol) {
+            Ok(t) => v.insert(t),
+            Err(e) => {
+                let sends = case
+                    .steps
+                    .iter()
+                    .filter(|s| matches!(s, Step::Send(_)))
+                    .count();
+                return CaseReport {
+                    file: file.path.clone(),
+                    case: case.name.clone(),
+                    line: case.line,
+                    protocol: item.protocol,
+                    target: options.target.spec.clone(),
+                    outcome: Outcome::Aborted {
+                        at: file.at(case.line),
+                        command: "connect".to_string(),
+                        error: e.to_string(),
+                        failures: Vec::new(),
+                    },
+                    steps: StepCounts {
+                        skipped: sends,
+                        ..StepCounts::default()
+                    },
+                    actuals: Vec::new(),
+                };
+            }
+        },
+    };
+    let report = run_case(target.as_mut(), file, item.case, state, &options.run);
+    if matches!(report.outcome, Outcome::Aborted { .. }) {
+        // The connection may be unusable; the next case gets a new one.
+        targets.remove(&item.protocol);
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(b"hset/*", b"hset/errors.yaml"));
+        assert!(glob_match(b"*expired*", b"hget/expired-field"));
+        assert!(glob_match(b"h?et/*", b"hget/x"));
+        assert!(!glob_match(b"hset/*", b"hget/errors.yaml"));
+        assert!(glob_match(b"*", b""));
+    }
+
+    #[test]
+    fn filter_matches_path_stem_or_name() {
+        let f = |g: &str| Filter {
+            glob: g.into(),
+            base: PathBuf::from("/w/cases"),
+        };
+        let file = Path::new("/w/cases/hset/errors.yaml");
+        assert!(f("hset/errors.yaml").matches(file, "x"));
+        assert!(f("hset/errors").matches(file, "x"));
+        assert!(f("*wrong type*").matches(file, "a wrong type key"));
+        assert!(!f("hget/*").matches(file, "x"));
+    }
+}
