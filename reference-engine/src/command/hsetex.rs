@@ -309,6 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn a_deadline_equal_to_now_still_exists_for_fnx_and_fxx() {
+        // Observed on 8.2.3 inside one script snapshot where HPTTL already said -2.
+        for (cmd, reply) in [
+            ("HSETEX h FNX FIELDS 1 a 9", 0),
+            ("HSETEX h FXX FIELDS 1 a 9", 1),
+        ] {
+            let mut t = TestEngine::new();
+            hash(&mut t, "h", "a 1 b 2");
+            t.run("HPEXPIRE h 1 FIELDS 1 a");
+            t.advance(1);
+            assert_eq!(t.run(cmd), int(reply), "{cmd}");
+            assert_eq!(get(&t, "h").unwrap().len(), 2, "{cmd}");
+        }
+    }
+
+    #[test]
     fn writes_over_an_expired_unreclaimed_field() {
         let setup = || {
             let mut t = TestEngine::new();

@@ -14,7 +14,8 @@
 //! (HEXPIRETIME, HPEXPIRETIME). Seconds are rounded **up**: 1001 ms left is 2 s.
 //!
 //! Read-only: an expired field is reported as -2 but not reclaimed, and a listpack stays a
-//! listpack.
+//! listpack. Unlike every other command, these four count a field as gone already when its
+//! deadline equals now.
 
 use super::fields::{fields_block, NumFields, TimeUnit};
 use super::{CommandResult, Ctx};
@@ -49,12 +50,15 @@ fn run(ctx: &mut Ctx<'_>, argv: &[Vec<u8>], unit: TimeUnit, relative: bool) -> C
     let reply = fields
         .iter()
         .map(|field| {
-            let code = match hash.and_then(|h| h.get_live(field, now)) {
+            let code = match hash.and_then(|h| h.get(field)).map(|f| f.expire_at_ms) {
                 None => NO_FIELD,
-                Some(f) => match f.expire_at_ms {
-                    None => NO_TTL,
-                    Some(at) => scale(at - base, unit),
-                },
+                Some(None) => NO_TTL,
+                // WHY `<=` and not the usual "expired iff deadline < now": on 8.2.3 these
+                // four report -2 already in the millisecond of the deadline, while HGET still
+                // returns the value (observed within one script snapshot). So HPTTL never
+                // replies 0 and HTTL never replies 0.
+                Some(Some(at)) if at <= now => NO_FIELD,
+                Some(Some(at)) => scale(at - base, unit),
             };
             Reply::Integer(code)
         })
@@ -102,10 +106,16 @@ mod tests {
         t.advance(2);
         assert_eq!(t.run("HTTL h FIELDS 1 a"), ints(&[1]));
         assert_eq!(t.run("HPTTL h FIELDS 1 a"), ints(&[999]));
-        t.advance(999);
-        // Deadline == now: not yet expired, 0 left.
-        assert_eq!(t.run("HTTL h FIELDS 1 a"), ints(&[0]));
-        assert_eq!(t.run("HPTTL h FIELDS 1 a"), ints(&[0]));
+        t.advance(998);
+        assert_eq!(t.run("HTTL h FIELDS 1 a"), ints(&[1]));
+        assert_eq!(t.run("HPTTL h FIELDS 1 a"), ints(&[1]));
+        t.advance(1);
+        // Deadline == now: the field is still alive for HGET, but these say -2 (never 0).
+        for cmd in ["HTTL", "HPTTL", "HEXPIRETIME", "HPEXPIRETIME"] {
+            let line = format!("{cmd} h FIELDS 2 a b");
+            assert_eq!(t.run(&line), ints(&[-2, -1]), "{cmd}");
+        }
+        assert_eq!(t.resp2("HGETEX h FIELDS 1 a"), arr(vec![bulk("1")]));
         t.advance(1);
         assert_eq!(t.resp2("HPTTL h FIELDS 1 a"), ints(&[-2]));
     }
