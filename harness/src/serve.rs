@@ -126,8 +126,24 @@ fn serve_connection<E: Executor>(mut stream: TcpStream, shared: &Shared<E>) {
             return;
         }
         if close {
-            let _ = stream.shutdown(Shutdown::Both);
+            linger_close(stream, &mut chunk);
             return;
+        }
+    }
+}
+
+/// Closes after a final reply (QUIT, protocol error). Closing a socket with unread input
+/// makes the kernel send a reset, which can destroy the reply before the client reads it;
+/// so the write side is shut first and what the client still sends is read and dropped,
+/// for a short while only, so a client that keeps sending cannot hold the thread.
+fn linger_close(mut stream: TcpStream, chunk: &mut [u8]) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < deadline {
+        match stream.read(chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
         }
     }
 }
