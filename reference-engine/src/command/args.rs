@@ -54,6 +54,53 @@ pub fn lower_name(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).to_ascii_lowercase()
 }
 
+/// The argument as C code sees it through `argv[i]->ptr`: the bytes before the first NUL.
+pub fn c_str(arg: &[u8]) -> &[u8] {
+    match arg.iter().position(|&b| b == 0) {
+        Some(end) => &arg[..end],
+        None => arg,
+    }
+}
+
+/// Keyword match through a C string, as most Redis option parsers do it
+/// (`strcasecmp(c->argv[j]->ptr, "withvalues")`): bytes after a NUL are never looked at, so
+/// `WITHVALUES\0junk` is accepted. Checked on 8.2.3 for HRANDFIELD and HSCAN options.
+pub fn is_c_word(arg: &[u8], word: &str) -> bool {
+    c_str(arg).eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// An argument quoted into an error text the way `addReplyErrorFormat("...%.Ns...")` does:
+/// cut at the first NUL and at `max` bytes, with CR and LF turned into spaces (Redis does
+/// that so an error stays one protocol line).
+pub fn error_text(arg: &[u8], max: usize) -> String {
+    let shown = c_str(arg);
+    let shown = &shown[..shown.len().min(max)];
+    String::from_utf8_lossy(shown).replace(['\r', '\n'], " ")
+}
+
+/// Resolves the subcommand of a container command (CLIENT, OBJECT, COMMAND) the way Redis's
+/// `processCommand` does before the command runs: an unknown name gives
+/// `unknown subcommand '<name>'. Try <CMD> HELP.`, a known one with the wrong argument count
+/// gives the arity error for `cmd|sub`. `table` holds `(lower-case name, arity)` pairs.
+pub fn subcommand(
+    argv: &[Vec<u8>],
+    table: &[(&'static str, i32)],
+) -> Result<&'static str, CommandError> {
+    let cmd = lower_name(&argv[0]);
+    let found = table.iter().find(|(name, _)| is_word(&argv[1], name));
+    let Some(&(name, arity)) = found else {
+        return Err(CommandError::UnknownSubcommand {
+            cmd: cmd.to_ascii_uppercase(),
+            sub: error_text(&argv[1], 128),
+        });
+    };
+    let argc = argv.len() as i32;
+    if (arity > 0 && argc != arity) || argc < -arity {
+        return Err(CommandError::WrongArity(format!("{cmd}|{name}")));
+    }
+    Ok(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +136,38 @@ mod tests {
         ] {
             assert_eq!(parse_i64(bad.as_bytes()), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn c_string_views() {
+        assert_eq!(c_str(b"ab\0cd"), b"ab");
+        assert!(is_c_word(b"WithValues\0x", "withvalues"));
+        assert!(!is_c_word(b"withvalue", "withvalues"));
+        assert_eq!(error_text(b"a\r\nb\0c", 128), "a  b");
+        assert_eq!(error_text(&[b'x'; 200], 128).len(), 128);
+    }
+
+    #[test]
+    fn subcommand_lookup_and_arity() {
+        let table = [("id", 2), ("kill", -3)];
+        let argv = |words: &[&str]| -> Vec<Vec<u8>> {
+            words.iter().map(|w| w.as_bytes().to_vec()).collect()
+        };
+        assert_eq!(subcommand(&argv(&["client", "Id"]), &table), Ok("id"));
+        assert_eq!(
+            subcommand(&argv(&["CLIENT", "id", "x"]), &table),
+            Err(CommandError::WrongArity("client|id".into()))
+        );
+        assert_eq!(
+            subcommand(&argv(&["client", "kill"]), &table),
+            Err(CommandError::WrongArity("client|kill".into()))
+        );
+        assert_eq!(
+            subcommand(&argv(&["client", "nope"]), &table),
+            Err(CommandError::UnknownSubcommand {
+                cmd: "CLIENT".into(),
+                sub: "nope".into()
+            })
+        );
     }
 }

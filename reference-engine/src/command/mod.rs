@@ -18,6 +18,7 @@ pub mod args;
 
 mod connection;
 mod fields;
+mod glob;
 mod hdel;
 mod hexists;
 mod hexpire;
