@@ -405,6 +405,16 @@ mod tests {
         h.set_expire(b"b", Some(50));
         assert_eq!(h.encoding(), Encoding::Hashtable);
         assert_eq!(h.get(b"b").unwrap().expire_at_ms, Some(50));
+
+        // The same through the entry limit (513 fields on 8.2.3: HTTL a still 100).
+        let mut h = hash_of(&["a"]);
+        h.set_expire(b"a", Some(100));
+        for i in 1..=512 {
+            h.set(format!("f{i}").as_bytes(), b"v", TtlOnWrite::Clear);
+        }
+        assert_eq!(h.encoding(), Encoding::Hashtable);
+        assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(100));
+        assert_eq!(h.len(), 513);
     }
 
     #[test]
