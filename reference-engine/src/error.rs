@@ -70,6 +70,24 @@ pub enum CommandError {
     DbIndexOutOfRange,
     #[error("NOPROTO unsupported protocol version")]
     UnsupportedProtocol,
+    /// An int argument (SELECT's index) past C `int`; "must between" is Redis's own grammar.
+    #[error("ERR value is out of range, value must between {min} and {max}")]
+    ValueMustBetween { min: i64, max: i64 },
+    #[error("ERR Protocol version is not an integer or out of range")]
+    ProtocolVersionNotInteger,
+    /// HELLO's unknown option, or AUTH/SETNAME without enough values; the option is quoted.
+    #[error("ERR Syntax error in HELLO option '{0}'")]
+    HelloOption(String),
+    #[error("WRONGPASS invalid username-password pair or user is disabled.")]
+    WrongPass,
+    #[error("ERR Client names cannot contain spaces, newlines or special characters.")]
+    InvalidClientName,
+    /// CLIENT SETINFO LIB-NAME/LIB-VER with a bad value; the option is quoted as sent.
+    #[error("ERR {0} cannot contain spaces, newlines or special characters.")]
+    InvalidClientAttribute(String),
+    /// CLIENT SETINFO with an option other than LIB-NAME/LIB-VER.
+    #[error("ERR Unrecognized option '{0}'")]
+    UnrecognizedOption(String),
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]

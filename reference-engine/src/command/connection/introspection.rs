@@ -1,0 +1,580 @@
+//! Server introspection: COMMAND and INFO.
+//!
+//! ```text
+//! COMMAND                                 https://redis.io/docs/latest/commands/command/
+//! COMMAND COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS ... | HELP
+//! INFO [section [section ...]]            https://redis.io/docs/latest/commands/info/
+//! ```
+//!
+//! COMMAND describes the commands the *engine* has, with each entry exactly as Redis 8.2.3
+//! prints it (the data below was read from 8.2.3's `COMMAND INFO`). So `COMMAND COUNT` is
+//! the engine's count, not Redis's 267, and the order of `COMMAND` is the table's, where
+//! Redis's is its dict order (nondeterministic anyway).
+//!
+//! `COMMAND DOCS` is refused: the doc texts are Redis's prose, which the engine does not
+//! carry. redis-cli 7.0 asks for it when it starts interactively; on the error it falls
+//! back to the legacy `COMMAND` and to its built-in help, which is what a redis-cli run
+//! against this engine shows (checked by pointing redis-cli at a stub that answers DOCS with
+//! an error). An empty DOCS reply would leave redis-cli with no help at all.
+//!
+//! INFO answers the `server` and `keyspace` sections. `INFO`, `INFO default`, `all` and
+//! `everything` give those two and leave out the sections the engine has nothing true to
+//! say about; naming one of those sections explicitly is refused. Unknown section names are
+//! ignored, as Redis does, so `INFO foo` is an empty string.
+
+use super::super::args::{c_str, is_c_word, subcommand};
+use super::super::{CommandResult, Ctx};
+use crate::error::CommandError;
+use crate::keyspace::Value;
+use crate::reply::Reply;
+
+/// One command (or subcommand) as `COMMAND INFO` describes it.
+struct Info {
+    /// Full name: `hset`, or `client|id` for a subcommand.
+    name: &'static str,
+    arity: i32,
+    /// Space-separated, as Redis lists them.
+    flags: &'static str,
+    acl_categories: &'static str,
+    tips: &'static str,
+    key_spec: Option<KeySpec>,
+}
+
+/// The one key spec each of these commands has: an index begin-search and a range find-keys
+/// with keystep 1 and no limit.
+struct KeySpec {
+    flags: &'static str,
+    index: i64,
+    lastkey: i64,
+    notes: &'static str,
+}
+
+const fn row(
+    name: &'static str,
+    arity: i32,
+    flags: &'static str,
+    acl_categories: &'static str,
+    tips: &'static str,
+    key_spec: Option<KeySpec>,
+) -> Info {
+    Info {
+        name,
+        arity,
+        flags,
+        acl_categories,
+        tips,
+        key_spec,
+    }
+}
+
+const fn key(flags: &'static str, index: i64, lastkey: i64) -> KeySpec {
+    KeySpec {
+        flags,
+        index,
+        lastkey,
+        notes: "",
+    }
+}
+
+const fn key_notes(flags: &'static str, index: i64, lastkey: i64, notes: &'static str) -> KeySpec {
+    KeySpec {
+        flags,
+        index,
+        lastkey,
+        notes,
+    }
+}
+
+/// Every command in the engine's table, then the subcommands of CLIENT, OBJECT and COMMAND,
+/// copied from Redis 8.2.3's `COMMAND INFO`. A test keeps it in step with `COMMANDS`.
+#[rustfmt::skip]
+const INFOS: &[Info] = &[
+    row("hdel", -3, "write fast", "@write @hash @fast", "", Some(key("RW delete", 1, 0))),
+    row("hexists", 3, "readonly fast", "@read @hash @fast", "", Some(key("RO", 1, 0))),
+    row("hexpire", -6, "write fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hexpireat", -6, "write fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hexpiretime", -5, "readonly fast", "@read @hash @fast", "", Some(key("RO access", 1, 0))),
+    row("hget", 3, "readonly fast", "@read @hash @fast", "", Some(key("RO access", 1, 0))),
+    row("hgetall", 2, "readonly", "@read @hash @slow", "nondeterministic_output_order", Some(key("RO access", 1, 0))),
+    row("hgetdel", -5, "write fast", "@write @hash @fast", "", Some(key("RW access delete", 1, 0))),
+    row("hgetex", -5, "write fast", "@write @hash @fast", "", Some(key_notes("RW access update", 1, 0, "RW and UPDATE because it changes the TTL"))),
+    row("hincrby", 4, "write denyoom fast", "@write @hash @fast", "", Some(key("RW access update", 1, 0))),
+    row("hincrbyfloat", 4, "write denyoom fast", "@write @hash @fast", "", Some(key("RW access update", 1, 0))),
+    row("hkeys", 2, "readonly", "@read @hash @slow", "nondeterministic_output_order", Some(key("RO access", 1, 0))),
+    row("hlen", 2, "readonly fast", "@read @hash @fast", "", Some(key("RO", 1, 0))),
+    row("hmget", -3, "readonly fast", "@read @hash @fast", "", Some(key("RO access", 1, 0))),
+    row("hmset", -4, "write denyoom fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hpersist", -5, "write fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hpexpire", -6, "write fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hpexpireat", -6, "write fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hpexpiretime", -5, "readonly fast", "@read @hash @fast", "", Some(key("RO access", 1, 0))),
+    row("hpttl", -5, "readonly fast", "@read @hash @fast", "nondeterministic_output", Some(key("RO access", 1, 0))),
+    row("hrandfield", -2, "readonly", "@read @hash @slow", "nondeterministic_output", Some(key("RO access", 1, 0))),
+    row("hscan", -3, "readonly", "@read @hash @slow", "nondeterministic_output", Some(key("RO access", 1, 0))),
+    row("hset", -4, "write denyoom fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hsetex", -6, "write denyoom fast", "@write @hash @fast", "", Some(key("RW update", 1, 0))),
+    row("hsetnx", 4, "write denyoom fast", "@write @hash @fast", "", Some(key("RW insert", 1, 0))),
+    row("hstrlen", 3, "readonly fast", "@read @hash @fast", "", Some(key("RO", 1, 0))),
+    row("httl", -5, "readonly fast", "@read @hash @fast", "nondeterministic_output", Some(key("RO access", 1, 0))),
+    row("hvals", 2, "readonly", "@read @hash @slow", "nondeterministic_output_order", Some(key("RO access", 1, 0))),
+    row("del", -2, "write", "@keyspace @write @slow", "request_policy:multi_shard response_policy:agg_sum", Some(key("RM delete", 1, -1))),
+    row("exists", -2, "readonly fast", "@keyspace @read @fast", "request_policy:multi_shard response_policy:agg_sum", Some(key("RO", 1, -1))),
+    row("type", 2, "readonly fast", "@keyspace @read @fast", "", Some(key("RO", 1, 0))),
+    row("set", -3, "write denyoom", "@write @string @slow", "", Some(key_notes("RW access update variable_flags", 1, 0, "RW and ACCESS due to the optional `GET` argument"))),
+    row("get", 2, "readonly fast", "@read @string @fast", "", Some(key("RO access", 1, 0))),
+    row("dbsize", 1, "readonly fast", "@keyspace @read @fast", "request_policy:all_shards response_policy:agg_sum", None),
+    row("flushdb", -1, "write", "@keyspace @write @slow @dangerous", "request_policy:all_shards response_policy:all_succeeded", None),
+    row("flushall", -1, "write", "@keyspace @write @slow @dangerous", "request_policy:all_shards response_policy:all_succeeded", None),
+    row("object", -2, "", "@slow", "", None),
+    row("object|encoding", 3, "readonly", "@keyspace @read @slow", "nondeterministic_output", Some(key("RO", 2, 0))),
+    row("object|freq", 3, "readonly", "@keyspace @read @slow", "nondeterministic_output", Some(key("RO", 2, 0))),
+    row("object|help", 2, "loading stale", "@keyspace @slow", "", None),
+    row("object|idletime", 3, "readonly", "@keyspace @read @slow", "nondeterministic_output", Some(key("RO", 2, 0))),
+    row("object|refcount", 3, "readonly", "@keyspace @read @slow", "nondeterministic_output", Some(key("RO", 2, 0))),
+    row("ping", -1, "fast", "@fast @connection", "request_policy:all_shards response_policy:all_succeeded", None),
+    row("echo", 2, "loading stale fast", "@fast @connection", "", None),
+    row("select", 2, "loading stale fast", "@fast @connection", "", None),
+    row("hello", -1, "noscript loading stale fast no_auth allow_busy", "@fast @connection", "", None),
+    row("client", -2, "", "@slow", "", None),
+    row("client|caching", 3, "noscript loading stale", "@slow @connection", "", None),
+    row("client|getname", 2, "noscript loading stale", "@slow @connection", "", None),
+    row("client|getredir", 2, "noscript loading stale", "@slow @connection", "", None),
+    row("client|help", 2, "loading stale", "@slow @connection", "", None),
+    row("client|id", 2, "noscript loading stale", "@slow @connection", "", None),
+    row("client|info", 2, "noscript loading stale", "@slow @connection", "nondeterministic_output", None),
+    row("client|kill", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection", "", None),
+    row("client|list", -2, "admin noscript loading stale", "@admin @slow @dangerous @connection", "nondeterministic_output", None),
+    row("client|no-evict", 3, "admin noscript loading stale", "@admin @slow @dangerous @connection", "", None),
+    row("client|no-touch", 3, "noscript loading stale", "@slow @connection", "", None),
+    row("client|pause", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection", "", None),
+    row("client|reply", 3, "noscript loading stale", "@slow @connection", "", None),
+    row("client|setinfo", 4, "noscript loading stale", "@slow @connection", "request_policy:all_nodes response_policy:all_succeeded", None),
+    row("client|setname", 3, "noscript loading stale", "@slow @connection", "request_policy:all_nodes response_policy:all_succeeded", None),
+    row("client|tracking", -3, "noscript loading stale", "@slow @connection", "", None),
+    row("client|trackinginfo", 2, "noscript loading stale", "@slow @connection", "", None),
+    row("client|unblock", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection", "", None),
+    row("client|unpause", 2, "admin noscript loading stale", "@admin @slow @dangerous @connection", "", None),
+    row("time", 1, "loading stale fast", "@fast", "nondeterministic_output", None),
+    row("command", -1, "loading stale", "@slow @connection", "nondeterministic_output_order", None),
+    row("command|count", 2, "loading stale", "@slow @connection", "", None),
+    row("command|docs", -2, "loading stale", "@slow @connection", "nondeterministic_output_order", None),
+    row("command|getkeys", -3, "loading stale", "@slow @connection", "", None),
+    row("command|getkeysandflags", -3, "loading stale", "@slow @connection", "", None),
+    row("command|help", 2, "loading stale", "@slow @connection", "", None),
+    row("command|info", -2, "loading stale", "@slow @connection", "nondeterministic_output_order", None),
+    row("command|list", -2, "loading stale", "@slow @connection", "nondeterministic_output_order", None),
+    row("info", -1, "loading stale", "@slow @dangerous", "nondeterministic_output request_policy:all_shards response_policy:special", None),
+];
+
+/// COMMAND's subcommands with Redis 8.2.3's arities (also in `INFOS`, checked by a test).
+const COMMAND_SUBCOMMANDS: &[(&str, i32)] = &[
+    ("count", 2),
+    ("docs", -2),
+    ("getkeys", -3),
+    ("getkeysandflags", -3),
+    ("help", 2),
+    ("info", -2),
+    ("list", -2),
+];
+
+/// `COMMAND [subcommand ...]`
+pub fn command(_ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    if argv.len() == 1 {
+        return Ok(Reply::Array(top_level().map(info_reply).collect()));
+    }
+    match subcommand(argv, COMMAND_SUBCOMMANDS)? {
+        "count" => Ok(Reply::Integer(top_level().count() as i64)),
+        "info" if argv.len() == 2 => Ok(Reply::Array(top_level().map(info_reply).collect())),
+        // An unknown name answers null in its slot (`$-1` in RESP2, as Redis sends).
+        "info" => Ok(Reply::Array(
+            argv[2..]
+                .iter()
+                .map(|name| find(name).map_or(Reply::Null, info_reply))
+                .collect(),
+        )),
+        "list" => command_list(argv),
+        other => Err(CommandError::NotSupported(format!(
+            "COMMAND {} is not modelled",
+            other.to_ascii_uppercase()
+        ))),
+    }
+}
+
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`: every full
+/// name, subcommands included. The filter's grammar is Redis's; filtering itself is refused.
+fn command_list(argv: &[Vec<u8>]) -> CommandResult {
+    match &argv[2..] {
+        [] => Ok(Reply::Array(
+            INFOS.iter().map(|i| Reply::bulk(i.name)).collect(),
+        )),
+        [filterby, kind, _]
+            if is_c_word(filterby, "filterby")
+                && ["module", "aclcat", "pattern"]
+                    .iter()
+                    .any(|k| is_c_word(kind, k)) =>
+        {
+            Err(CommandError::NotSupported(
+                "COMMAND LIST FILTERBY is not modelled".into(),
+            ))
+        }
+        _ => Err(CommandError::Syntax),
+    }
+}
+
+fn top_level() -> impl Iterator<Item = &'static Info> {
+    INFOS.iter().filter(|i| !i.name.contains('|'))
+}
+
+/// A command by name, case-insensitively; `container|sub` finds a subcommand.
+fn find(name: &[u8]) -> Option<&'static Info> {
+    INFOS
+        .iter()
+        .find(|i| i.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// One entry in Redis's shape: name, arity, flags, first/last key and step, ACL categories,
+/// tips, key specs, subcommands. Flags and categories are sets of simple strings, tips a
+/// set of bulk strings, key specs a set of maps; an empty subcommand list is an empty set
+/// but a non-empty one an array (all as 8.2.3 sends them).
+fn info_reply(info: &'static Info) -> Reply {
+    let words = |s: &'static str| s.split_whitespace();
+    let simple_set = |s| Reply::Set(words(s).map(|w| Reply::Simple(w.to_string())).collect());
+    let (first, last, step) = match &info.key_spec {
+        Some(k) if k.lastkey < 0 => (k.index, k.lastkey, 1),
+        Some(k) => (k.index, k.index + k.lastkey, 1),
+        None => (0, 0, 0),
+    };
+    let prefix = format!("{}|", info.name);
+    let subs: Vec<Reply> = INFOS
+        .iter()
+        .filter(|i| i.name.starts_with(&prefix))
+        .map(info_reply)
+        .collect();
+    Reply::Array(vec![
+        Reply::bulk(info.name),
+        Reply::Integer(i64::from(info.arity)),
+        simple_set(info.flags),
+        Reply::Integer(first),
+        Reply::Integer(last),
+        Reply::Integer(step),
+        simple_set(info.acl_categories),
+        Reply::Set(words(info.tips).map(Reply::bulk).collect()),
+        Reply::Set(
+            info.key_spec
+                .iter()
+                .map(|k| key_spec_reply(k, simple_set(k.flags)))
+                .collect(),
+        ),
+        if subs.is_empty() {
+            Reply::Set(subs)
+        } else {
+            Reply::Array(subs)
+        },
+    ])
+}
+
+fn key_spec_reply(k: &KeySpec, flags: Reply) -> Reply {
+    let b = |s: &str| Reply::bulk(s);
+    let mut fields = Vec::new();
+    if !k.notes.is_empty() {
+        fields.push((b("notes"), b(k.notes)));
+    }
+    fields.push((b("flags"), flags));
+    fields.push((
+        b("begin_search"),
+        Reply::Map(vec![
+            (b("type"), b("index")),
+            (
+                b("spec"),
+                Reply::Map(vec![(b("index"), Reply::Integer(k.index))]),
+            ),
+        ]),
+    ));
+    fields.push((
+        b("find_keys"),
+        Reply::Map(vec![
+            (b("type"), b("range")),
+            (
+                b("spec"),
+                Reply::Map(vec![
+                    (b("lastkey"), Reply::Integer(k.lastkey)),
+                    (b("keystep"), Reply::Integer(1)),
+                    (b("limit"), Reply::Integer(0)),
+                ]),
+            ),
+        ]),
+    ));
+    Reply::Map(fields)
+}
+
+/// Sections Redis 8.2.3 has that the engine leaves out (it has no memory, clients, stats,
+/// replication or CPU figures that would be true).
+const UNMODELLED_SECTIONS: &[&str] = &[
+    "clients",
+    "memory",
+    "persistence",
+    "threads",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keysizes",
+];
+
+/// `INFO [section [section ...]]`: a verbatim string in RESP3, a bulk string in RESP2.
+pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
+    let (mut server, mut keyspace) = (argv.len() == 1, argv.len() == 1);
+    for arg in &argv[1..] {
+        // Redis reads section names as C strings and lower-cases them.
+        let name = String::from_utf8_lossy(c_str(arg)).to_ascii_lowercase();
+        match name.as_str() {
+            "default" | "all" | "everything" => (server, keyspace) = (true, true),
+            "server" => server = true,
+            "keyspace" => keyspace = true,
+            other if UNMODELLED_SECTIONS.contains(&other) => {
+                return Err(CommandError::NotSupported(format!(
+                    "INFO section '{other}' is not modelled; only server and keyspace are"
+                )));
+            }
+            _ => {}
+        }
+    }
+    // Sections come in Redis's fixed order whatever the request's order, separated by a
+    // blank line.
+    let mut sections = Vec::new();
+    if server {
+        sections.push(format!(
+            "# Server\r\nredis_version:8.2.3\r\nredis_mode:standalone\r\narch_bits:64\r\n\
+             server_time_usec:{}\r\n",
+            ctx.now_ms.saturating_mul(1000)
+        ));
+    }
+    if keyspace {
+        let mut text = String::from("# Keyspace\r\n");
+        for (i, db) in ctx.dbs.iter().enumerate().filter(|(_, db)| !db.is_empty()) {
+            // `subexpiry` counts hashes with field TTLs (expired-but-unreclaimed included);
+            // the engine has no key TTLs, so expires and avg_ttl are 0.
+            let subexpiry = db
+                .iter()
+                .filter(|(_, v)| matches!(v, Value::Hash(h) if h.has_ttls()))
+                .count();
+            text.push_str(&format!(
+                "db{i}:keys={},expires=0,avg_ttl=0,subexpiry={subexpiry}\r\n",
+                db.len()
+            ));
+        }
+        sections.push(text);
+    }
+    Ok(Reply::Verbatim {
+        format: "txt".to_string(),
+        text: sections.join("\r\n").into_bytes(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{COMMAND_SUBCOMMANDS, INFOS};
+    use crate::command::connection::CLIENT_SUBCOMMANDS;
+    use crate::command::keys::OBJECT_SUBCOMMANDS;
+    use crate::command::test_support::*;
+    use crate::command::COMMANDS;
+    use crate::reply::{Protocol, Reply};
+
+    #[test]
+    fn table_matches_the_engine() {
+        for spec in COMMANDS {
+            let info = INFOS.iter().find(|i| i.name == spec.name);
+            let info = info.unwrap_or_else(|| panic!("{} has no COMMAND INFO row", spec.name));
+            assert_eq!(info.arity, spec.arity, "{}", spec.name);
+        }
+        let top = INFOS.iter().filter(|i| !i.name.contains('|')).count();
+        assert_eq!(top, COMMANDS.len(), "no rows for commands the engine lacks");
+        for (container, subs) in [
+            ("client", CLIENT_SUBCOMMANDS),
+            ("object", OBJECT_SUBCOMMANDS),
+            ("command", COMMAND_SUBCOMMANDS),
+        ] {
+            for (sub, arity) in subs {
+                let full = format!("{container}|{sub}");
+                let info = INFOS.iter().find(|i| i.name == full).expect(&full);
+                assert_eq!(info.arity, *arity, "{full}");
+            }
+            let rows = INFOS
+                .iter()
+                .filter(|i| i.name.starts_with(&format!("{container}|")));
+            assert_eq!(rows.count(), subs.len(), "{container}");
+        }
+    }
+
+    #[test]
+    fn command_info_bytes_match_redis() {
+        let mut t = TestEngine::new();
+        // Captured from Redis 8.2.3 with `HELLO 3` then `COMMAND INFO hset nosuch`.
+        let want: &[u8] = b"*2\r\n*10\r\n$4\r\nhset\r\n:-4\r\n~3\r\n+write\r\n+denyoom\r\n+fast\r\n\
+            :1\r\n:1\r\n:1\r\n~3\r\n+@write\r\n+@hash\r\n+@fast\r\n~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n\
+            ~2\r\n+RW\r\n+update\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n\
+            $4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n\
+            $5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n\
+            $5\r\nlimit\r\n:0\r\n~0\r\n_\r\n";
+        assert_eq!(
+            t.run("COMMAND INFO hset nosuch").to_bytes(Protocol::Resp3),
+            want
+        );
+        // RESP2, captured the same way: an unknown name is `$-1`.
+        let resp2 = t
+            .resp2("COMMAND INFO nosuch hget")
+            .to_bytes(Protocol::Resp2);
+        assert!(resp2.starts_with(
+            b"*2\r\n$-1\r\n*10\r\n$4\r\nhget\r\n:3\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n\
+              :1\r\n*3\r\n+@read\r\n+@hash\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n\
+              +RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n"
+        ));
+    }
+
+    #[test]
+    fn command_entries_for_keys_and_containers() {
+        let mut t = TestEngine::new();
+        let entry = |t: &mut TestEngine, name: &str| match t.run(&format!("COMMAND INFO {name}")) {
+            Reply::Array(mut items) => items.remove(0),
+            other => panic!("{other:?}"),
+        };
+        let Reply::Array(del) = entry(&mut t, "DEL") else {
+            panic!()
+        };
+        assert_eq!(&del[3..6], &[int(1), int(-1), int(1)], "first, last, step");
+        let Reply::Array(object) = entry(&mut t, "object") else {
+            panic!()
+        };
+        assert_eq!(object[2], Reply::Set(vec![]), "no flags");
+        let Reply::Array(subs) = &object[9] else {
+            panic!("subcommands are an array")
+        };
+        assert_eq!(subs.len(), 5);
+        let Reply::Array(encoding) = entry(&mut t, "object|encoding") else {
+            panic!()
+        };
+        assert_eq!(&encoding[3..6], &[int(2), int(2), int(1)]);
+        let Reply::Array(set) = entry(&mut t, "set") else {
+            panic!()
+        };
+        let Reply::Set(specs) = &set[8] else { panic!() };
+        let Reply::Map(spec) = &specs[0] else {
+            panic!()
+        };
+        assert_eq!(
+            spec[0],
+            (
+                bulk("notes"),
+                bulk("RW and ACCESS due to the optional `GET` argument")
+            )
+        );
+    }
+
+    #[test]
+    fn command_subcommands() {
+        let mut t = TestEngine::new();
+        let count = COMMANDS.len() as i64;
+        assert_eq!(t.run("COMMAND COUNT"), int(count));
+        let Reply::Array(all) = t.run("COMMAND") else {
+            panic!()
+        };
+        assert_eq!(all.len() as i64, count);
+        let Reply::Array(all_info) = t.run("COMMAND INFO") else {
+            panic!()
+        };
+        assert_eq!(all_info, all);
+        let Reply::Array(names) = t.run("COMMAND LIST") else {
+            panic!()
+        };
+        assert_eq!(names.len(), INFOS.len());
+        assert!(names.contains(&bulk("client|setinfo")));
+        assert_eq!(t.run("COMMAND LIST FILTERBY"), err("ERR syntax error"));
+        assert_eq!(
+            t.run("COMMAND LIST FILTERBY foo x"),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            t.run("COMMAND LIST FILTERBY pattern h*"),
+            err("ERR hashcheck engine: COMMAND LIST FILTERBY is not modelled")
+        );
+        assert_eq!(
+            t.run("COMMAND DOCS"),
+            err("ERR hashcheck engine: COMMAND DOCS is not modelled")
+        );
+        assert_eq!(
+            t.run("COMMAND foo"),
+            err("ERR unknown subcommand 'foo'. Try COMMAND HELP.")
+        );
+        assert_eq!(
+            t.run("COMMAND COUNT x"),
+            err("ERR wrong number of arguments for 'command|count' command")
+        );
+        assert_eq!(
+            t.run("COMMAND GETKEYS"),
+            err("ERR wrong number of arguments for 'command|getkeys' command")
+        );
+    }
+
+    fn info_text(r: Reply) -> String {
+        match r {
+            Reply::Verbatim { format, text } => {
+                assert_eq!(format, "txt");
+                String::from_utf8(text).unwrap()
+            }
+            other => panic!("not verbatim: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn info_keyspace_matches_redis() {
+        let mut t = TestEngine::new();
+        t.run("HSET h a 1");
+        t.run("HSET g a 1");
+        t.run("HEXPIRE g 100 FIELDS 1 a");
+        t.run("SELECT 3");
+        t.run("SET x 1");
+        // The same state gave exactly this text on Redis 8.2.3.
+        let want = "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0,subexpiry=1\r\n\
+                    db3:keys=1,expires=0,avg_ttl=0,subexpiry=0\r\n";
+        assert_eq!(info_text(t.run("INFO keyspace")), want);
+        assert_eq!(info_text(t.run("INFO KEYSPACE foo")), want);
+        // RESP3 sends `=104\r\ntxt:...`, RESP2 `$100\r\n...`, as Redis does.
+        assert!(t
+            .run("INFO keyspace")
+            .to_bytes(Protocol::Resp3)
+            .starts_with(b"=104\r\ntxt:# Keyspace"));
+        assert!(t
+            .resp2("INFO keyspace")
+            .to_bytes(Protocol::Resp2)
+            .starts_with(b"$100\r\n# Keyspace"));
+        assert_eq!(info_text(t.run("INFO foo")), "");
+        assert_eq!(info_text(t.run_args(&[b"INFO", b""])), "");
+        t.run("FLUSHALL");
+        assert_eq!(info_text(t.run("INFO keyspace")), "# Keyspace\r\n");
+    }
+
+    #[test]
+    fn info_server_and_defaults() {
+        let mut t = TestEngine::new();
+        let server = info_text(t.run("INFO server"));
+        assert!(server.starts_with("# Server\r\nredis_version:8.2.3\r\nredis_mode:standalone\r\n"));
+        assert!(server.contains("server_time_usec:1700000000000000\r\n"));
+        let both = info_text(t.run("INFO keyspace server"));
+        assert_eq!(
+            both,
+            format!("{server}\r\n# Keyspace\r\n"),
+            "fixed order, blank line between"
+        );
+        assert_eq!(info_text(t.run("INFO")), both);
+        assert_eq!(info_text(t.run("INFO everything")), both);
+        assert_eq!(info_text(t.run_args(&[b"INFO", b"Server\0x"])), server);
+        assert_eq!(
+            t.run("INFO memory"),
+            err("ERR hashcheck engine: INFO section 'memory' is not modelled; only server and keyspace are")
+        );
+    }
+}
