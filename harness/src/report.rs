@@ -189,8 +189,13 @@ pub fn summary(report: &SuiteReport, style: Style) -> String {
         String::new()
     };
     let line = format!(
-        "cases: {passed} passed, {failed} failed{aborted}, {skipped} skipped; steps: {} passed, {} failed, {} skipped (target {}, {})",
-        steps.passed, steps.failed, steps.skipped, report.target, report.identity
+        "cases: {passed} passed, {failed} failed{aborted}, {skipped} skipped; steps: {} passed, {} failed, {} skipped ({} = {}, {:.2}s)",
+        steps.passed,
+        steps.failed,
+        steps.skipped,
+        report.target,
+        report.identity,
+        report.elapsed.as_secs_f64()
     );
     if failed > 0 || !aborted.is_empty() {
         style.red(&line)

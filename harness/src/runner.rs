@@ -25,6 +25,7 @@ use crate::compare::{compare, ErrorMatch, Policy};
 use crate::target::{ClockKind, Target, TargetError};
 
 pub mod bless;
+pub mod command;
 pub mod keys;
 pub mod suite;
 
@@ -274,7 +275,7 @@ fn skip_reason(
         }
     }
     if !is_reference(target) && !options.allow_debug {
-        for need in &case.requires {
+        if let Some(need) = case.requires.first() {
             let why = match need {
                 Capability::LazyExpiry => "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
                 Capability::Debug => "DEBUG commands",
@@ -433,11 +434,15 @@ impl CaseRun<'_> {
                 passed: true,
             })),
             Err(mismatch) => {
+                let shown = match policy {
+                    Policy::Unordered { pairs } => align(&expected, &actual, pairs),
+                    _ => actual.clone(),
+                };
                 let failure = Failure {
                     at: self.file.at(send.line),
                     command,
                     expected,
-                    actual: actual.clone(),
+                    actual: shown,
                     reason: mismatch.reason,
                     note: send.note.clone(),
                 };
@@ -477,7 +482,7 @@ impl CaseRun<'_> {
     }
 
     /// The live fields and values of the hash at `key` (empty if it is not a hash).
-    fn contents(&mut self, key: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, TargetError> {
+    fn contents(&mut self, key: &[u8]) -> Result<Vec<Pair>, TargetError> {
         let reply = self.target.call(&[b"HGETALL".to_vec(), key.to_vec()])?;
         let bulk = |r: &Reply| match r {
             Reply::Bulk(b) => Some(b.clone()),
@@ -536,6 +541,59 @@ impl CaseRun<'_> {
     }
 }
 
+/// One element of a collection reply, or a field and its value.
+type Group = Vec<Reply>;
+/// A field and its value.
+type Pair = (Vec<u8>, Vec<u8>);
+
+/// `actual` reordered to follow `expected` as far as it can (equal elements first, then
+/// pairs with the same field), so that the diff of an order-free reply shows only what
+/// really differs.
+fn align(expected: &Reply, actual: &Reply, pairs: bool) -> Reply {
+    let groups = |reply: &Reply| -> Option<Vec<Group>> {
+        match reply {
+            Reply::Map(kv) => Some(kv.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect()),
+            Reply::Array(items) | Reply::Set(items) if pairs && items.len() % 2 == 0 => {
+                Some(items.chunks(2).map(<[Reply]>::to_vec).collect())
+            }
+            Reply::Array(items) | Reply::Set(items) => {
+                Some(items.iter().map(|i| vec![i.clone()]).collect())
+            }
+            _ => None,
+        }
+    };
+    let (Some(e), Some(a)) = (groups(expected), groups(actual)) else {
+        return actual.clone();
+    };
+    let mut rest: Vec<Option<Group>> = a.into_iter().map(Some).collect();
+    let mut take = |want: &dyn Fn(&Group) -> bool| {
+        let slot = rest.iter_mut().find(|s| s.as_ref().is_some_and(want))?;
+        slot.take()
+    };
+    let mut placed: Vec<Option<Group>> = e.iter().map(|x| take(&|y| y == x)).collect();
+    for (i, x) in e.iter().enumerate() {
+        if placed[i].is_none() && x.len() == 2 {
+            placed[i] = take(&|y| y.len() == 2 && y[0] == x[0]);
+        }
+    }
+    let ordered = placed
+        .into_iter()
+        .flatten()
+        .chain(rest.into_iter().flatten());
+    match actual {
+        Reply::Map(_) => Reply::Map(
+            ordered
+                .map(|mut kv| {
+                    let v = kv.pop().expect("a pair");
+                    (kv.pop().expect("a pair"), v)
+                })
+                .collect(),
+        ),
+        Reply::Set(_) => Reply::Set(ordered.flatten().collect()),
+        _ => Reply::Array(ordered.flatten().collect()),
+    }
+}
+
 /// Whether an HSCAN step is walked: by default when it starts from cursor 0.
 fn walks(send: &Send, argv: &[Vec<u8>]) -> bool {
     argv.len() >= 3
@@ -545,7 +603,7 @@ fn walks(send: &Send, argv: &[Vec<u8>]) -> bool {
         }
 }
 
-fn random_policy(argv: &[Vec<u8>], hash: Vec<(Vec<u8>, Vec<u8>)>) -> Policy {
+fn random_policy(argv: &[Vec<u8>], hash: Vec<Pair>) -> Policy {
     let count = match argv.get(2) {
         None => None,
         Some(text) => match std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()) {
@@ -585,4 +643,73 @@ pub fn display_argv(argv: &[Vec<u8>]) -> String {
         .map(|a| crate::case::display_word(a))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+
+    #[test]
+    fn align_follows_the_expected_order_and_pairs_fields() {
+        let expected = Reply::Array(vec![b("a"), b("1"), b("b"), b("2"), b("c"), b("3")]);
+        // c matches as a whole, b by its field, and the stranger goes last.
+        let actual = Reply::Array(vec![b("z"), b("9"), b("c"), b("3"), b("b"), b("7")]);
+        assert_eq!(
+            align(&expected, &actual, true),
+            Reply::Array(vec![b("b"), b("7"), b("c"), b("3"), b("z"), b("9")])
+        );
+        let map = |kv: &[(&str, &str)]| Reply::Map(kv.iter().map(|(k, v)| (b(k), b(v))).collect());
+        assert_eq!(
+            align(
+                &map(&[("x", "1"), ("y", "2")]),
+                &map(&[("y", "1"), ("x", "2")]),
+                true
+            ),
+            map(&[("x", "2"), ("y", "1")])
+        );
+        assert_eq!(align(&b("x"), &Reply::Null, true), Reply::Null);
+    }
+
+    #[test]
+    fn unknown_commands_are_unsupported_unless_expected() {
+        let unknown =
+            Reply::Error("ERR unknown command 'HGETEX', with args beginning with: ".into());
+        assert!(unsupported(&unknown, Some(&Reply::Integer(1))).is_some());
+        assert!(unsupported(&unknown, None).is_some());
+        assert!(unsupported(&unknown, Some(&unknown)).is_none());
+        assert!(unsupported(&Reply::Error("ERR syntax error".into()), None).is_none());
+    }
+
+    #[test]
+    fn hrandfield_policy_reads_count_and_withvalues() {
+        let argv = |w: &str| {
+            w.split(' ')
+                .map(|a| a.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            random_policy(&argv("HRANDFIELD h -5 withvalues"), vec![]),
+            Policy::RandomPick {
+                count: Some(-5),
+                with_values: true,
+                hash: vec![]
+            }
+        );
+        assert_eq!(
+            random_policy(&argv("HRANDFIELD h"), vec![]),
+            Policy::RandomPick {
+                count: None,
+                with_values: false,
+                hash: vec![]
+            }
+        );
+        assert_eq!(
+            random_policy(&argv("HRANDFIELD h x"), vec![]),
+            Policy::Exact
+        );
+    }
 }

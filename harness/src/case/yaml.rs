@@ -327,6 +327,16 @@ impl Loader<'_> {
                 }
             }),
         };
+        let command = match args.first() {
+            Some(Arg::Bytes(name)) => String::from_utf8_lossy(name).to_ascii_uppercase(),
+            _ => String::new(),
+        };
+        if random.is_some() && command != "HRANDFIELD" {
+            return Err(self.error(key_line("random"), "random: applies to HRANDFIELD only"));
+        }
+        if scan.is_some() && command != "HSCAN" {
+            return Err(self.error(key_line("scan"), "scan: applies to HSCAN only"));
+        }
         Ok(Step::Send(Send {
             args,
             expect,

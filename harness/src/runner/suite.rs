@@ -6,7 +6,7 @@
 //! so cases never see each other's data.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -63,23 +63,32 @@ pub struct SuiteOptions {
     pub run: RunOptions,
 }
 
-/// A glob (`*` any text, `?` one character) matched against a case's file path relative
-/// to the cases directory (`hset/errors.yaml`), that path without `.yaml`, or the case name.
+/// A glob (`*` any text, `?` one character) selecting cases: a case runs when the glob
+/// matches its name, or the end of its file's path from a directory boundary on, with or
+/// without `.yaml` (`hset/*`, `*/errors`, `hget/expired-field.yaml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     pub glob: String,
-    /// The directory paths are taken relative to.
-    pub base: PathBuf,
 }
 
 impl Filter {
+    pub fn new(glob: impl Into<String>) -> Self {
+        Self { glob: glob.into() }
+    }
+
     pub fn matches(&self, file: &Path, case: &str) -> bool {
-        let relative = file.strip_prefix(&self.base).unwrap_or(file);
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        let stem = relative.strip_suffix(".yaml").unwrap_or(&relative);
-        [relative.as_str(), stem, case]
-            .iter()
-            .any(|text| glob_match(self.glob.as_bytes(), text.as_bytes()))
+        let glob = self.glob.as_bytes();
+        if glob_match(glob, case.as_bytes()) {
+            return true;
+        }
+        let path = file.to_string_lossy().replace('\\', "/");
+        let stem = path.strip_suffix(".yaml").unwrap_or(&path);
+        [path.as_str(), stem].iter().any(|p| {
+            let starts = std::iter::once(0).chain(p.match_indices('/').map(|(i, _)| i + 1));
+            starts
+                .into_iter()
+                .any(|i| glob_match(glob, &p.as_bytes()[i..]))
+        })
     }
 }
 
@@ -106,6 +115,7 @@ pub struct SuiteReport {
     pub cases: Vec<CaseReport>,
     /// Whether `--fail-fast` stopped the run early.
     pub stopped_early: bool,
+    pub elapsed: std::time::Duration,
 }
 
 impl SuiteReport {
@@ -136,6 +146,7 @@ struct Work {
 /// Runs the selected cases of `files`. `Err` only when the target cannot be opened at all.
 pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteReport, TargetError> {
     // Open one target first: an unreachable server is one clear error, not one per case.
+    let started = std::time::Instant::now();
     let first_protocol = options.protocols.first().copied().unwrap_or_default();
     let probe = options.target.open(first_protocol)?;
     let identity = probe.identity().clone();
@@ -204,6 +215,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
         target: target_name,
         cases: results.into_iter().flatten().collect(),
         stopped_early,
+        elapsed: started.elapsed(),
     })
 }
 
@@ -269,15 +281,14 @@ mod tests {
     }
 
     #[test]
-    fn filter_matches_path_stem_or_name() {
-        let f = |g: &str| Filter {
-            glob: g.into(),
-            base: PathBuf::from("/w/cases"),
-        };
+    fn filter_matches_path_tail_stem_or_name() {
         let file = Path::new("/w/cases/hset/errors.yaml");
-        assert!(f("hset/errors.yaml").matches(file, "x"));
-        assert!(f("hset/errors").matches(file, "x"));
-        assert!(f("*wrong type*").matches(file, "a wrong type key"));
-        assert!(!f("hget/*").matches(file, "x"));
+        assert!(Filter::new("hset/errors.yaml").matches(file, "x"));
+        assert!(Filter::new("hset/errors").matches(file, "x"));
+        assert!(Filter::new("hset/*").matches(file, "x"));
+        assert!(Filter::new("*/errors").matches(file, "x"));
+        assert!(Filter::new("*wrong type*").matches(file, "a wrong type key"));
+        assert!(!Filter::new("hget/*").matches(file, "x"));
+        assert!(!Filter::new("set/*").matches(file, "x"));
     }
 }
