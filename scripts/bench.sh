@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The engine next to the real server: throughput (in-process HSET/HGET mix vs
+# `redis-benchmark -P 64`, goal >= 5x) and memory (engine VmRSS vs Redis `used_memory` for the
+# same data, goal <= 2x), printed as a table. Not a test: nothing fails on slow figures.
+#
+# It installs the servers first (nothing installed by hand survives to the next machine),
+# then runs `cargo bench -p harness --bench engine`, which starts its own Redis 8.2.3 on a
+# free loopback port (or HASHCHECK_BENCH_PORT) and stops it by PID.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+echo "== installing servers"
+while IFS='=' read -r name path; do
+  export "HASHCHECK_$name=$path"
+  echo "   HASHCHECK_$name=$path"
+done < <(bash scripts/install-servers.sh)
+
+echo "== cargo bench -p harness --bench engine"
+cargo bench -p harness --bench engine --locked "$@"
