@@ -17,7 +17,7 @@ use crate::compare::ErrorMatch;
 
 pub mod yaml;
 
-pub use yaml::{load, load_str, write};
+pub use yaml::{load, load_str, replace_expectations, write};
 
 /// Where something is in a case file. Lines count from 1.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,45 @@ mod write;
 
 pub use write::write;
 
+/// `text` (a case file) with the `expect:` of some steps replaced, everything else kept
+/// byte for byte: comments, quoting, layout. Each change names the line of the step's
+/// `- send:` and the new expectation, written in flow style on the `expect:` line. None if
+/// a step or its `expect:` cannot be found there.
+pub fn replace_expectations(text: &str, changes: &[(usize, Expect)]) -> Option<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut sorted: Vec<&(usize, Expect)> = changes.iter().collect();
+    // From the bottom up, so earlier line numbers stay valid.
+    sorted.sort_by_key(|(line, _)| std::cmp::Reverse(*line));
+    for (line, expect) in sorted {
+        let start = line.checked_sub(1)?;
+        let step = lines.get(start)?;
+        if !starts_item(step, "send") {
+            return None;
+        }
+        let dash = indent(step);
+        let key_col = dash + 1 + (step[dash + 1..].len() - step[dash + 1..].trim_start().len());
+        let significant = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+        let end = (start + 1..lines.len())
+            .find(|&i| significant(&lines[i]) && indent(&lines[i]) <= dash)
+            .unwrap_or(lines.len());
+        let at = (start + 1..end).find(|&i| {
+            indent(&lines[i]) == key_col && lines[i].trim_start().starts_with("expect:")
+        })?;
+        // The value goes on while lines are indented deeper than the key.
+        let value_end = (at + 1..end)
+            .find(|&i| lines[i].trim().is_empty() || indent(&lines[i]) <= key_col)
+            .unwrap_or(end);
+        let replacement = format!("{}expect: {}", " ".repeat(key_col), write::reply(expect));
+        lines.splice(at..value_end, [replacement]);
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// Reads and checks the case file at `path`.
 pub fn load(path: &Path) -> Result<CaseFile> {
     let text = std::fs::read_to_string(path).map_err(|e| CaseError {
@@ -772,6 +811,28 @@ mod tests {
         for t in ["5", "-5", "0", "1.5", "HSET", "0xZZ", "x007"] {
             assert!(!respelled(t), "{t}");
         }
+    }
+
+    #[test]
+    fn replacing_expectations_keeps_everything_else() {
+        let text = "# heading\nsource: s\nbehaviour: b\ncases:\n  - name: c\n    steps:\n      - send: [HSET, h, a, \"1\"]   # set up\n        expect: 2\n\n      - send: [HGETALL, h]\n        expect:\n          - a\n          - \"1\"\n        order: exact\n      - send: [HLEN, h]\n        expect: 1\n";
+        let changes = vec![
+            (7, Expect::Int(1)),
+            (
+                10,
+                Expect::Map(vec![(
+                    Expect::Bulk(b"a".to_vec()),
+                    Expect::Bulk(b"1".to_vec()),
+                )]),
+            ),
+        ];
+        let out = replace_expectations(text, &changes).unwrap();
+        assert_eq!(
+            out,
+            "# heading\nsource: s\nbehaviour: b\ncases:\n  - name: c\n    steps:\n      - send: [HSET, h, a, \"1\"]   # set up\n        expect: 1\n\n      - send: [HGETALL, h]\n        expect: {map: [[a, \"1\"]]}\n        order: exact\n      - send: [HLEN, h]\n        expect: 1\n"
+        );
+        assert_eq!(replace_expectations(text, &[(8, Expect::Null)]), None);
+        assert!(load_str(Path::new("x.yaml"), &out).is_ok());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `--bless`: writing what a real server replied back into the case files.
 //!
 //! Only the expectations of steps that failed change; policies, notes, steps that passed
-//! (with their doc examples and relative times) stay as they are. When the RESP2 reply is
+//! (with their doc examples and relative times) stay as they are, and so does the rest of
+//! the file's text (`case::replace_expectations` edits the `expect:` lines only). When the RESP2 reply is
 //! the RESP3 one projected, one expectation serves both; otherwise the step gets
 //! `{resp2: .., resp3: ..}`. Blessing from the reference engine is refused by the caller:
 //! the engine must not become its own oracle.
@@ -12,11 +13,12 @@ use super::{CaseReport, Observed};
 use crate::case::{CaseFile, Expect, Step};
 use crate::compare::{compare, ErrorMatch, Policy};
 
-/// A file whose expectations changed, and how many steps changed.
+/// A file whose expectations changed: the new model, and per changed step the line of its
+/// `- send:` and its new expectation (for `case::replace_expectations`).
 #[derive(Debug, Clone)]
 pub struct Blessed {
     pub file: CaseFile,
-    pub steps: usize,
+    pub changes: Vec<(usize, Expect)>,
 }
 
 /// The files of `files` whose failed steps get the replies observed in `reports` (which
@@ -25,7 +27,7 @@ pub fn bless(files: &[CaseFile], reports: &[CaseReport]) -> Vec<Blessed> {
     let mut out = Vec::new();
     for file in files {
         let mut changed = file.clone();
-        let mut steps = 0;
+        let mut changes = Vec::new();
         for case in &mut changed.cases {
             let seen = |protocol: Protocol| {
                 reports
@@ -46,16 +48,16 @@ pub fn bless(files: &[CaseFile], reports: &[CaseReport]) -> Vec<Blessed> {
                 }
                 if let Some(new) = expectation(old, o2.as_ref(), o3.as_ref(), &send.command()) {
                     if &new != old {
+                        changes.push((send.line, new.clone()));
                         send.expect = Some(new);
-                        steps += 1;
                     }
                 }
             }
         }
-        if steps > 0 {
+        if !changes.is_empty() {
             out.push(Blessed {
                 file: changed,
-                steps,
+                changes,
             });
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use reference_engine::Protocol;
 
-use super::bless::bless;
+use super::bless::{bless, Blessed};
 use super::suite::{run_suite, Filter, SuiteOptions, TargetSpec};
 use super::{Outcome, RunOptions};
 use crate::case::{self, CaseFile};
@@ -90,9 +90,12 @@ pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
     }
     if request.bless {
         let blessed = bless(&files, &report.cases);
-        let steps: usize = blessed.iter().map(|b| b.steps).sum();
-        for b in &blessed {
-            write_atomically(&b.file.path, &case::write(&b.file))?;
+        let steps: usize = blessed.iter().map(|b| b.changes.len()).sum();
+        for (b, original) in blessed
+            .iter()
+            .map(|b| (b, files.iter().find(|f| f.path == b.file.path)))
+        {
+            write_atomically(&b.file.path, &blessed_text(b, original)?)?;
         }
         println!("blessed {steps} steps in {} files", blessed.len());
         return Ok(true);
@@ -159,6 +162,31 @@ fn display_list(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The file's text with the new expectations, after checking that the file on disk is
+/// still the one that ran and that the edit says what was meant.
+fn blessed_text(b: &Blessed, ran: Option<&CaseFile>) -> anyhow::Result<String> {
+    let path = &b.file.path;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if ran.is_none_or(|ran| case::load_str(path, &text).ok().as_ref() != Some(ran)) {
+        bail!("{} changed during the run; not blessed", path.display());
+    }
+    let edited = case::replace_expectations(&text, &b.changes).with_context(|| {
+        format!(
+            "{}: cannot find the expect: lines to rewrite",
+            path.display()
+        )
+    })?;
+    let reloaded = case::load_str(path, &edited)?;
+    if reloaded.without_lines() != b.file.without_lines() {
+        bail!(
+            "{}: rewriting the expectations went wrong; not blessed",
+            path.display()
+        );
+    }
+    Ok(edited)
 }
 
 /// Replaces `path` by writing a sibling file and renaming it over, so an interrupted bless

@@ -125,7 +125,7 @@ fn arg(arg: &Arg) -> String {
 }
 
 /// An expected reply in flow style.
-fn reply(expect: &Expect) -> String {
+pub(super) fn reply(expect: &Expect) -> String {
     let list = |items: &[Expect]| items.iter().map(reply).collect::<Vec<_>>().join(", ");
     match expect {
         Expect::Int(n) => n.to_string(),
