@@ -357,6 +357,17 @@ fn error_strictness_can_be_relaxed_for_a_run() {
     assert_eq!(report.cases.len(), 2);
 }
 
+#[test]
+fn fail_fast_stops_handing_out_cases() {
+    let mut options = suite_options(TargetSpec::embedded());
+    options.jobs = 1;
+    options.fail_fast = true;
+    let (report, text) = run_dir(&fixtures().join("planted"), &options);
+    assert!(report.stopped_early, "{text}");
+    assert_eq!(report.cases.len(), 1, "{text}");
+    assert!(text.contains("stopped after the first failing case (--fail-fast)"));
+}
+
 /// The engine behind a different identity, failing or lacking chosen commands, and
 /// recording what it was sent.
 struct Fake {

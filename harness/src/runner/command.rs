@@ -197,11 +197,3 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
-
-/// For tests and tools: load every case file under `path`.
-pub fn load_all(path: &Path) -> anyhow::Result<Vec<CaseFile>> {
-    case_files(path)?
-        .iter()
-        .map(|f| case::load(f).map_err(Into::into))
-        .collect()
-}
