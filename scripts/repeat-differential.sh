@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the differential tests against Redis 8.2.3 N times in a row (default 20), each
+# time with new seeds, and counts failures: the check that no verdict depends on timing.
+#   bash scripts/repeat-differential.sh [N]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+n=${1:-20}
+while IFS='=' read -r name path; do export "HASHCHECK_$name=$path"; done < <(bash scripts/install-servers.sh)
+cargo test -q -p harness --test differential --no-run 2>/dev/null
+failed=0
+for i in $(seq 1 "$n"); do
+  if HASHCHECK_SEED=$((1000 + i)) cargo test -q -p harness --test differential -- --test-threads 1 \
+      >"/tmp/hashcheck-repeat-$i.log" 2>&1; then
+    echo "run $i (seed $((1000 + i))): passed"
+  else
+    failed=$((failed + 1))
+    echo "run $i (seed $((1000 + i))): FAILED, see /tmp/hashcheck-repeat-$i.log"
+  fi
+done
+echo "$((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
