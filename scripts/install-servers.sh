@@ -45,6 +45,12 @@ if ! command -v redis-benchmark >/dev/null || ! [ -x /usr/bin/redis-server ]; th
   apt-get install -y -qq redis-server redis-tools >&2
 fi
 
+# redis-py, to check that a real client library can use `hashcheck serve` (tests/serve.rs).
+if ! [ -x "$dest/venv/bin/python" ] || ! "$dest/venv/bin/python" -c 'import redis' 2>/dev/null; then
+  python3 -m venv "$dest/venv" >&2
+  "$dest/venv/bin/python" -m pip install --quiet redis==8.1.0 >&2
+fi
+
 # Check that each binary runs and is the version we expect: a wrong oracle is worse than none.
 check() { # name path expected-version
   local v
@@ -57,3 +63,4 @@ check VALKEY_9_1 "$dest/valkey-9.1.2/valkey-server" 9.1.2
 check REDIS_7_0 /usr/bin/redis-server 7.0.15
 echo "REDIS_BENCHMARK=$(command -v redis-benchmark)"
 echo "REDIS_CLI=$(command -v redis-cli)"
+echo "PYTHON_REDIS=$dest/venv/bin/python"

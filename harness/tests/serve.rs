@@ -470,3 +470,86 @@ fn a_killed_server_is_gone() {
     assert!(TcpStream::connect(&addr).is_err());
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
+
+/// A client program installed by scripts/install-servers.sh: `$HASHCHECK_<var>` (set by
+/// scripts/test.sh), else `fallback`. Missing means the test fails; it never skips.
+fn client_program(var: &str, fallback: &str) -> std::path::PathBuf {
+    let path = std::env::var_os(format!("HASHCHECK_{var}"))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(fallback));
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/install-servers.sh",
+        path.display()
+    );
+    path
+}
+
+fn run_client(program: &std::path::Path, args: &[String], stdin: &str) -> String {
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn redis_cli_can_use_serve_in_both_protocols() {
+    let server = serve();
+    let cli = client_program("REDIS_CLI", "/usr/bin/redis-cli");
+    let port = server.port().to_string();
+    // Commands typed one per line, as in a session; redis-cli prints raw replies when its
+    // output is not a terminal.
+    let session = "HSET bike:1 model Deimos brand Ergonom\nHGET bike:1 model\nHGETALL bike:1\n";
+    let out = run_client(&cli, &["-p".into(), port.clone()], session);
+    assert_eq!(out, "2\nDeimos\nmodel\nDeimos\nbrand\nErgonom\n");
+    // In RESP3 the reply is a map, which redis-cli prints one pair per line (as it does
+    // for Redis 8.2.3).
+    let out = run_client(
+        &cli,
+        &[
+            "-3".into(),
+            "-p".into(),
+            port,
+            "HGETALL".into(),
+            "bike:1".into(),
+        ],
+        "",
+    );
+    assert_eq!(out, "model Deimos\nbrand Ergonom\n");
+}
+
+#[test]
+fn redis_py_with_protocol_3_can_hset_and_hgetall() {
+    let python = client_program(
+        "PYTHON_REDIS",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../.servers/venv/bin/python"),
+    );
+    let server = serve();
+    let script = "import sys, redis\n\
+        r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]), protocol=3)\n\
+        assert r.hset('h', mapping={'a': '1', 'b': '2'}) == 2\n\
+        print(sorted(r.hgetall('h').items()))\n";
+    let out = run_client(
+        &python,
+        &["-c".into(), script.into(), server.port().to_string()],
+        "",
+    );
+    assert_eq!(out, "[(b'a', b'1'), (b'b', b'2')]\n");
+}
