@@ -130,6 +130,38 @@ pub fn run<'a>(
     Ok(driver.report)
 }
 
+/// Runs the given commands (a fuzz input's, a shrunk sequence) instead of generated ones,
+/// batched and compared as [`run`] does; `config.ops` is ignored.
+pub fn run_ops<'a>(
+    reference: Reference<'a>,
+    target: &'a mut dyn Target,
+    ops: Vec<Op>,
+    config: &'a DiffConfig,
+) -> Result<DiffReport, TargetError> {
+    let mut driver = Driver {
+        reference,
+        target,
+        config,
+        clock: SystemClock,
+        deadlines: HashMap::new(),
+        history: Vec::new(),
+        report: DiffReport::default(),
+    };
+    let mut pending: Vec<Op> = Vec::new();
+    for op in ops {
+        let ends_batch = op.name() == "HSCAN";
+        pending.push(op);
+        if ends_batch || pending.len() >= config.batch {
+            driver.run_batch(std::mem::take(&mut pending))?;
+            if driver.report.divergences.len() >= config.max_divergences {
+                return Ok(driver.report);
+            }
+        }
+    }
+    driver.run_batch(pending)?;
+    Ok(driver.report)
+}
+
 struct Driver<'a> {
     reference: Reference<'a>,
     target: &'a mut dyn Target,
