@@ -5,6 +5,8 @@
 
 use thiserror::Error;
 
+use crate::command::args::{c_str, error_text};
+
 /// An error reply. The variant names say when Redis sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CommandError {
@@ -99,22 +101,29 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// The unknown-command error, with Redis's quoting of the first arguments.
+    /// The unknown-command error as `processCommand` builds it: the name through `%.128s`,
+    /// then the arguments, each `'%.*s' ` with only as many bytes as keep the list under 128,
+    /// until it reaches 128. Both go through C strings (cut at a NUL), and the whole text is
+    /// made one line (CR, LF → space). Checked on 8.2.3: `FOO a\r\nb` shows `'a  b'`,
+    /// `FO\0O x\0y z` shows `'FO'` and `'x' 'z'`, and a 100-byte then a 100-byte argument
+    /// show 100 and 25 bytes.
     pub fn unknown_command(name: &[u8], args: &[Vec<u8>]) -> Self {
+        const SHOWN: usize = 128;
         let mut shown = String::new();
-        // Redis shows at most 128 bytes of arguments, each quoted and followed by a space.
+        // Counted in the client's bytes, as Redis's sdslen does, not in our text's.
+        let mut shown_len = 0;
         for arg in args {
-            if shown.len() >= 128 {
+            if shown_len >= SHOWN {
                 break;
             }
-            let room = 128 - shown.len();
-            let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]).into_owned();
+            let room = SHOWN - shown_len;
             shown.push('\'');
-            shown.push_str(&text);
+            shown.push_str(&error_text(arg, room));
             shown.push_str("' ");
+            shown_len += c_str(arg).len().min(room) + 3;
         }
         CommandError::UnknownCommand {
-            name: String::from_utf8_lossy(name).into_owned(),
+            name: error_text(name, SHOWN),
             args: shown,
         }
     }
@@ -172,5 +181,71 @@ fn shown_byte(b: u8) -> String {
         b'\r' | b'\n' => " ".to_string(),
         0x20..=0x7e => char::from(b).to_string(),
         _ => format!("\\x{b:02x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::test_support::*;
+    use crate::reply::{error_text_bytes, Protocol};
+
+    fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.to_vec()).collect()
+    }
+
+    /// The wire bytes of the unknown-command error for `words` (name first).
+    fn unknown(words: &[&[u8]]) -> Vec<u8> {
+        let v = argv(words);
+        error_text_bytes(&CommandError::unknown_command(&v[0], &v[1..]).to_string())
+    }
+
+    #[test]
+    fn unknown_command_texts_match_redis() {
+        // All four checked byte for byte on Redis 8.2.3.
+        assert_eq!(
+            unknown(&[b"FOO", b"a\r\nb"]),
+            b"ERR unknown command 'FOO', with args beginning with: 'a  b' "
+        );
+        assert_eq!(
+            unknown(&[b"FO\0O", b"x\0y", b"z"]),
+            b"ERR unknown command 'FO', with args beginning with: 'x' 'z' "
+        );
+        assert_eq!(
+            unknown(&[b"foo", b"", b"x"]),
+            b"ERR unknown command 'foo', with args beginning with: '' 'x' "
+        );
+        assert_eq!(
+            unknown(&[b"foo"]),
+            b"ERR unknown command 'foo', with args beginning with: "
+        );
+        let long = unknown(&[&[b'F'; 200], &[b'a'; 100], &[b'b'; 100], b"c"]);
+        let expected = format!(
+            "ERR unknown command '{}', with args beginning with: '{}' '{}' ",
+            "F".repeat(128),
+            "a".repeat(100),
+            "b".repeat(25)
+        );
+        assert_eq!(long, expected.as_bytes());
+    }
+
+    #[test]
+    fn unknown_command_counts_client_bytes_and_keeps_them_raw() {
+        // 0xff is one byte of the 128, though our text holds it as a 4-byte char.
+        let got = unknown(&[b"\xff", &[0xff; 130]]);
+        let mut expected = b"ERR unknown command '\xff', with args beginning with: '".to_vec();
+        expected.extend_from_slice(&[0xff; 128]);
+        expected.extend_from_slice(b"' ");
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn unknown_command_reply_on_the_wire() {
+        let mut t = TestEngine::new();
+        let reply = t.run_args(&[b"NOPE\xfe", b"a\nb"]);
+        assert_eq!(
+            reply.to_bytes(Protocol::Resp2),
+            b"-ERR unknown command 'NOPE\xfe', with args beginning with: 'a b' \r\n"
+        );
     }
 }

@@ -31,7 +31,10 @@ impl Protocol {
 pub enum Reply {
     /// `+OK`
     Simple(String),
-    /// `-ERR ...`: the whole text after the dash, code included.
+    /// `-ERR ...`: the whole text after the dash, code included, as Redis sends it (one
+    /// line: CR and LF already spaces). Bytes that are not UTF-8 are held in the reserved
+    /// range of [`error_text_from_bytes`], so the text is lossless and [`Reply::encode`] sends the
+    /// client's bytes back raw.
     Error(String),
     /// `:5`
     Integer(i64),
@@ -122,7 +125,7 @@ impl Reply {
         let resp3 = protocol == Protocol::Resp3;
         match self {
             Reply::Simple(s) => line(out, b'+', s.as_bytes()),
-            Reply::Error(s) => line(out, b'-', s.as_bytes()),
+            Reply::Error(s) => line(out, b'-', &error_wire_bytes(s)),
             Reply::Integer(n) => line(out, b':', n.to_string().as_bytes()),
             Reply::Bulk(b) => bulk(out, b),
             Reply::Null if resp3 => out.extend_from_slice(b"_\r\n"),
@@ -183,6 +186,76 @@ impl Reply {
     }
 }
 
+/// The first of the 128 code points that stand for raw bytes 0x80..=0xFF in error texts:
+/// U+10FF80..=U+10FFFF, the top of plane 16's private use area.
+const RAW_BYTE_BASE: u32 = 0x10FF00;
+
+fn raw_byte_char(b: u8) -> char {
+    char::from_u32(RAW_BYTE_BASE + u32::from(b)).expect("U+10FF80..=U+10FFFF are chars")
+}
+
+/// The raw byte a char of the reserved range stands for.
+fn reserved_byte(c: char) -> Option<u8> {
+    let n = u32::from(c);
+    (n >= RAW_BYTE_BASE + 0x80)
+        .then(|| u8::try_from(n - RAW_BYTE_BASE).ok())
+        .flatten()
+}
+
+/// An error text holding arbitrary bytes, losslessly: Redis echoes client bytes in some
+/// errors (`unknown argument: \xff`) and sends them raw, while [`Reply::Error`] is a
+/// `String` so that texts compare and print simply.
+///
+/// The mapping: valid UTF-8 stays as it is; every byte that is not part of valid UTF-8
+/// becomes the char U+10FF00 + byte (bytes 0x80..=0xFF, so U+10FF80..=U+10FFFF); and so that
+/// the mapping can be undone exactly, a valid char that itself lies in that reserved range is
+/// split into its four bytes, each mapped the same way. [`error_wire_bytes`] is the inverse.
+/// CR and LF are not touched here: replacing them is the job of whoever formats the error,
+/// as in Redis.
+pub fn error_text_from_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if reserved_byte(c).is_some() {
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .for_each(|b| out.push(raw_byte_char(b)));
+            } else {
+                out.push(c);
+            }
+        }
+        chunk
+            .invalid()
+            .iter()
+            .for_each(|&b| out.push(raw_byte_char(b)));
+    }
+    out
+}
+
+/// The bytes an error text stands for: the inverse of [`error_text_from_bytes`].
+pub fn error_text_bytes(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        match reserved_byte(c) {
+            Some(b) => out.push(b),
+            None => out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes()),
+        }
+    }
+    out
+}
+
+/// What goes on the wire after `-`: the text's bytes, with CR and LF as spaces. Redis's error
+/// formatters make every error one line that way; doing it here as well means no error text,
+/// however it was built, can break the protocol.
+fn error_wire_bytes(text: &str) -> Vec<u8> {
+    let mut out = error_text_bytes(text);
+    out.iter_mut()
+        .filter(|b| matches!(b, b'\r' | b'\n'))
+        .for_each(|b| *b = b' ');
+    out
+}
+
 fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
     out.push(prefix);
     out.extend_from_slice(body);
@@ -220,7 +293,7 @@ impl fmt::Display for Reply {
 fn render(reply: &Reply, indent: usize, out: &mut String) {
     let _ = match reply {
         Reply::Simple(s) => writeln!(out, "{s}"),
-        Reply::Error(s) => writeln!(out, "(error) {s}"),
+        Reply::Error(s) => writeln!(out, "(error) {}", shown_error(s)),
         Reply::Integer(n) => writeln!(out, "(integer) {n}"),
         Reply::Bulk(b) => writeln!(out, "{}", quote(b)),
         Reply::Null => writeln!(out, "(nil)"),
@@ -275,6 +348,20 @@ fn render_items<'a>(
 fn render_inline(reply: &Reply) -> String {
     let mut s = String::new();
     render(reply, 0, &mut s);
+    s
+}
+
+/// An error text for people: raw bytes (see [`error_text_from_bytes`]) as `\xNN`, the rest as it is.
+fn shown_error(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match reserved_byte(c) {
+            Some(b) => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+            None => s.push(c),
+        }
+    }
     s
 }
 
@@ -342,6 +429,39 @@ mod tests {
             r.to_resp2().to_bytes(Protocol::Resp2)
         );
         assert_eq!(r.to_resp2(), r.to_resp2().to_resp2());
+    }
+
+    #[test]
+    fn error_text_round_trips_any_bytes() {
+        let samples: [&[u8]; 6] = [
+            b"ERR plain",
+            b"ERR unknown argument: \xff",
+            "ERR caf\u{e9} \u{10ff80}\u{10ffff}".as_bytes(),
+            b"\xf4\x8f\xbe\x80\xc3",
+            b"\xed\xa0\x80 surrogate, \xc0\xaf overlong",
+            b"",
+        ];
+        for bytes in samples {
+            let text = error_text_from_bytes(bytes);
+            assert_eq!(error_text_bytes(&text), bytes, "{bytes:?}");
+        }
+        assert_eq!(error_text_from_bytes(b"ERR caf\xc3\xa9"), "ERR caf\u{e9}");
+        // Every byte value, alone and after each other one.
+        let all: Vec<u8> = (0..=255u8)
+            .flat_map(|a| (0..=255u8).flat_map(move |b| [a, b]))
+            .collect();
+        assert!(error_text_bytes(&error_text_from_bytes(&all)) == all);
+    }
+
+    #[test]
+    fn error_replies_are_one_line_with_raw_bytes() {
+        let r = Reply::Error(error_text_from_bytes(b"ERR unknown argument: \xff\r\nx"));
+        assert_eq!(
+            r.to_bytes(Protocol::Resp2),
+            b"-ERR unknown argument: \xff  x\r\n".to_vec()
+        );
+        assert_eq!(r.to_bytes(Protocol::Resp3), r.to_bytes(Protocol::Resp2));
+        assert_eq!(r.to_string(), "(error) ERR unknown argument: \\xff\r\nx");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use thiserror::Error;
 
 use crate::command::args::parse_i64;
 pub use crate::error::ProtocolError;
-use crate::reply::{Protocol, Reply};
+use crate::reply::{error_text_from_bytes, Protocol, Reply};
 
 /// Redis's `PROTO_INLINE_MAX_SIZE`: how much may be buffered while a line end is missing.
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
@@ -521,7 +521,8 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Reply>,
     let malformed = |what| ReplyError::Malformed { what, at };
     let reply = match kind {
         b'+' => Reply::Simple(text(head)),
-        b'-' => Reply::Error(text(head)),
+        // Errors may echo any client bytes: kept losslessly, as the engine holds them.
+        b'-' => Reply::Error(error_text_from_bytes(head)),
         b':' => Reply::Integer(
             std::str::from_utf8(head)
                 .ok()
@@ -538,7 +539,7 @@ fn decode_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Reply>,
         b'!' => match length(head, at)? {
             -1 => return Err(malformed("blob error length")),
             n => match blob(buf, pos, n)? {
-                Some(data) => Reply::Error(text(data)),
+                Some(data) => Reply::Error(error_text_from_bytes(data)),
                 None => return Ok(None),
             },
         },
@@ -824,6 +825,11 @@ mod tests {
             (b"#f\r\n", Reply::Boolean(false)),
             (b"(-123\r\n", Reply::BigNumber("-123".into())),
             (b"!5\r\nERR x\r\n", Reply::Error("ERR x".into())),
+            // Raw bytes in an error survive decoding, so a re-encoded reply is the same.
+            (
+                b"-ERR unknown argument: \xff\r\n",
+                Reply::Error(error_text_from_bytes(b"ERR unknown argument: \xff")),
+            ),
             (
                 b"=7\r\ntxt:a\r\n\r\n",
                 Reply::Verbatim {
@@ -859,6 +865,9 @@ mod tests {
             Ok(Some((Reply::Double(d), 6))) => assert!(d.is_nan()),
             other => panic!("{other:?}"),
         }
+        let raw = b"-ERR unknown argument: \xff\xc3\r\n";
+        let (reply, _) = decode_reply(raw).unwrap().unwrap();
+        assert_eq!(reply.to_bytes(Protocol::Resp2), raw);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! reader can hold our code next to `t_hash.c`.
 
 use crate::error::CommandError;
+use crate::reply::error_text_from_bytes;
 
 /// Redis's `string2ll`: strict decimal i64. Rejects "", "+1", " 1", "1 ", "01", "-0",
 /// "0x10", "1e3", "1.0", and anything of 21 bytes or more.
@@ -71,11 +72,16 @@ pub fn is_c_word(arg: &[u8], word: &str) -> bool {
 
 /// An argument quoted into an error text the way `addReplyErrorFormat("...%.Ns...")` does:
 /// cut at the first NUL and at `max` bytes, with CR and LF turned into spaces (Redis does
-/// that so an error stays one protocol line).
+/// that so an error stays one protocol line). Other bytes are kept exactly, non-UTF-8 ones
+/// too (see [`error_text_from_bytes`]), so the reply carries them raw as Redis's does.
 pub fn error_text(arg: &[u8], max: usize) -> String {
     let shown = c_str(arg);
     let shown = &shown[..shown.len().min(max)];
-    String::from_utf8_lossy(shown).replace(['\r', '\n'], " ")
+    let one_line: Vec<u8> = shown
+        .iter()
+        .map(|&b| if matches!(b, b'\r' | b'\n') { b' ' } else { b })
+        .collect();
+    error_text_from_bytes(&one_line)
 }
 
 /// Resolves the subcommand of a container command (CLIENT, OBJECT, COMMAND) the way Redis's
@@ -145,6 +151,10 @@ mod tests {
         assert!(!is_c_word(b"withvalue", "withvalues"));
         assert_eq!(error_text(b"a\r\nb\0c", 128), "a  b");
         assert_eq!(error_text(&[b'x'; 200], 128).len(), 128);
+        assert_eq!(
+            crate::reply::error_text_bytes(&error_text(b"\xff\xc3\0z", 128)),
+            b"\xff\xc3"
+        );
     }
 
     #[test]
