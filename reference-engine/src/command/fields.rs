@@ -24,7 +24,7 @@
 //!
 //! Callers check WRONGTYPE (or not) themselves: the order differs per command.
 
-use super::args::{is_word, lower_name, parse_i64};
+use super::args::{is_c_word, lower_name, parse_i64};
 use crate::error::CommandError;
 
 /// The largest absolute deadline Redis accepts: 2^46 - 1 ms (`HFE_MAX_ABS_TIME_MSEC`).
@@ -52,7 +52,7 @@ impl NumFields {
 /// the field names (duplicates kept, in order).
 ///
 /// Errors, in the order Redis checks them:
-/// 1. `argv[at]` is not `FIELDS` (any case) → `FieldsMissing`;
+/// 1. `argv[at]` is not `FIELDS` (any case, up to a NUL) → `FieldsMissing`;
 /// 2. numfields not an integer in 1..=i64::MAX (so `01`, `x`, `0`, `-1`) → the family's text;
 /// 3. numfields != the number of arguments after it → `NumFieldsMismatch`.
 pub(crate) fn fields_block(
@@ -60,7 +60,8 @@ pub(crate) fn fields_block(
     at: usize,
     family: NumFields,
 ) -> Result<&[Vec<u8>], CommandError> {
-    if !argv.get(at).is_some_and(|w| is_word(w, "FIELDS")) {
+    // A C-string compare, as Redis's strcasecmp: `FIELDS\0junk` is accepted (8.2.3).
+    if !argv.get(at).is_some_and(|w| is_c_word(w, "FIELDS")) {
         return Err(CommandError::FieldsMissing);
     }
     // WHY one error for "not an integer" and "< 1": Redis passes its own message to

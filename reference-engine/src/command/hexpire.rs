@@ -16,6 +16,7 @@
 //! The four commands differ only in the unit and in whether the time is relative to now, so
 //! they share `run`.
 
+use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
@@ -58,7 +59,8 @@ impl Condition {
             ("LT", Condition::Lt),
         ]
         .into_iter()
-        .find(|(w, _)| word.eq_ignore_ascii_case(w.as_bytes()))
+        // strcasecmp on the C string, as Redis: `NX\0junk` is NX (8.2.3).
+        .find(|(w, _)| is_c_word(word, w))
         .map(|(_, c)| c)
     }
 
@@ -415,6 +417,38 @@ mod tests {
         assert_eq!(
             t.run("HEXPIRE nokey -5 FIELDS 1 a"),
             err("ERR invalid expire time, must be >= 0")
+        );
+    }
+
+    #[test]
+    fn keywords_compare_as_c_strings() {
+        // Redis 8.2.3 reads NX and FIELDS with strcasecmp: bytes after a NUL are not seen.
+        let mut t = TestEngine::new();
+        t.run("HSET h f v g w");
+        assert_eq!(
+            t.run_args(&[b"HEXPIRE", b"h", b"100", b"NX\0z", b"FIELDS", b"1", b"f"]),
+            arr(vec![int(1)])
+        );
+        assert_eq!(
+            t.run_args(&[b"HEXPIRE", b"h", b"100", b"FIELDS\0z", b"1", b"g"]),
+            arr(vec![int(1)])
+        );
+        // GT\0 is GT: 100 s is not later than the 100 s already set.
+        assert_eq!(
+            t.run_args(&[
+                b"HPEXPIRE",
+                b"h",
+                b"100000",
+                b"GT\0",
+                b"FIELDS\0",
+                b"1",
+                b"g"
+            ]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(
+            t.run_args(&[b"HEXPIRE", b"h", b"100", b"N\0X", b"FIELDS", b"1", b"f"]),
+            err("ERR Mandatory argument FIELDS is missing or not at the right position")
         );
     }
 }

@@ -148,4 +148,19 @@ mod tests {
         assert_eq!(t.run("HGETDEL h FIELDS 1 b"), arr(vec![Reply::Null]));
         assert!(!t.engine.keyspace(0).contains(b"h"));
     }
+
+    #[test]
+    fn fields_keyword_compares_as_a_c_string() {
+        // Redis 8.2.3 accepts FIELDS\0z (strcasecmp stops at the NUL).
+        let mut t = TestEngine::new();
+        t.run("HSET h g w x y");
+        assert_eq!(
+            t.run_args(&[b"HGETDEL", b"h", b"FIELDS\0z", b"1", b"g"]),
+            arr(vec![bulk("w")])
+        );
+        assert_eq!(
+            t.run_args(&[b"HGETDEL", b"h", b"FIELD\0S", b"1", b"x"]),
+            err("ERR Mandatory argument FIELDS is missing or not at the right position")
+        );
+    }
 }

@@ -18,7 +18,7 @@
 //! 4. if no argument is left for numfields → arity error (`HGETEX h EX 10 x`);
 //! 5. FIELDS must come next; then numfields; then the count.
 
-use super::args::is_word;
+use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
@@ -98,11 +98,12 @@ fn parse_option(argv: &[Vec<u8>], now: i64) -> Result<(Expiry, usize), CommandEr
         ("EXAT", TimeUnit::Seconds, 0),
         ("PXAT", TimeUnit::Millis, 0),
     ];
-    if let Some((_, unit, base)) = timed.iter().find(|(w, _, _)| is_word(word, w)) {
+    // Keywords compare as C strings (strcasecmp), so `PERSIST\0junk` is PERSIST (8.2.3).
+    if let Some((_, unit, base)) = timed.iter().find(|(w, _, _)| is_c_word(word, w)) {
         let at = parse_expire_time(argv, 3, *unit, *base)?;
         return Ok((Expiry::At(at), 4));
     }
-    if is_word(word, "PERSIST") {
+    if is_c_word(word, "PERSIST") {
         return Ok((Expiry::Persist, 3));
     }
     // Anything else (FIELDS, or a typo) means "no option"; a typo then fails the FIELDS check.
@@ -287,5 +288,22 @@ mod tests {
         // Nothing above touched the hash.
         assert_eq!(encoding(&t, "h"), "listpack");
         assert_eq!(deadline(&t, "h", "a"), Some(None));
+    }
+
+    #[test]
+    fn keywords_compare_as_c_strings() {
+        // Checked on Redis 8.2.3: PERSIST\0z, EX\0z and FIELDS\0 are the keywords.
+        let mut t = TestEngine::new();
+        hash(&mut t, "h", "g w");
+        assert_eq!(
+            t.run_args(&[b"HGETEX", b"h", b"EX\0z", b"100", b"FIELDS\0", b"1", b"g"]),
+            vals(&[Some("w")])
+        );
+        assert_eq!(t.run("HTTL h FIELDS 1 g"), arr(vec![int(100)]));
+        assert_eq!(
+            t.run_args(&[b"HGETEX", b"h", b"PERSIST\0z", b"FIELDS", b"1", b"g"]),
+            vals(&[Some("w")])
+        );
+        assert_eq!(t.run("HTTL h FIELDS 1 g"), arr(vec![int(-1)]));
     }
 }

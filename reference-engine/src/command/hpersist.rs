@@ -143,4 +143,15 @@ mod tests {
             assert_eq!(t.run(cmd), err(e), "{cmd}");
         }
     }
+
+    #[test]
+    fn fields_keyword_compares_as_a_c_string() {
+        let mut t = TestEngine::new();
+        t.run("HSET h f v");
+        t.run("HEXPIRE h 100 FIELDS 1 f");
+        assert_eq!(
+            t.run_args(&[b"HPERSIST", b"h", b"FIELDS\0z", b"1", b"f"]),
+            arr(vec![int(1)])
+        );
+    }
 }

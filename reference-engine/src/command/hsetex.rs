@@ -15,7 +15,7 @@
 //! Unlike the other field-expiration commands, HSETEX parses all its options before it
 //! looks at the key, so an argument error beats WRONGTYPE.
 
-use super::args::is_word;
+use super::args::{error_text, is_c_word};
 use super::fields::{field_value_pairs, parse_expire_time, TimeUnit};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
@@ -133,7 +133,8 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
     let mut i = 2;
     while i < argv.len() {
         let word = &argv[i];
-        if is_word(word, "FIELDS") {
+        // Keywords compare as C strings (strcasecmp): `KEEPTTL\0` is KEEPTTL (8.2.3).
+        if is_c_word(word, "FIELDS") {
             // Parsing stops here: a later option word would be a field name or value.
             let pairs = field_value_pairs(argv, i + 1, &argv[0])?;
             return Ok(Options {
@@ -142,7 +143,7 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
                 pairs,
             });
         }
-        if let Some((_, unit, base)) = timed.iter().find(|(w, _, _)| is_word(word, w)) {
+        if let Some((_, unit, base)) = timed.iter().find(|(w, _, _)| is_c_word(word, w)) {
             if ttl.is_some() {
                 return Err(CommandError::OnlyOneExpiryOption);
             }
@@ -152,24 +153,23 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
             }
             i += 1;
             ttl = Some(Ttl::At(parse_expire_time(argv, i, *unit, *base)?));
-        } else if is_word(word, "KEEPTTL") {
+        } else if is_c_word(word, "KEEPTTL") {
             if ttl.is_some() {
                 return Err(CommandError::OnlyOneExpiryOption);
             }
             ttl = Some(Ttl::Keep);
-        } else if is_word(word, "FNX") || is_word(word, "FXX") {
+        } else if is_c_word(word, "FNX") || is_c_word(word, "FXX") {
             if condition.is_some() {
                 return Err(CommandError::OnlyOneFieldCondition);
             }
-            condition = Some(if is_word(word, "FNX") {
+            condition = Some(if is_c_word(word, "FNX") {
                 FieldCondition::Fnx
             } else {
                 FieldCondition::Fxx
             });
         } else {
-            return Err(CommandError::UnknownArgument(
-                String::from_utf8_lossy(word).into_owned(),
-            ));
+            // `%s` of the C string: cut at a NUL, bytes kept raw (8.2.3: `a\0b` → `a`).
+            return Err(CommandError::UnknownArgument(error_text(word, usize::MAX)));
         }
         i += 1;
     }
@@ -469,5 +469,52 @@ mod tests {
         );
         assert_eq!(t.run("HSETEX s FIELDS 1 a b"), wrongtype);
         assert_eq!(t.run("HSETEX s FXX FIELDS 1 a b"), wrongtype);
+    }
+
+    #[test]
+    fn keywords_compare_as_c_strings() {
+        // Checked on Redis 8.2.3: KEEPTTL\0, FXX\0, EX\0q and FIELDS\0a are the keywords.
+        let mut t = TestEngine::new();
+        t.run("HSET h g w");
+        assert_eq!(
+            t.run_args(&[b"HSETEX", b"h", b"KEEPTTL\0", b"FIELDS", b"1", b"g", b"v2"]),
+            int(1)
+        );
+        assert_eq!(
+            t.run_args(&[b"HSETEX", b"h", b"FNX\0", b"FIELDS", b"1", b"g", b"v2"]),
+            int(0)
+        );
+        assert_eq!(
+            t.run_args(&[
+                b"HSETEX",
+                b"h",
+                b"FXX\0",
+                b"EX\0q",
+                b"50",
+                b"FIELDS\0a",
+                b"1",
+                b"g",
+                b"v2"
+            ]),
+            int(1)
+        );
+        assert_eq!(t.run("HTTL h FIELDS 1 g"), arr(vec![int(50)]));
+    }
+
+    #[test]
+    fn unknown_argument_is_echoed_as_a_c_string_with_raw_bytes() {
+        use crate::reply::Protocol;
+        let mut t = TestEngine::new();
+        assert_eq!(
+            t.run_args(&[b"HSETEX", b"h", b"a\0b", b"FIELDS", b"1", b"f", b"v"]),
+            err("ERR unknown argument: a")
+        );
+        // Redis sends the client's bytes back as they came, even when they are not UTF-8,
+        // and turns CR/LF into spaces so the reply stays one line.
+        let reply = t.run_args(&[b"HSETEX", b"h", b"\xff\r\n", b"FIELDS", b"1", b"f", b"v"]);
+        assert_eq!(
+            reply.to_bytes(Protocol::Resp3),
+            b"-ERR unknown argument: \xff  \r\n".to_vec()
+        );
     }
 }

@@ -201,4 +201,14 @@ mod tests {
             assert_eq!(t.run(cmd), err(e), "{cmd}");
         }
     }
+
+    #[test]
+    fn fields_keyword_compares_as_a_c_string() {
+        let mut t = TestEngine::new();
+        t.run("HSET h f v");
+        assert_eq!(
+            t.run_args(&[b"HTTL", b"h", b"FIELDS\0z", b"1", b"f"]),
+            arr(vec![int(-1)])
+        );
+    }
 }
