@@ -347,10 +347,13 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     // blank line.
     let mut sections = Vec::new();
     if server {
+        // `hashcheck_version` is ours alone: it tells the harness (ServerIdentity::from_info)
+        // that this is the reference engine and not a Redis, whatever redis_version says.
         sections.push(format!(
             "# Server\r\nredis_version:8.2.3\r\nredis_mode:standalone\r\narch_bits:64\r\n\
-             server_time_usec:{}\r\n",
-            ctx.now_ms.saturating_mul(1000)
+             server_time_usec:{}\r\nhashcheck_version:{}\r\n",
+            ctx.now_ms.saturating_mul(1000),
+            env!("CARGO_PKG_VERSION")
         ));
     }
     if keyspace {
@@ -563,6 +566,10 @@ mod tests {
         let server = info_text(t.run("INFO server"));
         assert!(server.starts_with("# Server\r\nredis_version:8.2.3\r\nredis_mode:standalone\r\n"));
         assert!(server.contains("server_time_usec:1700000000000000\r\n"));
+        assert!(server.ends_with(&format!(
+            "\r\nhashcheck_version:{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        )));
         let both = info_text(t.run("INFO keyspace server"));
         assert_eq!(
             both,
