@@ -144,18 +144,81 @@ pub enum TargetError {
     Unsupported { target: String, what: String },
 }
 
+impl TargetError {
+    /// The cause without the target's name.
+    pub fn reason(&self) -> &str {
+        match self {
+            TargetError::Connect { reason, .. }
+            | TargetError::Io { reason, .. }
+            | TargetError::Protocol { reason, .. } => reason,
+            TargetError::Unsupported { what, .. } => what,
+        }
+    }
+}
+
 /// Opens a target from its command-line spelling: `embedded`, or a server as
 /// `redis://[user:pass@]host:port[/db][?protocol=resp3]` or `host:port`. An explicit
-/// `protocol` wins over the URL's.
+/// `protocol` wins over the URL's. `timeout` bounds connecting and every command.
 pub fn open(
     spec: &str,
     protocol: Option<Protocol>,
     timeout: Duration,
 ) -> Result<Box<dyn Target>, TargetError> {
+    open_with(spec, protocol, &ConnectOptions::new(timeout))
+}
+
+/// [`open`] with separate connect and command timeouts and TLS settings
+/// (`rediss://[user:pass@]host:port[/db]`).
+pub fn open_with(
+    spec: &str,
+    protocol: Option<Protocol>,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Target>, TargetError> {
     if spec == "embedded" {
         return Ok(Box::new(EmbeddedTarget::new(protocol.unwrap_or_default())));
     }
-    Ok(Box::new(NetworkTarget::connect(spec, protocol, timeout)?))
+    Ok(Box::new(NetworkTarget::connect_with(
+        spec, protocol, options,
+    )?))
+}
+
+/// How to reach a server: how long to wait, and whom to trust over TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Bounds the TCP connect, the TLS handshake and the connection setup (HELLO, AUTH,
+    /// SELECT) together.
+    pub connect_timeout: Duration,
+    /// Bounds each command: sending it and reading its whole reply.
+    pub timeout: Duration,
+    /// A PEM file with the CA certificate(s) that signed the server's certificate, instead of
+    /// the system's trust store (`rediss://` only).
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// Accept any server certificate (`rediss://` only): the traffic is encrypted, but the
+    /// server is not authenticated. Only ever on explicit request.
+    pub tls_insecure: bool,
+}
+
+impl ConnectOptions {
+    /// One timeout for connecting and for every command; TLS trusts the system's CAs.
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            connect_timeout: timeout,
+            timeout,
+            tls_ca: None,
+            tls_insecure: false,
+        }
+    }
+}
+
+impl Default for ConnectOptions {
+    /// 5 s to connect, 10 s per command: far beyond any healthy server on a CI network, short
+    /// enough that a hung one fails the job quickly.
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            ..Self::new(Duration::from_secs(10))
+        }
+    }
 }
 
 /// The protocol a successful HELLO reply announces (its `proto` field), if `reply` is one.

@@ -19,7 +19,7 @@ use std::time::Duration;
 use redis::{ConnectionAddr, ConnectionLike, IntoConnectionInfo, ProtocolVersion, Value};
 use reference_engine::{Protocol, Reply};
 
-use super::{hello_protocol, ClockKind, ServerIdentity, Target, TargetError};
+use super::{hello_protocol, ClockKind, ConnectOptions, ServerIdentity, Target, TargetError};
 
 /// A connection to a Redis-compatible server.
 pub struct NetworkTarget {
@@ -30,6 +30,8 @@ pub struct NetworkTarget {
     /// Set after a transport failure: a timed-out reply may still arrive and would be read
     /// as the answer to the next command, so the connection is not used again.
     broken: bool,
+    /// The command timeout, for error messages.
+    timeout: Duration,
 }
 
 impl NetworkTarget {
@@ -40,6 +42,17 @@ impl NetworkTarget {
         spec: &str,
         protocol: Option<Protocol>,
         timeout: Duration,
+    ) -> Result<Self, TargetError> {
+        Self::connect_with(spec, protocol, &ConnectOptions::new(timeout))
+    }
+
+    /// [`NetworkTarget::connect`] with TLS (`rediss://`) and separate timeouts. Every error
+    /// names the step that failed: the URL, the TLS settings, the connection setup (TCP, TLS,
+    /// HELLO/AUTH/SELECT) or the first command (`INFO server`).
+    pub fn connect_with(
+        spec: &str,
+        protocol: Option<Protocol>,
+        options: &ConnectOptions,
     ) -> Result<Self, TargetError> {
         let url = if spec.contains("://") {
             spec.to_string()
@@ -53,12 +66,38 @@ impl NetworkTarget {
         let mut info = url
             .as_str()
             .into_connection_info()
-            .map_err(|e| connect_error(e.to_string()))?;
+            .map_err(|e| connect_error(format!("bad URL: {e}")))?;
+        let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+        if !tls && (options.tls_ca.is_some() || options.tls_insecure) {
+            return Err(connect_error(
+                "--tls-ca and --tls-insecure need a rediss:// URL".to_string(),
+            ));
+        }
+        let db = info.redis_settings().db();
         // Never let the name carry a password into a report.
-        let name = match info.addr() {
+        let mut name = match info.addr() {
             ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
+            ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}"),
             other => other.to_string(),
         };
+        if db != 0 {
+            name.push_str(&format!("/{db}"));
+        }
+        if let ConnectionAddr::TcpTls {
+            host,
+            port,
+            tls_params,
+            ..
+        } = info.addr().clone()
+        {
+            // An explicit flag, never a URL fragment, decides whether certificates are checked.
+            info = info.set_addr(ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure: options.tls_insecure,
+                tls_params,
+            });
+        }
         let mut settings = info.redis_settings().clone();
         if let Some(p) = protocol {
             settings = settings.set_protocol(match p {
@@ -73,14 +112,35 @@ impl NetworkTarget {
             ProtocolVersion::RESP2 => Protocol::Resp2,
             _ => Protocol::Resp3,
         };
+        let setup = setup_step(&settings, protocol, tls);
         info = info.set_redis_settings(settings);
-        let client = redis::Client::open(info).map_err(|e| connect_error(e.to_string()))?;
+        let client = match &options.tls_ca {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    connect_error(format!("cannot read --tls-ca {}: {e}", path.display()))
+                })?;
+                redis::Client::build_with_tls(
+                    info,
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                )
+            }
+            None => redis::Client::open(info),
+        }
+        .map_err(|e| connect_error(format!("TLS settings: {e}")))?;
         let connection = client
-            .get_connection_with_timeout(timeout)
-            .map_err(|e| connect_error(e.to_string()))?;
+            .get_connection_with_timeout(options.connect_timeout)
+            .map_err(|e| {
+                connect_error(format!(
+                    "{setup}: {}",
+                    describe(&e, options.connect_timeout)
+                ))
+            })?;
         connection
-            .set_read_timeout(Some(timeout))
-            .and_then(|()| connection.set_write_timeout(Some(timeout)))
+            .set_read_timeout(Some(options.timeout))
+            .and_then(|()| connection.set_write_timeout(Some(options.timeout)))
             .map_err(|e| connect_error(e.to_string()))?;
         let mut target = Self {
             name,
@@ -88,12 +148,18 @@ impl NetworkTarget {
             protocol,
             identity: ServerIdentity::from_info(""),
             broken: false,
+            timeout: options.timeout,
         };
         let info = target
             .call(&[b"INFO".to_vec(), b"server".to_vec()])
-            .map_err(|e| connect_error(e.to_string()))?;
-        if let Reply::Bulk(text) | Reply::Verbatim { text, .. } = &info {
-            target.identity = ServerIdentity::from_info(&String::from_utf8_lossy(text));
+            .map_err(|e| connect_error(format!("INFO server: {}", e.reason())))?;
+        match &info {
+            Reply::Bulk(text) | Reply::Verbatim { text, .. } => {
+                target.identity = ServerIdentity::from_info(&String::from_utf8_lossy(text));
+            }
+            // AUTH or ACL problems show up here when the URL had no password.
+            Reply::Error(e) => return Err(connect_error(format!("INFO server: {e}"))),
+            _ => {}
         }
         Ok(target)
     }
@@ -118,7 +184,7 @@ impl NetworkTarget {
 
     fn failure(&mut self, e: redis::RedisError) -> TargetError {
         self.broken = true;
-        let (target, reason) = (self.name.clone(), e.to_string());
+        let (target, reason) = (self.name.clone(), describe(&e, self.timeout));
         if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
             TargetError::Io { target, reason }
         } else {
@@ -195,6 +261,42 @@ impl Target for NetworkTarget {
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
         thread::sleep(Duration::from_millis(ms));
         Ok(())
+    }
+}
+
+/// What the crate does while connecting, for naming the step that failed: TCP (and TLS),
+/// then HELLO for RESP3, AUTH when the URL has a password, SELECT for a db other than 0.
+fn setup_step(settings: &redis::RedisConnectionInfo, protocol: Protocol, tls: bool) -> String {
+    let mut steps = vec![if tls {
+        "TCP + TLS handshake"
+    } else {
+        "TCP connect"
+    }
+    .to_string()];
+    if protocol == Protocol::Resp3 {
+        steps.push("HELLO 3".to_string());
+    }
+    if settings.password().is_some() && protocol == Protocol::Resp2 {
+        steps.push("AUTH".to_string());
+    }
+    if settings.db() != 0 {
+        steps.push(format!("SELECT {}", settings.db()));
+    }
+    format!("connection setup ({})", steps.join(", "))
+}
+
+/// A transport error in words a CI log reader can act on.
+fn describe(e: &redis::RedisError, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("no reply within {timeout:?} ({e})")
+    } else if e.is_connection_refusal() {
+        format!("connection refused ({e})")
+    } else if e.is_connection_dropped() {
+        format!("the server closed the connection ({e})")
+    } else if e.kind() == redis::ErrorKind::Parse {
+        format!("the reply is not valid RESP ({e})")
+    } else {
+        e.to_string()
     }
 }
 
