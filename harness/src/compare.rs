@@ -43,6 +43,13 @@ pub enum Policy {
     /// of field/value pairs (of fields with `novalues`). A walk may return an element
     /// twice, so duplicates are not counted.
     Scan { novalues: bool },
+    /// One HSCAN page outside a walk, from a server that may page its own way: any cursor,
+    /// and every element one of `hash`'s (the live fields and values just before the call):
+    /// field/value pairs, or fields with `novalues`.
+    ScanPage {
+        novalues: bool,
+        hash: Vec<(Vec<u8>, Vec<u8>)>,
+    },
 }
 
 /// Why two replies differ, in words for the report (the diff is rendered elsewhere).
@@ -83,6 +90,7 @@ pub fn compare(
         } => random_pick(expected, actual, *count, *with_values, hash),
         Policy::TtlWithin { tolerance } => ttl_within(expected, actual, *tolerance),
         Policy::Scan { novalues } => scan(expected, actual, !*novalues),
+        Policy::ScanPage { novalues, hash } => scan_page(expected, actual, *novalues, hash),
     }
 }
 
@@ -184,8 +192,58 @@ fn scan(expected: &Reply, actual: &Reply, pairs: bool) -> Result<(), Mismatch> {
     match (set(&ei), set(&ai)) {
         (Some(e), Some(a)) if e == a => Ok(()),
         (Some(_), Some(_)) => Err(Mismatch::new("the scans returned different elements")),
-        _ => Err(Mismatch::new("odd number of elements in a scan with values")),
+        _ => Err(Mismatch::new(
+            "odd number of elements in a scan with values",
+        )),
     }
+}
+
+fn scan_page(
+    expected: &Reply,
+    actual: &Reply,
+    novalues: bool,
+    hash: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), Mismatch> {
+    let page = |r: &Reply| match r {
+        Reply::Array(p) => match p.as_slice() {
+            [Reply::Bulk(_), Reply::Array(items)] => Some(items.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if page(expected).is_none() {
+        return exact(expected, actual);
+    }
+    let Some(items) = page(actual) else {
+        return Err(Mismatch::new("not an HSCAN page [cursor, elements]"));
+    };
+    let values: BTreeMap<&[u8], &[u8]> = hash
+        .iter()
+        .map(|(f, v)| (f.as_slice(), v.as_slice()))
+        .collect();
+    let bulk = |r: &Reply| match r {
+        Reply::Bulk(b) => Some(b.clone()),
+        _ => None,
+    };
+    let step = if novalues { 1 } else { 2 };
+    if items.len() % step != 0 {
+        return Err(Mismatch::new(
+            "odd number of elements in a scan with values",
+        ));
+    }
+    for chunk in items.chunks(step) {
+        let field = bulk(&chunk[0]).ok_or_else(|| Mismatch::new("a field is not a string"))?;
+        let Some(value) = values.get(field.as_slice()) else {
+            return Err(Mismatch::new(format!("{} is not a field", quote(&field))));
+        };
+        if !novalues && chunk.get(1).and_then(bulk).as_deref() != Some(*value) {
+            return Err(Mismatch::new(format!(
+                "wrong value paired with {}",
+                quote(&field)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn random_pick(
@@ -437,7 +495,11 @@ mod tests {
         let p = Policy::Scan { novalues: false };
         let walk = |items: Vec<Reply>| Reply::Array(vec![b("0"), Reply::Array(items)]);
         let e = walk(vec![b("a"), b("1"), b("b"), b("2")]);
-        assert!(check(&e, &walk(vec![b("b"), b("2"), b("a"), b("1"), b("a"), b("1")]), &p));
+        assert!(check(
+            &e,
+            &walk(vec![b("b"), b("2"), b("a"), b("1"), b("a"), b("1")]),
+            &p
+        ));
         assert!(!check(&e, &walk(vec![b("a"), b("2"), b("b"), b("1")]), &p));
         assert!(!check(&e, &walk(vec![b("a"), b("1")]), &p));
         let other_cursor = Reply::Array(vec![b("7"), Reply::Array(vec![])]);

@@ -27,6 +27,8 @@ use crate::target::{ClockKind, Target, TargetError};
 pub mod bless;
 pub mod command;
 pub mod keys;
+pub mod matrix;
+pub mod safety;
 pub mod suite;
 
 use keys::KeyRewriter;
@@ -40,6 +42,36 @@ pub struct RunOptions {
     pub allow_debug: bool,
     /// Keep every step's actual reply in the report (for `--bless`).
     pub record_actuals: bool,
+    /// Whether Redis's own choices where its contract leaves freedom are checked.
+    pub details: Details,
+}
+
+/// Where Redis's documented contract leaves a server free, Redis still makes one choice, and
+/// the cases record it: the order of HGETALL/HKEYS/HVALS on a small hash, how HSCAN pages
+/// (a small hash in one page, cursor 0), which fields HRANDFIELD returns when a count covers
+/// the whole hash, the names OBJECT ENCODING reports. Checking those is right for Redis and
+/// the reference engine, and wrong for a server that is compatible without being Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Details {
+    /// Strict on Redis and the reference engine, legal on every other product.
+    #[default]
+    Auto,
+    /// Redis's choices are compared as the cases write them.
+    Strict,
+    /// Only what Redis promises: those replies are compared order-free, HSCAN pages by
+    /// membership, HRANDFIELD by its rules, and OBJECT ENCODING is not compared.
+    Legal,
+}
+
+impl Details {
+    /// Whether Redis's own choices are checked on a target that says it is `product`.
+    pub fn strict_for(self, product: &str) -> bool {
+        match self {
+            Details::Strict => true,
+            Details::Legal => false,
+            Details::Auto => matches!(product, "redis" | "hashcheck"),
+        }
+    }
 }
 
 /// State shared by all cases of one run, across threads.
@@ -49,6 +81,9 @@ pub struct RunState {
     next_case: AtomicU64,
     /// How many running cases need active expiry frozen on the server.
     frozen: Mutex<u64>,
+    /// Keys whose case could not delete them (its connection broke); the suite deletes them
+    /// at the end on a fresh connection.
+    leftover: Mutex<Vec<Vec<u8>>>,
 }
 
 impl RunState {
@@ -66,11 +101,20 @@ impl RunState {
             run_id: run_id.into(),
             next_case: AtomicU64::new(0),
             frozen: Mutex::new(0),
+            leftover: Mutex::new(Vec::new()),
         }
     }
 
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Keys that cases sent but could not delete.
+    pub fn leftover_keys(&self) -> Vec<Vec<u8>> {
+        self.leftover
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn key_prefix(&self) -> Vec<u8> {
@@ -90,6 +134,8 @@ impl Default for RunState {
 pub struct CaseReport {
     pub file: std::path::PathBuf,
     pub case: String,
+    /// The hash command the case is about (see [`case_command`]).
+    pub command: String,
     pub line: usize,
     pub protocol: Protocol,
     pub target: String,
@@ -97,6 +143,17 @@ pub struct CaseReport {
     pub steps: StepCounts,
     /// With `record_actuals`: per step, the reply and the time it was judged at.
     pub actuals: Vec<Option<Observed>>,
+    /// Why the target cannot run this case, when it was skipped as unsupported.
+    pub unsupported: Option<Unsupported>,
+}
+
+/// What a target lacks, for the capability report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unsupported {
+    /// The case needs a newer Redis than the target reports (`since:`).
+    Version { need: String, have: String },
+    /// The target replied `ERR unknown command` to this command (upper case).
+    Command(String),
 }
 
 /// A reply as the run saw it, for blessing.
@@ -181,6 +238,7 @@ pub fn run_case(
     let mut report = CaseReport {
         file: file.path.clone(),
         case: case.name.clone(),
+        command: case_command(file, case),
         line: case.line,
         protocol: target.protocol(),
         target: target.name().to_string(),
@@ -190,9 +248,11 @@ pub fn run_case(
             ..StepCounts::default()
         },
         actuals: vec![None; case.steps.len()],
+        unsupported: None,
     };
-    if let Some(reason) = skip_reason(target, file, case, options) {
+    if let Some((reason, unsupported)) = skip_reason(target, file, case, options) {
         report.outcome = Outcome::Skipped { reason };
+        report.unsupported = unsupported;
         return report;
     }
     let lazy = case.requires.contains(&Capability::LazyExpiry) && !is_reference(target);
@@ -202,17 +262,25 @@ pub fn run_case(
             return report;
         }
     }
+    let strict = options.details.strict_for(&target.identity().product);
     let mut run = CaseRun {
         target,
         file,
         options,
         keys: KeyRewriter::new(state.key_prefix()),
+        strict,
         failures: Vec::new(),
         counts: StepCounts::default(),
         actuals: Vec::with_capacity(case.steps.len()),
     };
     let ended = run.steps(case);
-    run.cleanup();
+    if !run.cleanup() {
+        state
+            .leftover
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(run.keys.used().iter().cloned());
+    }
     let CaseRun {
         target,
         failures,
@@ -233,8 +301,11 @@ pub fn run_case(
     report.outcome = match ended {
         Ended::Completed if failures.is_empty() => Outcome::Pass,
         Ended::Completed => Outcome::Fail(failures),
-        Ended::Unsupported(reason) if failures.is_empty() => Outcome::Skipped { reason },
-        Ended::Unsupported(_) => Outcome::Fail(failures),
+        Ended::Unsupported(reason, command) if failures.is_empty() => {
+            report.unsupported = Some(Unsupported::Command(command));
+            Outcome::Skipped { reason }
+        }
+        Ended::Unsupported(..) => Outcome::Fail(failures),
         Ended::Broken { at, command, error } => Outcome::Aborted {
             at,
             command,
@@ -245,6 +316,28 @@ pub fn run_case(
     report
 }
 
+/// The hash command a case is about: the directory its file is in (`cases/hset/...`), else
+/// the first hash command it sends (`cases/regressions/...`), else `OTHER`.
+pub fn case_command(file: &CaseFile, case: &Case) -> String {
+    let dir = file
+        .path
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().to_ascii_uppercase());
+    if let Some(dir) = dir.filter(|d| keys::is_hash_command(d)) {
+        return dir;
+    }
+    case.steps
+        .iter()
+        .find_map(|step| match step {
+            Step::Send(send) if keys::is_hash_command(&send.command()) => {
+                Some(send.command().to_ascii_uppercase())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| "OTHER".to_string())
+}
+
 /// Whether the target is the reference engine (embedded or served), which never reclaims
 /// expired fields in the background.
 fn is_reference(target: &dyn Target) -> bool {
@@ -252,11 +345,19 @@ fn is_reference(target: &dyn Target) -> bool {
 }
 
 fn skip_reason(
-    target: &dyn Target,
+    target: &mut dyn Target,
     file: &CaseFile,
     case: &Case,
     options: &RunOptions,
-) -> Option<String> {
+) -> Option<(String, Option<Unsupported>)> {
+    // A target on a virtual clock is an engine private to this process: nothing to protect.
+    if target.clock() == ClockKind::Real {
+        if let Some(reason) =
+            safety::refusal(case, &mut |name| safety::command_exists(target, name))
+        {
+            return Some((reason, None));
+        }
+    }
     let identity = target.identity();
     // Only Redis (and the engine, which models Redis 8.2.3) are gated by version: other
     // products report an old redis_version but may have the commands, and a command they
@@ -268,8 +369,12 @@ fn skip_reason(
             .and_then(crate::case::Version::parse);
         if let (Some(need), Some(have)) = (case.since(file), have) {
             if have < need {
-                return Some(format!(
-                    "unsupported: needs Redis {need}, target has {have}"
+                return Some((
+                    format!("unsupported: needs Redis {need}, target has {have}"),
+                    Some(Unsupported::Version {
+                        need: need.to_string(),
+                        have: have.to_string(),
+                    }),
                 ));
             }
         }
@@ -280,9 +385,9 @@ fn skip_reason(
                 Capability::LazyExpiry => "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
                 Capability::Debug => "DEBUG commands",
             };
-            return Some(format!(
-                "requires {} ({why}); run with --allow-debug",
-                need.name()
+            return Some((
+                format!("requires {} ({why}); run with --allow-debug", need.name()),
+                None,
             ));
         }
     }
@@ -321,7 +426,8 @@ fn argv(words: &[&str]) -> Vec<Vec<u8>> {
 /// Why the steps of a case stopped.
 enum Ended {
     Completed,
-    Unsupported(String),
+    /// The reason, and the command the target did not know.
+    Unsupported(String, String),
     Broken {
         at: Location,
         command: String,
@@ -334,6 +440,8 @@ struct CaseRun<'a> {
     file: &'a CaseFile,
     options: &'a RunOptions,
     keys: KeyRewriter,
+    /// Whether Redis's own choices are compared (see [`Details`]).
+    strict: bool,
     failures: Vec<Failure>,
     counts: StepCounts,
     actuals: Vec<Option<Observed>>,
@@ -343,7 +451,10 @@ struct CaseRun<'a> {
 enum Judged {
     Passed(Observed),
     Failed(Observed, Failure),
-    Unsupported(String),
+    /// The target did not know the command (reason, command).
+    Unsupported(String, String),
+    /// Not compared: the reply is Redis's own choice (OBJECT ENCODING) and details are legal.
+    NotCompared,
 }
 
 impl CaseRun<'_> {
@@ -366,7 +477,10 @@ impl CaseRun<'_> {
                     self.actuals
                         .push(self.options.record_actuals.then_some(seen));
                 }
-                Ok(Some(Judged::Unsupported(reason))) => return Ended::Unsupported(reason),
+                Ok(Some(Judged::Unsupported(reason, command))) => {
+                    return Ended::Unsupported(reason, command)
+                }
+                Ok(Some(Judged::NotCompared)) => self.actuals.push(None),
                 Err(e) => {
                     let command = match step {
                         Step::Send(send) => send.display(),
@@ -394,7 +508,7 @@ impl CaseRun<'_> {
         let name = send.command();
 
         let (actual, policy) = match name.as_str() {
-            "HRANDFIELD" if send.random != Some(false) && argv.len() >= 2 => {
+            "HRANDFIELD" if (send.random != Some(false) || !self.strict) && argv.len() >= 2 => {
                 let hash = self.contents(&argv[1])?;
                 let actual = self.call(&argv)?;
                 (actual, random_policy(&plain, hash))
@@ -405,15 +519,28 @@ impl CaseRun<'_> {
                     .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
                 (self.walk(&argv)?, Policy::Scan { novalues })
             }
+            // Outside a walk, a server that pages differently owes only a well-formed page of
+            // the hash's own elements.
+            "HSCAN" if !self.strict && argv.len() >= 3 => {
+                let novalues = plain[3..]
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
+                let hash = self.contents(&argv[1])?;
+                (self.call(&argv)?, Policy::ScanPage { novalues, hash })
+            }
             _ => (self.call(&argv)?, self.policy(send, &name)),
         };
 
         let protocol = self.target.protocol();
         let expected = send.expect.as_ref().map(|e| e.to_reply(protocol, now_ms));
         if let Some(reason) = unsupported(&actual, expected.as_ref()) {
-            return Ok(Judged::Unsupported(format!(
-                "unsupported: {command}: {reason}"
-            )));
+            return Ok(Judged::Unsupported(
+                format!("unsupported: {command}: {reason}"),
+                name,
+            ));
+        }
+        if !self.strict && is_encoding_probe(&plain) && !actual.is_error() {
+            return Ok(Judged::NotCompared);
         }
         let Some(expected) = expected else {
             return Ok(Judged::Passed(Observed {
@@ -469,7 +596,13 @@ impl CaseRun<'_> {
             return Policy::TtlWithin { tolerance };
         }
         let real_clock = self.target.clock() == ClockKind::Real;
+        let free_order = matches!(name, "HGETALL" | "HKEYS" | "HVALS");
         match (name, send.order) {
+            // Redis marks these nondeterministic_output_order: an exact order is Redis's
+            // choice, checked only when details are strict.
+            (_, Some(Order::Exact)) if free_order && !self.strict => Policy::Unordered {
+                pairs: name == "HGETALL",
+            },
             (_, Some(Order::Exact)) => Policy::Exact,
             ("HGETALL", _) => Policy::Unordered { pairs: true },
             ("HKEYS" | "HVALS", _) | (_, Some(Order::Any)) => Policy::Unordered { pairs: false },
@@ -528,16 +661,9 @@ impl CaseRun<'_> {
         })
     }
 
-    /// Deletes the keys this case named, in batches.
-    fn cleanup(&mut self) {
-        let keys = self.keys.used();
-        for chunk in keys.chunks(256) {
-            let mut del = vec![b"DEL".to_vec()];
-            del.extend(chunk.iter().cloned());
-            if self.target.call(&del).is_err() {
-                return;
-            }
-        }
+    /// Deletes the keys this case named; false if the target could not be told.
+    fn cleanup(&mut self) -> bool {
+        safety::delete_keys(self.target, self.keys.used()).is_ok()
     }
 }
 
@@ -620,6 +746,13 @@ fn random_policy(argv: &[Vec<u8>], hash: Vec<Pair>) -> Policy {
         with_values,
         hash,
     }
+}
+
+/// `OBJECT ENCODING key`: the name of Redis's internal representation.
+fn is_encoding_probe(argv: &[Vec<u8>]) -> bool {
+    argv.len() == 3
+        && argv[0].eq_ignore_ascii_case(b"OBJECT")
+        && argv[1].eq_ignore_ascii_case(b"ENCODING")
 }
 
 /// Why a reply shows the target lacks the command, unless the case expects exactly that.

@@ -47,6 +47,7 @@ fn suite_options(target: TargetSpec) -> SuiteOptions {
         fail_fast: false,
         filter: None,
         run: RunOptions::default(),
+        allow_nonempty: false,
     }
 }
 
@@ -745,6 +746,7 @@ fn bless_rewrites_failing_expectations_from_redis() {
         bless: true,
         allow_debug: false,
         errors: ErrorMatch::Exact,
+        ..RunRequest::default()
     };
     assert!(execute(&request).unwrap());
     // Only the expect: line changes; comments and layout stay.

@@ -81,6 +81,34 @@ pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
     Vec::new()
 }
 
+/// Whether the rewriter knows where this command's keys are (it may have none, e.g. an
+/// arity error case), so that every key it sends is under the run's prefix.
+pub fn knows_keys(argv: &[Vec<u8>]) -> bool {
+    let Some(name) = argv.first() else {
+        return true;
+    };
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let name = name.as_str();
+    if HASH_COMMANDS.contains(&name)
+        || FIRST_KEY_COMMANDS.contains(&name)
+        || ALL_KEY_COMMANDS.contains(&name)
+    {
+        return true;
+    }
+    KEY_SUBCOMMANDS.iter().any(|(command, subcommands)| {
+        name == *command
+            && argv.get(1).is_none_or(|sub| {
+                let sub = String::from_utf8_lossy(sub).to_ascii_lowercase();
+                subcommands.contains(&sub.as_str())
+            })
+    })
+}
+
+/// Whether `name` (any case) is one of the 28 hash commands.
+pub fn is_hash_command(name: &str) -> bool {
+    HASH_COMMANDS.contains(&name.to_ascii_lowercase().as_str())
+}
+
 /// Rewrites keys under one prefix and remembers them.
 #[derive(Debug, Clone)]
 pub struct KeyRewriter {

@@ -13,17 +13,24 @@ use std::time::Duration;
 
 use reference_engine::Protocol;
 
+use super::safety;
 use super::{run_case, CaseReport, Outcome, RunOptions, RunState, StepCounts};
 use crate::case::{CaseFile, Step};
-use crate::target::{self, ServerIdentity, Target, TargetError};
+use crate::target::{self, ConnectOptions, ServerIdentity, Target, TargetError};
 
 /// Which target to open, once per job and protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSpec {
-    /// `embedded`, a `redis://` URL or `host:port`.
+    /// `embedded`, a `redis://` or `rediss://` URL, or `host:port`.
     pub spec: String,
-    /// Bounds connecting and every read and write.
+    /// Bounds every command (write and reply).
     pub timeout: Duration,
+    /// Bounds connecting: TCP, TLS and the connection setup.
+    pub connect_timeout: Duration,
+    /// TLS: the CA file to trust instead of the system's.
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// TLS: accept any certificate.
+    pub tls_insecure: bool,
 }
 
 impl TargetSpec {
@@ -33,9 +40,23 @@ impl TargetSpec {
     }
 
     pub fn new(spec: impl Into<String>) -> Self {
+        let defaults = ConnectOptions::default();
         Self {
             spec: spec.into(),
-            timeout: Duration::from_secs(10),
+            timeout: defaults.timeout,
+            connect_timeout: defaults.connect_timeout,
+            tls_ca: None,
+            tls_insecure: false,
+        }
+    }
+
+    /// The timeouts and TLS settings, as the target module takes them.
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            tls_ca: self.tls_ca.clone(),
+            tls_insecure: self.tls_insecure,
         }
     }
 
@@ -45,7 +66,7 @@ impl TargetSpec {
 
     /// A new connection (or engine) speaking `protocol`.
     pub fn open(&self, protocol: Protocol) -> Result<Box<dyn Target>, TargetError> {
-        target::open(&self.spec, Some(protocol), self.timeout)
+        target::open_with(&self.spec, Some(protocol), &self.connect_options())
     }
 }
 
@@ -61,6 +82,49 @@ pub struct SuiteOptions {
     /// Selects cases (see [`Filter`]); None runs all.
     pub filter: Option<Filter>,
     pub run: RunOptions,
+    /// Run even if the server's database already holds keys.
+    pub allow_nonempty: bool,
+}
+
+/// Why a suite could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// The database holds keys that are not this run's.
+    #[error(
+        "{target}: the database holds {keys} keys; hashcheck runs only on an empty database, \
+         so it cannot mix with real data (it never flushes; pass --allow-nonempty to run \
+         next to those keys, which it will not touch)"
+    )]
+    NotEmpty { target: String, keys: i64 },
+}
+
+/// Why a suite stopped before running every case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// `--fail-fast` after the first failing case.
+    FailFast,
+    /// The target failed (connection lost, timeout, bad reply); the case names the step.
+    TargetFailed,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// What the end-of-run cleanup did with keys whose case could not delete them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cleanup {
+    /// Every case deleted its own keys.
+    #[default]
+    Clean,
+    /// Keys left by broken cases, deleted at the end (how many were still there).
+    Swept { keys: usize, existed: i64 },
+    /// They could not be deleted: the target is gone. The keys all start with the prefix.
+    Failed {
+        keys: usize,
+        prefix: String,
+        error: String,
+    },
 }
 
 /// A glob (`*` any text, `?` one character) selecting cases: a case runs when the glob
@@ -113,8 +177,15 @@ pub struct SuiteReport {
     pub target: String,
     /// In file, case and protocol order.
     pub cases: Vec<CaseReport>,
-    /// Whether `--fail-fast` stopped the run early.
+    /// Whether the run stopped before every case ran (see `stop` for why).
     pub stopped_early: bool,
+    /// Why the run stopped early, if it did.
+    pub stop: Option<Stop>,
+    /// Case runs (case x protocol) selected but not started.
+    pub not_run: usize,
+    /// The run's key prefix (`hc:<run-id>:`).
+    pub key_prefix: String,
+    pub cleanup: Cleanup,
     pub elapsed: std::time::Duration,
 }
 
@@ -144,13 +215,25 @@ struct Work {
 }
 
 /// Runs the selected cases of `files`. `Err` only when the target cannot be opened at all.
-pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteReport, TargetError> {
+pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteReport, SuiteError> {
     // Open one target first: an unreachable server is one clear error, not one per case.
     let started = std::time::Instant::now();
     let first_protocol = options.protocols.first().copied().unwrap_or_default();
-    let probe = options.target.open(first_protocol)?;
+    let mut probe = options.target.open(first_protocol)?;
     let identity = probe.identity().clone();
     let target_name = probe.name().to_string();
+    if !options.target.is_embedded() && !options.allow_nonempty {
+        let keys = safety::dbsize(probe.as_mut()).map_err(|e| TargetError::Connect {
+            target: target_name.clone(),
+            reason: format!("DBSIZE: {}", e.reason()),
+        })?;
+        if keys > 0 {
+            return Err(SuiteError::NotEmpty {
+                target: target_name,
+                keys,
+            });
+        }
+    }
 
     let mut work = Vec::new();
     for (fi, file) in files.iter().enumerate() {
@@ -179,6 +262,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     let state = RunState::new();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let stop_reason: Mutex<Option<Stop>> = Mutex::new(None);
     let results: Mutex<Vec<Option<CaseReport>>> = Mutex::new(vec![None; work.len()]);
     drop(probe);
     let jobs = options.jobs.clamp(1, work.len().max(1));
@@ -189,6 +273,11 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
                 // Targets are opened in the thread that uses them: they need not be Send.
                 let mut targets: HashMap<Protocol, Box<dyn Target>> = HashMap::new();
                 loop {
+                    if crate::interrupt::requested() {
+                        let mut why = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
+                        why.get_or_insert(Stop::Interrupted);
+                        break;
+                    }
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
@@ -199,8 +288,17 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
                     let item = work[index];
                     let report = run_one(&mut targets, files, item, &state, options);
                     let failed = !matches!(report.outcome, Outcome::Pass | Outcome::Skipped { .. });
-                    if failed && options.fail_fast {
+                    // A target that failed once is not trusted with more cases: the run ends
+                    // with what it has, instead of one timeout per remaining case.
+                    let broken = matches!(report.outcome, Outcome::Aborted { .. });
+                    if broken || (failed && options.fail_fast) {
                         stop.store(true, Ordering::Relaxed);
+                        let mut why = stop_reason.lock().unwrap_or_else(|e| e.into_inner());
+                        why.get_or_insert(if broken {
+                            Stop::TargetFailed
+                        } else {
+                            Stop::FailFast
+                        });
                     }
                     results.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(report);
                 }
@@ -209,14 +307,46 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     });
 
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let stopped_early = results.iter().any(Option::is_none);
+    let not_run = results.iter().filter(|r| r.is_none()).count();
+    let stop = stop_reason.into_inner().unwrap_or_else(|e| e.into_inner());
+    let cleanup = sweep(
+        &options.target,
+        first_protocol,
+        &state.leftover_keys(),
+        &state,
+    );
     Ok(SuiteReport {
         identity,
         target: target_name,
         cases: results.into_iter().flatten().collect(),
-        stopped_early,
+        stopped_early: not_run > 0,
+        stop: if not_run > 0 { stop } else { None },
+        not_run,
+        key_prefix: format!("hc:{}:", state.run_id()),
+        cleanup,
         elapsed: started.elapsed(),
     })
+}
+
+/// Deletes the keys of cases whose connection broke before they could, on a new connection.
+fn sweep(spec: &TargetSpec, protocol: Protocol, keys: &[Vec<u8>], state: &RunState) -> Cleanup {
+    if keys.is_empty() {
+        return Cleanup::Clean;
+    }
+    let result = spec
+        .open(protocol)
+        .and_then(|mut t| safety::delete_keys(t.as_mut(), keys));
+    match result {
+        Ok(existed) => Cleanup::Swept {
+            keys: keys.len(),
+            existed,
+        },
+        Err(e) => Cleanup::Failed {
+            keys: keys.len(),
+            prefix: format!("hc:{}:", state.run_id()),
+            error: e.to_string(),
+        },
+    }
 }
 
 fn run_one(
@@ -241,6 +371,7 @@ fn run_one(
                 return CaseReport {
                     file: file.path.clone(),
                     case: case.name.clone(),
+                    command: super::case_command(file, case),
                     line: case.line,
                     protocol: item.protocol,
                     target: options.target.spec.clone(),
@@ -255,6 +386,7 @@ fn run_one(
                         ..StepCounts::default()
                     },
                     actuals: Vec::new(),
+                    unsupported: None,
                 };
             }
         },
