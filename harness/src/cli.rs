@@ -6,7 +6,7 @@
 //! failures (mismatches, divergences), 2 when the run itself could not be done (bad flags,
 //! unreachable server, unreadable case file). Clap reports usage errors with 2 as well.
 //!
-//! `serve` and `run` exist; `fuzz` and `replay` become further `Command` variants,
+//! `serve`, `run` and `matrix` exist; `fuzz` and `replay` become further `Command` variants,
 //! each with its own `Args` struct and its own module holding the behaviour.
 
 use std::path::PathBuf;
@@ -15,8 +15,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reference_engine::Protocol;
 
 use crate::compare::ErrorMatch;
-use crate::runner::command::{self as run_command, RunRequest};
+use crate::runner::command::{self as run_command, Format, RunRequest};
+use crate::runner::matrix::{self, MatrixRequest};
+use crate::runner::Details;
 use crate::serve::{self, ServeOptions};
+use crate::target::ConnectOptions;
 
 /// hashcheck: conformance harness and differential fuzzer for the Redis hash commands.
 #[derive(Debug, Parser)]
@@ -31,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Run YAML cases against the embedded engine or a server.
     Run(RunArgs),
+    /// Run the cases against several servers and write one compatibility matrix (Markdown).
+    Matrix(MatrixArgs),
     /// Serve the reference engine over TCP, like a Redis server, until killed.
     Serve(ServeArgs),
 }
@@ -84,6 +89,140 @@ pub struct RunArgs {
     /// How error replies are compared where a step does not say.
     #[arg(long, value_enum, default_value = "exact")]
     pub errors: ErrorsChoice,
+    /// Whether Redis's own choices where its contract leaves freedom (order of HGETALL/HKEYS/
+    /// HVALS, HSCAN paging, HRANDFIELD picks, OBJECT ENCODING names) are checked: `auto` checks
+    /// them on Redis and the reference engine only.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub details: DetailsChoice,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// What the report on stdout looks like.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: FormatChoice,
+    /// Also write the results as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown command matrix to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Known differences (YAML or JSON): only failures it does not list fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's failures as a baseline to FILE (.json for JSON, else YAML).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// Flags of `hashcheck matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Case files or directories of them (default: the workspace's cases/).
+    pub paths: Vec<PathBuf>,
+    /// A server to check (repeat for each column), as redis://, rediss:// or host:port.
+    #[arg(long, value_name = "URL|HOST:PORT", required = true)]
+    pub target: Vec<String>,
+    /// Write the Markdown here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Protocols to run each case in.
+    #[arg(long, value_enum, default_value = "both")]
+    pub resp: RespChoice,
+    /// Run only cases whose name or file path matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    pub filter: Option<String>,
+    /// Cases run at once per server.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Allow DEBUG SET-ACTIVE-EXPIRE for the cases that need lazy expiry.
+    #[arg(long)]
+    pub allow_debug: bool,
+    /// How error replies are compared where a step does not say.
+    #[arg(long, value_enum, default_value = "exact")]
+    pub errors: ErrorsChoice,
+    /// Whether Redis's own choices are checked (see `hashcheck run --help`).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub details: DetailsChoice,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach a server, and what the run may do there (shared by `run` and `matrix`).
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// Time allowed for TCP connect, TLS handshake and connection setup (e.g. 5s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: std::time::Duration,
+    /// Time allowed for each command's reply (e.g. 10s).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// TLS (rediss://): trust the CA certificate(s) in this PEM file instead of the system's.
+    #[arg(long, value_name = "FILE", conflicts_with = "tls_insecure")]
+    pub tls_ca: Option<PathBuf>,
+    /// TLS (rediss://): accept any server certificate. Encrypts without authenticating the
+    /// server; never the default.
+    #[arg(long)]
+    pub tls_insecure: bool,
+    /// Run even if the database already holds keys (hashcheck still touches only its own).
+    #[arg(long)]
+    pub allow_nonempty: bool,
+}
+
+impl ConnectionArgs {
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            tls_ca: self.tls_ca.clone(),
+            tls_insecure: self.tls_insecure,
+        }
+    }
+}
+
+/// `5s`, `500ms`, `1.5` (seconds): a positive duration.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 0.001)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * scale) < 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * scale))
+        }
+        _ => Err(format!("{text:?} is not a duration like 5s, 500ms or 1.5")),
+    }
+}
+
+/// `--details`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetailsChoice {
+    /// Strict on Redis and the reference engine, legal elsewhere.
+    Auto,
+    /// Compare Redis's choices as the cases write them.
+    Strict,
+    /// Only what Redis promises.
+    Legal,
+}
+
+impl From<DetailsChoice> for Details {
+    fn from(choice: DetailsChoice) -> Self {
+        match choice {
+            DetailsChoice::Auto => Details::Auto,
+            DetailsChoice::Strict => Details::Strict,
+            DetailsChoice::Legal => Details::Legal,
+        }
+    }
+}
+
+/// `--format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatChoice {
+    /// Diffs, skips, the command table and a summary line.
+    Human,
+    /// One JSON document (schema in docs/report-format.md).
+    Json,
 }
 
 /// `--resp`
@@ -140,6 +279,8 @@ pub enum Outcome {
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Run(args) => {
+            // Ctrl-C stops the run cleanly, so its keys are deleted.
+            crate::interrupt::install();
             let passed = run_command::execute(&RunRequest {
                 paths: args.paths,
                 target: args.target,
@@ -150,6 +291,41 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 bless: args.bless,
                 allow_debug: args.allow_debug,
                 errors: args.errors.into(),
+                details: args.details.into(),
+                connect: args.connection.options(),
+                allow_nonempty: args.connection.allow_nonempty,
+                format: match args.format {
+                    FormatChoice::Human => Format::Human,
+                    FormatChoice::Json => Format::Json,
+                },
+                junit: args.junit,
+                markdown: args.markdown,
+                baseline: args.baseline,
+                write_baseline: args.write_baseline,
+            })?;
+            Ok(if passed {
+                Outcome::Passed
+            } else {
+                Outcome::FailuresFound
+            })
+        }
+        Command::Matrix(args) => {
+            crate::interrupt::install();
+            let passed = matrix::execute(&MatrixRequest {
+                run: RunRequest {
+                    paths: args.paths,
+                    protocols: args.resp.protocols(),
+                    filter: args.filter,
+                    jobs: args.jobs.map(usize::from),
+                    allow_debug: args.allow_debug,
+                    errors: args.errors.into(),
+                    details: args.details.into(),
+                    connect: args.connection.options(),
+                    allow_nonempty: args.connection.allow_nonempty,
+                    ..RunRequest::default()
+                },
+                targets: args.target,
+                output: args.output,
             })?;
             Ok(if passed {
                 Outcome::Passed
@@ -210,8 +386,20 @@ mod tests {
         assert_eq!(args.errors, ErrorsChoice::Exact);
         assert!(!args.bless && !args.fail_fast && !args.allow_debug);
         let cli = Cli::try_parse_from([
-            "hashcheck", "run", "cases/hset", "--target", "127.0.0.1:6379", "--resp", "3",
-            "--filter", "hset/*", "--jobs", "3", "--errors", "code", "--fail-fast",
+            "hashcheck",
+            "run",
+            "cases/hset",
+            "--target",
+            "127.0.0.1:6379",
+            "--resp",
+            "3",
+            "--filter",
+            "hset/*",
+            "--jobs",
+            "3",
+            "--errors",
+            "code",
+            "--fail-fast",
         ])
         .unwrap();
         let Command::Run(args) = cli.command else {

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`target`]: the one interface to something that answers commands (the embedded
 //!   reference engine, or a server reached through the `redis` crate).
+//! - [`baseline`]: known differences, so a CI gate fails only on new ones.
 //! - [`case`]: YAML case files (model, loader, writer).
 //! - [`runner`]: runs cases against a target (`hashcheck run`); [`report`] prints the outcome.
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
@@ -10,13 +11,16 @@
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
 //! - [`serve`]: the reference engine behind a TCP socket (`hashcheck serve`).
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
+//! - [`interrupt`]: Ctrl-C/SIGTERM as a request to stop cleanly.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
 
+pub mod baseline;
 pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod differential;
 pub mod gen;
+pub mod interrupt;
 pub mod process;
 pub mod report;
 pub mod runner;

@@ -4,6 +4,15 @@
 //!
 //! Colour is a [`Style`] chosen by the caller: on only for a terminal and when `NO_COLOR`
 //! is unset, so logs and CI output stay plain.
+//!
+//! Machine-readable forms of the same run: [`json`] (a documented schema), [`junit`] (JUnit
+//! XML for CI servers) and [`markdown`] (a command x target matrix); [`capabilities`] sums a
+//! run up per command and protocol for all of them.
+
+pub mod capabilities;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -12,8 +21,9 @@ use std::path::Path;
 use reference_engine::Protocol;
 use similar::{ChangeTag, TextDiff};
 
-use crate::runner::suite::SuiteReport;
-use crate::runner::{CaseReport, Failure, Outcome};
+use crate::baseline::{Status, Verdict};
+use crate::runner::suite::{Cleanup, Stop, SuiteReport};
+use crate::runner::{CaseReport, Failure, Outcome, Unsupported};
 
 /// Whether to use ANSI colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,14 +148,47 @@ pub fn case(report: &CaseReport, base: &Path, style: Style) -> String {
 
 /// The whole report: failures, skips grouped by reason, and the summary line.
 pub fn suite(report: &SuiteReport, base: &Path, style: Style) -> String {
+    gate(&Verdict::plain(report), base, style)
+}
+
+/// The whole report of a run judged against a baseline (or none): failures (known ones in one
+/// line each), skips grouped by reason, the command table, what the baseline no longer needs,
+/// why the run stopped early, the cleanup, and the summary line.
+pub fn gate(verdict: &Verdict, base: &Path, style: Style) -> String {
+    let report = verdict.suite;
     let mut out = String::new();
-    for c in &report.cases {
-        out.push_str(&case(c, base, style));
+    for (i, c) in report.cases.iter().enumerate() {
+        match (verdict.status(i), verdict.known[i]) {
+            (Status::Known, Some(entry)) => {
+                let link = entry
+                    .link
+                    .as_deref()
+                    .map(|l| format!(" <{l}>"))
+                    .unwrap_or_default();
+                out.push_str(&style.yellow(&format!(
+                    "known difference: {}:{} {:?} ({}): {}{link}",
+                    relative(&c.file, base),
+                    c.line,
+                    c.case,
+                    protocol_name(c.protocol),
+                    entry.reason
+                )));
+                out.push('\n');
+            }
+            _ => out.push_str(&case(c, base, style)),
+        }
     }
-    let mut skipped: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut skipped: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in &report.cases {
         if let Outcome::Skipped { reason } = &c.outcome {
-            skipped.entry(reason).or_default().push(format!(
+            // One group per missing command, not one per step text that showed it.
+            let key = match &c.unsupported {
+                Some(Unsupported::Command(name)) => {
+                    format!("unsupported: the target does not know {name}")
+                }
+                _ => reason.clone(),
+            };
+            skipped.entry(key).or_default().push(format!(
                 "{}:{} ({})",
                 relative(&c.file, base),
                 c.line,
@@ -163,33 +206,90 @@ pub fn suite(report: &SuiteReport, base: &Path, style: Style) -> String {
         out.push_str(&style.yellow(&format!("skipped {}: {reason}", cases.len())));
         out.push_str(&format!(" [{}{more}]\n", shown.join(", ")));
     }
-    if report.stopped_early {
-        out.push_str("stopped after the first failing case (--fail-fast)\n");
+    if !report.cases.is_empty() {
+        out.push_str(&format!(
+            "commands on {} ({}):\n",
+            report.target, report.identity
+        ));
+        out.push_str(&capabilities::table(&capabilities::commands(verdict)));
     }
-    out.push_str(&summary(report, style));
+    if let Some(path) = verdict.baseline {
+        let known = verdict.known.iter().filter(|k| k.is_some()).count();
+        out.push_str(&format!(
+            "baseline {}: {known} failing case runs are known differences\n",
+            path.display()
+        ));
+        for entry in &verdict.fixed {
+            out.push_str(&style.green(&format!(
+                "baseline entry now passes, remove it: {} ({})",
+                entry.label(),
+                entry.reason
+            )));
+            out.push('\n');
+        }
+    }
+    match report.stop {
+        Some(Stop::FailFast) => {
+            out.push_str("stopped after the first failing case (--fail-fast)\n");
+        }
+        Some(Stop::TargetFailed) => out.push_str(&style.red(&format!(
+            "stopped: the target failed (see above); {} case runs were not started\n",
+            report.not_run
+        ))),
+        Some(Stop::Interrupted) => out.push_str(&style.red(&format!(
+            "stopped: interrupted; {} case runs were not started\n",
+            report.not_run
+        ))),
+        None if report.stopped_early => {
+            out.push_str("stopped after the first failing case (--fail-fast)\n");
+        }
+        None => {}
+    }
+    match &report.cleanup {
+        Cleanup::Clean => {}
+        Cleanup::Swept { keys, existed } => out.push_str(&format!(
+            "cleanup: deleted the keys of cases that could not ({existed} of {keys} still existed)\n"
+        )),
+        Cleanup::Failed {
+            keys,
+            prefix,
+            error,
+        } => out.push_str(&style.red(&format!(
+            "cleanup failed: {keys} keys under {prefix}* may remain ({error})\n"
+        ))),
+    }
+    out.push_str(&summary_of(verdict, style));
     out.push('\n');
     out
 }
 
 /// `cases: 120 passed, 2 failed, 3 skipped; steps: 900 passed, 2 failed, 9 skipped (...)`
 pub fn summary(report: &SuiteReport, style: Style) -> String {
-    let (mut passed, mut failed, mut skipped, mut aborted) = (0, 0, 0, 0);
-    for c in &report.cases {
-        match c.outcome {
-            Outcome::Pass => passed += 1,
-            Outcome::Fail(_) => failed += 1,
-            Outcome::Skipped { .. } => skipped += 1,
-            Outcome::Aborted { .. } => aborted += 1,
-        }
+    summary_of(&Verdict::plain(report), style)
+}
+
+fn summary_of(verdict: &Verdict, style: Style) -> String {
+    let report = verdict.suite;
+    let mut counts = capabilities::Counts::default();
+    for i in 0..report.cases.len() {
+        counts.add(verdict.status(i));
     }
     let steps = report.steps();
-    let aborted = if aborted > 0 {
-        format!(", {aborted} aborted")
+    let aborted = if counts.aborted > 0 {
+        format!(", {} aborted", counts.aborted)
+    } else {
+        String::new()
+    };
+    let known = if counts.known > 0 {
+        format!(", {} known", counts.known)
     } else {
         String::new()
     };
     let line = format!(
-        "cases: {passed} passed, {failed} failed{aborted}, {skipped} skipped; steps: {} passed, {} failed, {} skipped ({} = {}, {:.2}s)",
+        "cases: {} passed, {} failed{known}{aborted}, {} skipped; steps: {} passed, {} failed, {} skipped ({} = {}, {:.2}s)",
+        counts.passed,
+        counts.failed,
+        counts.skipped + counts.unsupported,
         steps.passed,
         steps.failed,
         steps.skipped,
@@ -197,10 +297,10 @@ pub fn summary(report: &SuiteReport, style: Style) -> String {
         report.identity,
         report.elapsed.as_secs_f64()
     );
-    if failed > 0 || !aborted.is_empty() {
-        style.red(&line)
-    } else {
+    if verdict.passed() {
         style.green(&line)
+    } else {
+        style.red(&line)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `hashcheck run`: find the case files, load them all (a bad file stops the run before
-//! anything is sent), run them, print the report, and with `--bless` write the observed
-//! replies back.
+//! anything is sent), run them, judge them against a baseline if there is one, print the
+//! report (text or JSON), write the JUnit/Markdown/baseline files asked for, and with
+//! `--bless` write the observed replies back.
 
 use std::path::{Path, PathBuf};
 
@@ -8,11 +9,13 @@ use anyhow::{bail, Context as _};
 use reference_engine::Protocol;
 
 use super::bless::{bless, Blessed};
-use super::suite::{run_suite, Filter, SuiteOptions, TargetSpec};
-use super::{Outcome, RunOptions};
+use super::suite::{run_suite, Cleanup, Filter, Stop, SuiteOptions, SuiteReport, TargetSpec};
+use super::{Details, Outcome, RunOptions};
+use crate::baseline::{self, Verdict};
 use crate::case::{self, CaseFile};
 use crate::compare::ErrorMatch;
 use crate::report::{self, Style};
+use crate::target::ConnectOptions;
 
 /// What `hashcheck run` was asked to do.
 #[derive(Debug, Clone)]
@@ -29,12 +32,99 @@ pub struct RunRequest {
     pub bless: bool,
     pub allow_debug: bool,
     pub errors: ErrorMatch,
+    /// Whether Redis's own choices are checked (see [`Details`]).
+    pub details: Details,
+    /// Timeouts and TLS.
+    pub connect: ConnectOptions,
+    /// Run even if the database already holds keys.
+    pub allow_nonempty: bool,
+    /// What goes to stdout.
+    pub format: Format,
+    /// Also write JUnit XML here.
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown command matrix here.
+    pub markdown: Option<PathBuf>,
+    /// Known differences: only failures outside it fail the run.
+    pub baseline: Option<PathBuf>,
+    /// Write the run's failures as a baseline here.
+    pub write_baseline: Option<PathBuf>,
 }
 
-/// Runs the request; `Ok(true)` when everything checked passed. `Err` is a run that could
-/// not be carried out (bad case file, unreachable target, broken connection).
+impl Default for RunRequest {
+    fn default() -> Self {
+        Self {
+            paths: Vec::new(),
+            target: None,
+            protocols: vec![Protocol::Resp2, Protocol::Resp3],
+            filter: None,
+            fail_fast: false,
+            jobs: None,
+            bless: false,
+            allow_debug: false,
+            errors: ErrorMatch::Exact,
+            details: Details::Auto,
+            connect: ConnectOptions::default(),
+            allow_nonempty: false,
+            format: Format::Human,
+            junit: None,
+            markdown: None,
+            baseline: None,
+            write_baseline: None,
+        }
+    }
+}
+
+/// The report on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// For people: diffs, skips, the command table, a summary line.
+    #[default]
+    Human,
+    /// One JSON document (docs/report-format.md).
+    Json,
+}
+
+impl RunRequest {
+    /// The protocols the cases run in.
+    pub fn run_protocols(&self) -> &[Protocol] {
+        &self.protocols
+    }
+
+    /// The target with this request's timeouts and TLS settings.
+    pub fn target_spec(&self, spec: &str) -> TargetSpec {
+        let mut target = TargetSpec::new(spec);
+        target.timeout = self.connect.timeout;
+        target.connect_timeout = self.connect.connect_timeout;
+        target.tls_ca = self.connect.tls_ca.clone();
+        target.tls_insecure = self.connect.tls_insecure;
+        target
+    }
+
+    /// The suite options for `target`.
+    pub fn suite_options(&self, target: TargetSpec) -> SuiteOptions {
+        let jobs = self.jobs.unwrap_or_else(|| default_jobs(&target));
+        SuiteOptions {
+            target,
+            protocols: self.protocols.clone(),
+            jobs,
+            fail_fast: self.fail_fast,
+            filter: self.filter.clone().map(Filter::new),
+            run: RunOptions {
+                errors: self.errors,
+                allow_debug: self.allow_debug,
+                record_actuals: self.bless,
+                details: self.details,
+            },
+            allow_nonempty: self.allow_nonempty,
+        }
+    }
+}
+
+/// Runs the request; `Ok(true)` when everything checked passed (failures a baseline covers
+/// allowed). `Err` is a run that could not be carried out (bad case file, unreachable target,
+/// a connection that broke, an interrupt); the reports of what did run are written first.
 pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
-    let target = TargetSpec::new(request.target.as_deref().unwrap_or("embedded"));
+    let target = request.target_spec(request.target.as_deref().unwrap_or("embedded"));
     if request.bless && target.is_embedded() {
         bail!(
             "--bless writes the target's replies into the case files, so it needs a real server \
@@ -45,48 +135,46 @@ pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
         bail!("--bless needs the replies of both protocols; drop --resp");
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let paths = if request.paths.is_empty() {
-        vec![default_cases_dir(&cwd)?]
-    } else {
-        request.paths.clone()
+    let files = load_cases(&request.paths, &cwd)?;
+    let baseline = match &request.baseline {
+        Some(path) => Some((baseline::load(path)?, path.as_path())),
+        None => None,
     };
-    let mut files = Vec::new();
-    for path in &paths {
-        for file in case_files(path)? {
-            files.push(case::load(&file)?);
-        }
-    }
-    if files.is_empty() {
-        bail!("no case files (*.yaml) in {}", display_list(&paths));
-    }
 
-    let jobs = request.jobs.unwrap_or_else(|| default_jobs(&target));
-    let options = SuiteOptions {
-        target,
-        protocols: request.protocols.clone(),
-        jobs,
-        fail_fast: request.fail_fast,
-        filter: request.filter.clone().map(Filter::new),
-        run: RunOptions {
-            errors: request.errors,
-            allow_debug: request.allow_debug,
-            record_actuals: request.bless,
-        },
-    };
+    let options = request.suite_options(target);
     let report = run_suite(&files, &options)?;
-    print!(
-        "{}",
-        report::suite(&report, &cwd, Style::for_stream(&std::io::stdout()))
-    );
-
-    if let Some(broken) = report.cases.iter().find_map(|c| match &c.outcome {
-        Outcome::Aborted { at, error, .. } => Some(format!("{at}: {error}")),
-        _ => None,
-    }) {
-        bail!("the run did not finish: {broken}");
+    let verdict = match &baseline {
+        Some((b, path)) => Verdict::judge(&report, b, path),
+        None => Verdict::plain(&report),
+    };
+    let error = run_error(&report);
+    match request.format {
+        Format::Human => print!(
+            "{}",
+            report::gate(&verdict, &cwd, Style::for_stream(&std::io::stdout()))
+        ),
+        Format::Json => print!("{}", report::json::render(&verdict, &cwd, error.clone())),
     }
-    if report.cases.is_empty() {
-        bail!("no case matched the filter");
+    if let Some(path) = &request.junit {
+        write_report(path, &report::junit::render(&verdict, &cwd))?;
+    }
+    if let Some(path) = &request.markdown {
+        write_report(
+            path,
+            &report::markdown::single(&verdict, &cwd, error.clone()),
+        )?;
+    }
+    if let Some(path) = &request.write_baseline {
+        let written = baseline::from_failures(&report);
+        baseline::save(path, &written)?;
+        eprintln!(
+            "hashcheck: wrote {} known differences to {}",
+            written.known.len(),
+            path.display()
+        );
+    }
+    if let Some(error) = error {
+        bail!(error);
     }
     if request.bless {
         let blessed = bless(&files, &report.cases);
@@ -100,7 +188,68 @@ pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
         println!("blessed {steps} steps in {} files", blessed.len());
         return Ok(true);
     }
-    Ok(report.passed())
+    Ok(verdict.passed())
+}
+
+/// Why a run that produced a report still did not do its job: the target failed, the run was
+/// interrupted, nothing matched, or keys could not be cleaned up.
+pub fn run_error(report: &SuiteReport) -> Option<String> {
+    if let Some(broken) = report.cases.iter().find_map(|c| match &c.outcome {
+        Outcome::Aborted {
+            at, command, error, ..
+        } => Some(format!("{at}: {command}: {error}")),
+        _ => None,
+    }) {
+        return Some(format!("the run did not finish: {broken}"));
+    }
+    if report.stop == Some(Stop::Interrupted) {
+        return Some(format!(
+            "interrupted after {} case runs ({} not started)",
+            report.cases.len(),
+            report.not_run
+        ));
+    }
+    if let Cleanup::Failed {
+        keys,
+        prefix,
+        error,
+    } = &report.cleanup
+    {
+        return Some(format!(
+            "could not delete {keys} keys under {prefix}*: {error}"
+        ));
+    }
+    if report.cases.is_empty() {
+        return Some("no case matched the filter".to_string());
+    }
+    None
+}
+
+/// Every case file under `paths` (default: the workspace's `cases/`), loaded; the first bad
+/// file stops everything, so nothing is sent.
+pub fn load_cases(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Vec<CaseFile>> {
+    let paths = if paths.is_empty() {
+        vec![default_cases_dir(cwd)?]
+    } else {
+        paths.to_vec()
+    };
+    let mut files = Vec::new();
+    for path in &paths {
+        for file in case_files(path)? {
+            files.push(case::load(&file)?);
+        }
+    }
+    if files.is_empty() {
+        bail!("no case files (*.yaml) in {}", display_list(&paths));
+    }
+    Ok(files)
+}
+
+fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The `cases/` directory of the workspace: in the current directory or one above it.
