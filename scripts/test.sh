@@ -15,5 +15,13 @@ while IFS='=' read -r name path; do
   echo "   HASHCHECK_$name=$path"
 done < <(bash scripts/install-servers.sh)
 
+# xmllint validates the JUnit report against its schema; openssl makes the TLS test's CA.
+if ! command -v xmllint >/dev/null || ! command -v openssl >/dev/null; then
+  echo "== installing libxml2-utils and openssl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq libxml2-utils openssl >&2
+fi
+
 echo "== cargo test"
 cargo test --workspace --locked "$@"

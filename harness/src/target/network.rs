@@ -60,7 +60,7 @@ impl NetworkTarget {
             format!("redis://{spec}")
         };
         let connect_error = |reason: String| TargetError::Connect {
-            target: spec.to_string(),
+            target: redact(spec),
             reason,
         };
         let mut info = url
@@ -150,9 +150,16 @@ impl NetworkTarget {
             broken: false,
             timeout: options.timeout,
         };
+        // rustls completes its handshake on the first read, so with nothing sent during
+        // setup (RESP2, no AUTH, no SELECT) a certificate problem shows up here.
+        let first = if tls && setup.ends_with("handshake)") {
+            "TLS handshake + INFO server"
+        } else {
+            "INFO server"
+        };
         let info = target
             .call(&[b"INFO".to_vec(), b"server".to_vec()])
-            .map_err(|e| connect_error(format!("INFO server: {}", e.reason())))?;
+            .map_err(|e| connect_error(format!("{first}: {}", e.reason())))?;
         match &info {
             Reply::Bulk(text) | Reply::Verbatim { text, .. } => {
                 target.identity = ServerIdentity::from_info(&String::from_utf8_lossy(text));
@@ -285,8 +292,27 @@ fn setup_step(settings: &redis::RedisConnectionInfo, protocol: Protocol, tls: bo
     format!("connection setup ({})", steps.join(", "))
 }
 
-/// A transport error in words a CI log reader can act on.
+/// `spec` with any password replaced by `***`, for error messages.
+fn redact(spec: &str) -> String {
+    let Some((scheme, rest)) = spec.split_once("://") else {
+        return spec.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => spec.to_string(),
+    }
+}
+
+/// A transport error in words a CI log reader can act on, on one line.
 fn describe(e: &redis::RedisError, timeout: Duration) -> String {
+    let text = describe_lines(e, timeout);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn describe_lines(e: &redis::RedisError, timeout: Duration) -> String {
     if e.is_timeout() {
         format!("no reply within {timeout:?} ({e})")
     } else if e.is_connection_refusal() {
@@ -413,6 +439,18 @@ mod tests {
                 "{protocol:?}"
             );
         }
+    }
+
+    #[test]
+    fn passwords_never_reach_error_messages() {
+        assert_eq!(redact("redis://u:pw@h:1/2"), "redis://u:***@h:1/2");
+        assert_eq!(redact("rediss://:pw@h:1"), "rediss://:***@h:1");
+        assert_eq!(redact("h:1"), "h:1");
+        let err =
+            NetworkTarget::connect("redis://u:secret@127.0.0.1:1", None, Duration::from_secs(2))
+                .err()
+                .unwrap();
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]
