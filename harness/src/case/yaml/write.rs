@@ -224,9 +224,13 @@ fn quoted(s: &str) -> String {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
             // C1 controls, line and paragraph separators and the BOM are not safe bare in
-            // YAML; written as escapes they still read back as the same characters.
+            // YAML, and U+FFFE/U+FFFF are not allowed in a YAML stream at all (found by the
+            // codec fuzz target); written as escapes they read back as the same characters.
             c if ('\u{80}'..='\u{9f}').contains(&c)
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') =>
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
             {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -274,6 +278,18 @@ mod tests {
         assert_eq!(arg(&Arg::Bytes(b"+42".to_vec())), "\"+42\"");
         assert_eq!(arg(&Arg::Bytes(vec![0xff, 0x80])), "{hex: \"ff80\"}");
         assert_eq!(arg(&Arg::UnixS(-5)), "{unix_s: -5}");
+    }
+
+    #[test]
+    fn noncharacters_are_escaped_so_the_file_loads() {
+        // A server's bulk reply can hold U+FFFF (EF BF BF); YAML forbids it unescaped.
+        assert_eq!(scalar("a\u{ffff}", true), "\"a\\uffff\"");
+        let text = format!(
+            "source: s\nbehaviour: {}\ncases: []\n",
+            scalar("\u{fffe}", false)
+        );
+        let file = crate::case::load_str(std::path::Path::new("x.yaml"), &text).unwrap();
+        assert_eq!(file.behaviour, "\u{fffe}");
     }
 
     #[test]
