@@ -199,6 +199,9 @@ pub struct Failure {
     pub at: Location,
     /// The command as the case writes it, times resolved, keys without the run's prefix.
     pub command: String,
+    /// The command exactly as the case file writes it (`{unix_ms: 100}` left as such), for
+    /// reports that must not change from one run to the next.
+    pub written: String,
     pub expected: Reply,
     pub actual: Reply,
     pub reason: String,
@@ -568,6 +571,7 @@ impl CaseRun<'_> {
                 let failure = Failure {
                     at: self.file.at(send.line),
                     command,
+                    written: send.display(),
                     expected,
                     actual: shown,
                     reason: mismatch.reason,

@@ -54,7 +54,7 @@ impl Column {
                     };
                     format!(
                         "{} expected {}, got {}{more}",
-                        code(&f.command),
+                        code(&f.written),
                         code(&one_line(&f.expected.to_string())),
                         code(&one_line(&f.actual.to_string()))
                     )
