@@ -453,7 +453,8 @@ struct CaseRun<'a> {
 /// What a send step produced.
 enum Judged {
     Passed(Observed),
-    Failed(Observed, Failure),
+    /// Boxed: a failure carries two replies, and most steps pass.
+    Failed(Observed, Box<Failure>),
     /// The target did not know the command (reason, command).
     Unsupported(String, String),
     /// Not compared: the reply is Redis's own choice (OBJECT ENCODING) and details are legal.
@@ -476,7 +477,7 @@ impl CaseRun<'_> {
                 }
                 Ok(Some(Judged::Failed(seen, failure))) => {
                     self.counts.failed += 1;
-                    self.failures.push(failure);
+                    self.failures.push(*failure);
                     self.actuals
                         .push(self.options.record_actuals.then_some(seen));
                 }
@@ -582,7 +583,7 @@ impl CaseRun<'_> {
                     now_ms,
                     passed: false,
                 };
-                Ok(Judged::Failed(seen, failure))
+                Ok(Judged::Failed(seen, Box::new(failure)))
             }
         }
     }

@@ -15,7 +15,7 @@ use hashcheck::baseline::{self, Verdict};
 use hashcheck::case;
 use hashcheck::process::{start_redis_8_2, ServerProcess};
 use hashcheck::report::capabilities::{self, Support};
-use hashcheck::runner::suite::{run_suite, SuiteOptions, SuiteReport, TargetSpec};
+use hashcheck::runner::suite::SuiteReport;
 use hashcheck::runner::{Details, RunOptions};
 use hashcheck::target::{
     ClockKind, ConnectOptions, EmbeddedTarget, NetworkTarget, ServerIdentity, Target, TargetError,
