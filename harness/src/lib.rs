@@ -9,6 +9,7 @@
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
+//! - [`fuzzing`]: the logic of the cargo-fuzz targets in `fuzz/`, and `hashcheck replay`.
 //! - [`serve`]: the reference engine behind a TCP socket (`hashcheck serve`).
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
 //! - [`interrupt`]: Ctrl-C/SIGTERM as a request to stop cleanly.
@@ -19,6 +20,7 @@ pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod differential;
+pub mod fuzzing;
 pub mod gen;
 pub mod interrupt;
 pub mod process;

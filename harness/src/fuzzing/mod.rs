@@ -1,0 +1,72 @@
+//! The logic behind the cargo-fuzz targets in `fuzz/`, which are only glue: each target
+//! hands its bytes to one entry point here. Keeping the generators and oracles in the
+//! library means `cargo test` runs every target on seeded random inputs (see the tests of
+//! each module), on stable, without libFuzzer; and `hashcheck replay` decodes an artifact
+//! exactly as the target did.
+//!
+//! - [`program`]: the structured command sequence the `engine` and `differential` targets
+//!   decode from their bytes.
+//! - [`engine`]: the `engine` target (invariants of one engine, two protocols).
+//! - [`codec`] and [`cases`]: the `codec` target (RESP parser and decoder, case files).
+//! - [`network`]: the `differential` target (the engine against `$REDIS_URL`).
+//! - [`replay`]: a fuzz artifact as a YAML case (`hashcheck replay`).
+
+use reference_engine::Reply;
+
+pub mod cases;
+pub mod codec;
+pub mod engine;
+pub mod network;
+pub mod program;
+pub mod replay;
+
+/// Reply equality where a NaN double equals a NaN double (a reply that says `nan` is the
+/// same reply each time it says it).
+pub fn same_reply(a: &Reply, b: &Reply) -> bool {
+    let all = |x: &[Reply], y: &[Reply]| {
+        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_reply(p, q))
+    };
+    match (a, b) {
+        (Reply::Double(x), Reply::Double(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Reply::Array(x), Reply::Array(y)) | (Reply::Set(x), Reply::Set(y)) => all(x, y),
+        (Reply::Map(x), Reply::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| same_reply(k1, k2) && same_reply(v1, v2))
+        }
+        _ => a == b,
+    }
+}
+
+/// Runs `f` on `n` buffers of seeded random bytes, of random lengths up to `max_len`: the
+/// fuzz entry points under `cargo test`. `HASHCHECK_FUZZ_SEED` picks other buffers.
+#[cfg(test)]
+pub(crate) fn test_n_times(n: usize, max_len: usize, mut f: impl FnMut(&[u8])) {
+    let seed = std::env::var("HASHCHECK_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x00f0_22ed);
+    let mut rng = reference_engine::rng::Rng::seeded(seed);
+    for _ in 0..n {
+        let len = rng.below(max_len + 1);
+        let data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        f(&data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_is_the_same_reply_as_nan() {
+        let nan = Reply::Array(vec![Reply::Double(f64::NAN)]);
+        assert!(same_reply(&nan, &nan.clone()));
+        assert!(!same_reply(&Reply::Double(1.0), &Reply::Double(2.0)));
+        assert!(!same_reply(
+            &Reply::Map(vec![(Reply::Null, Reply::Null)]),
+            &Reply::Map(vec![])
+        ));
+    }
+}
