@@ -6,8 +6,8 @@
 //! failures (mismatches, divergences), 2 when the run itself could not be done (bad flags,
 //! unreachable server, unreadable case file). Clap reports usage errors with 2 as well.
 //!
-//! `serve`, `run` and `matrix` exist; `fuzz` and `replay` become further `Command` variants,
-//! each with its own `Args` struct and its own module holding the behaviour.
+//! `serve`, `run`, `matrix` and `replay` exist; `fuzz` becomes a further `Command` variant,
+//! with its own `Args` struct and its own module holding the behaviour.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reference_engine::Protocol;
 
 use crate::compare::ErrorMatch;
+use crate::fuzzing::replay::{self, ReplayRequest};
 use crate::runner::command::{self as run_command, Format, RunRequest};
 use crate::runner::matrix::{self, MatrixRequest};
 use crate::runner::Details;
@@ -38,6 +39,29 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// Serve the reference engine over TCP, like a Redis server, until killed.
     Serve(ServeArgs),
+    /// Turn a fuzz artifact (of the engine or differential target) into a YAML case.
+    Replay(ReplayArgs),
+}
+
+/// Flags of `hashcheck replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The artifact: the bytes of an input the fuzz target crashed on
+    /// (`fuzz/artifacts/<target>/crash-...`).
+    pub file: PathBuf,
+    /// Write the case here instead of to standard output.
+    #[arg(long, value_name = "CASE.yaml")]
+    pub out: Option<PathBuf>,
+    /// The target the artifact belongs to (default: from its path, else engine).
+    #[arg(long, value_enum)]
+    pub target: Option<FuzzTargetChoice>,
+}
+
+/// `replay --target`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FuzzTargetChoice {
+    Engine,
+    Differential,
 }
 
 /// Flags of `hashcheck serve`.
@@ -333,6 +357,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Outcome::FailuresFound
             })
         }
+        Command::Replay(args) => {
+            replay::execute(&ReplayRequest {
+                artifact: args.file,
+                out: args.out,
+                kind: args.target.map(|t| match t {
+                    FuzzTargetChoice::Engine => replay::Kind::Engine,
+                    FuzzTargetChoice::Differential => replay::Kind::Differential,
+                }),
+            })?;
+            Ok(Outcome::Passed)
+        }
         Command::Serve(args) => {
             serve::serve(&ServeOptions {
                 bind: args.bind,
@@ -353,6 +388,34 @@ mod tests {
     #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn replay_flags() {
+        let cli = Cli::try_parse_from(["hashcheck", "replay", "crash-1"]).unwrap();
+        let Command::Replay(args) = cli.command else {
+            panic!("not replay")
+        };
+        assert_eq!(
+            (args.file, args.out, args.target),
+            ("crash-1".into(), None, None)
+        );
+        let cli = Cli::try_parse_from([
+            "hashcheck",
+            "replay",
+            "a",
+            "--out",
+            "c.yaml",
+            "--target",
+            "differential",
+        ])
+        .unwrap();
+        let Command::Replay(args) = cli.command else {
+            panic!("not replay")
+        };
+        assert_eq!(args.out, Some(PathBuf::from("c.yaml")));
+        assert_eq!(args.target, Some(FuzzTargetChoice::Differential));
+        assert!(Cli::try_parse_from(["hashcheck", "replay"]).is_err());
     }
 
     #[test]
