@@ -27,7 +27,7 @@
 use super::args::{is_c_word, parse_i64};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
-use crate::hash::{Encoding, FieldView, HashValue};
+use crate::hash::{Encoding, FieldView, HashValue, Indexed};
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
 
@@ -87,7 +87,7 @@ fn single(ctx: &mut Ctx<'_>, key: &[u8]) -> CommandResult {
         .hash(key)?
         .expect("present after purge");
     let index = ctx.rng.below(hash.len());
-    Ok(Reply::bulk(field_at(hash, index).field))
+    Ok(Reply::bulk(field_at(&hash.indexed(), index).field))
 }
 
 fn with_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> CommandResult {
@@ -99,6 +99,7 @@ fn with_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> C
         .expect("present after purge");
     let mut out = Picks::new(ctx.session.protocol, with_values);
     let size = hash.len() as u64;
+    let indexed = hash.indexed();
     let wanted = count.unsigned_abs();
 
     if count < 0 || count == 1 {
@@ -110,13 +111,13 @@ fn with_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> C
             )));
         }
         for _ in 0..wanted {
-            out.push(field_at(hash, ctx.rng.below(hash.len())));
+            out.push(field_at(&indexed, ctx.rng.below(hash.len())));
         }
     } else if wanted >= size {
         hash.iter().for_each(|f| out.push(f));
     } else {
         for index in distinct(ctx.rng, hash, wanted as usize) {
-            out.push(field_at(hash, index));
+            out.push(field_at(&indexed, index));
         }
     }
     Ok(out.into_reply())
@@ -150,8 +151,8 @@ fn distinct(rng: &mut Rng, hash: &HashValue, wanted: usize) -> Vec<usize> {
     }
 }
 
-fn field_at(hash: &HashValue, index: usize) -> FieldView<'_> {
-    hash.get_index(index).expect("index below len")
+fn field_at<'a>(fields: &Indexed<'a>, index: usize) -> FieldView<'a> {
+    fields.get(index).expect("index below len")
 }
 
 /// The reply under construction, in the shape the protocol and WITHVALUES call for.

@@ -48,6 +48,14 @@ struct Span {
     has_ttl: bool,
 }
 
+/// An entry located by [`Listpack::find`]. Valid until the listpack next changes.
+#[derive(Clone, Copy)]
+pub struct Found {
+    /// The entry's index in order.
+    pub index: usize,
+    span: Span,
+}
+
 impl Listpack {
     pub fn new() -> Self {
         Self::default()
@@ -74,17 +82,40 @@ impl Listpack {
 
     /// The entry for `field`, by linear scan.
     pub fn get(&self, field: &[u8]) -> Option<FieldView<'_>> {
-        self.find(field).map(|(_, span)| self.view(span))
+        self.find(field).map(|at| self.view_at(at))
     }
 
     /// The index of `field`, by linear scan.
     pub fn position(&self, field: &[u8]) -> Option<usize> {
-        self.find(field).map(|(index, _)| index)
+        self.find(field).map(|at| at.index)
+    }
+
+    /// Where `field` is, by linear scan: a handle for the `*_at` methods, so that reading
+    /// and then changing an entry costs one scan.
+    pub fn find(&self, field: &[u8]) -> Option<Found> {
+        let mut at = 0;
+        for index in 0..self.len() {
+            // Only an entry whose field has the right length is compared byte by byte.
+            let (head, field_at) = read_varint(&self.buf, at);
+            let field_end = field_at + (head >> 1) as usize;
+            if field_end - field_at == field.len() && &self.buf[field_at..field_end] == field {
+                let span = decode(&self.buf, at);
+                return Some(Found { index, span });
+            }
+            let (value_len, value_at) = read_varint(&self.buf, field_end);
+            at = value_at + value_len as usize + if head & 1 == 1 { TTL_BYTES } else { 0 };
+        }
+        None
     }
 
     /// The entry at `index` (a scan: entries have no fixed size).
     pub fn get_index(&self, index: usize) -> Option<FieldView<'_>> {
         self.span_at(index).map(|span| self.view(span))
+    }
+
+    /// The entry that `find` located.
+    pub fn view_at(&self, at: Found) -> FieldView<'_> {
+        self.view(at.span)
     }
 
     /// All entries in order.
@@ -120,15 +151,13 @@ impl Listpack {
         let Some(span) = self.span_at(index) else {
             return false;
         };
-        let ttl = self.ttl(span);
-        let mut tail = Vec::with_capacity(VARINT_MAX + value.len() + TTL_BYTES);
-        put_varint(&mut tail, value.len() as u64);
-        tail.extend_from_slice(value);
-        if let Some(at) = ttl {
-            tail.extend_from_slice(&at.to_le_bytes());
-        }
-        self.replace(span.value_header..span.end, &tail);
+        self.set_value_span(span, value);
         true
+    }
+
+    /// `set_value` on the entry that `find` located.
+    pub fn set_value_at(&mut self, at: Found, value: &[u8]) {
+        self.set_value_span(at.span, value);
     }
 
     /// Sets or clears the expire time of the entry at `index`, without moving it. Returns
@@ -137,17 +166,13 @@ impl Listpack {
         let Some(span) = self.span_at(index) else {
             return false;
         };
-        // The flag is bit 0 of the first varint byte: flipping it keeps the header's length.
-        match expire_at_ms {
-            Some(_) => self.buf[span.start] |= 1,
-            None => self.buf[span.start] &= !1,
-        }
-        let new_ttl = expire_at_ms.map(i64::to_le_bytes);
-        self.replace(
-            span.ttl_at..span.end,
-            new_ttl.as_ref().map_or(&[], |b| &b[..]),
-        );
+        self.set_expire_span(span, expire_at_ms);
         true
+    }
+
+    /// `set_expire` on the entry that `find` located.
+    pub fn set_expire_at(&mut self, at: Found, expire_at_ms: Option<i64>) {
+        self.set_expire_span(at.span, expire_at_ms);
     }
 
     /// Removes the entry at `index`, closing the gap. Returns false if there is none.
@@ -155,19 +180,22 @@ impl Listpack {
         let Some(span) = self.span_at(index) else {
             return false;
         };
-        self.replace(span.start..span.end, &[]);
-        self.len -= 1;
+        self.remove_span(span);
         true
     }
 
     /// Removes `field`, closing the gap. Returns whether it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        let Some((_, span)) = self.find(field) else {
+        let Some(at) = self.find(field) else {
             return false;
         };
-        self.replace(span.start..span.end, &[]);
-        self.len -= 1;
+        self.remove_at(at);
         true
+    }
+
+    /// Removes the entry that `find` located, closing the gap.
+    pub fn remove_at(&mut self, at: Found) {
+        self.remove_span(at.span);
     }
 
     /// Moves the entry at `from` so that it ends up at index `to`, shifting the entries in
@@ -214,16 +242,36 @@ impl Listpack {
         removed
     }
 
-    fn find(&self, field: &[u8]) -> Option<(usize, Span)> {
-        let mut at = 0;
-        for index in 0..self.len() {
-            let span = decode(&self.buf, at);
-            if &self.buf[field_range(&self.buf, span)] == field {
-                return Some((index, span));
-            }
-            at = span.end;
+    fn set_value_span(&mut self, span: Span, value: &[u8]) {
+        let ttl = self.ttl(span);
+        let size = varint_len(value.len() as u64) + value.len() + ttl.map_or(0, |_| TTL_BYTES);
+        // Rewrite the value's length, the value and the TTL in place, after making the room
+        // they need (an overwrite with a value of the same length moves nothing).
+        let mut at = self.resize_range(span.value_header..span.end, size);
+        at = write_varint(&mut self.buf, at, value.len() as u64);
+        self.buf[at..at + value.len()].copy_from_slice(value);
+        if let Some(ttl) = ttl {
+            at += value.len();
+            self.buf[at..at + TTL_BYTES].copy_from_slice(&ttl.to_le_bytes());
         }
-        None
+    }
+
+    fn set_expire_span(&mut self, span: Span, expire_at_ms: Option<i64>) {
+        // The flag is bit 0 of the first varint byte: flipping it keeps the header's length.
+        match expire_at_ms {
+            Some(_) => self.buf[span.start] |= 1,
+            None => self.buf[span.start] &= !1,
+        }
+        let size = expire_at_ms.map_or(0, |_| TTL_BYTES);
+        let at = self.resize_range(span.ttl_at..span.end, size);
+        if let Some(ttl) = expire_at_ms {
+            self.buf[at..at + TTL_BYTES].copy_from_slice(&ttl.to_le_bytes());
+        }
+    }
+
+    fn remove_span(&mut self, span: Span) {
+        self.resize_range(span.start..span.end, 0);
+        self.len -= 1;
     }
 
     fn span_at(&self, index: usize) -> Option<Span> {
@@ -245,24 +293,25 @@ impl Listpack {
         ttl_of(&self.buf, span)
     }
 
-    /// Replaces the bytes in `range` with `with`, moving the rest of the buffer.
-    fn replace(&mut self, range: std::ops::Range<usize>, with: &[u8]) {
+    /// Makes the bytes in `range` take `size` bytes instead, moving the rest of the buffer,
+    /// and returns where they start. Their content is left for the caller to write.
+    fn resize_range(&mut self, range: std::ops::Range<usize>, size: usize) -> usize {
         let old = range.len();
-        if with.len() > old {
-            let grow = with.len() - old;
+        if size > old {
+            let grow = size - old;
             self.reserve(grow);
             let tail = range.end;
             self.buf.resize(self.buf.len() + grow, 0);
             let end = self.buf.len();
             self.buf.copy_within(tail..end - grow, tail + grow);
-        } else if with.len() < old {
-            let shrink = old - with.len();
+        } else if size < old {
+            let shrink = old - size;
             let end = self.buf.len();
             self.buf.copy_within(range.end..end, range.end - shrink);
             self.buf.truncate(end - shrink);
+            self.tighten();
         }
-        self.buf[range.start..range.start + with.len()].copy_from_slice(with);
-        self.tighten();
+        range.start
     }
 
     /// Makes room for `extra` more bytes, growing by an eighth of the buffer at least, so
@@ -370,9 +419,6 @@ fn view_of(buf: &[u8], span: Span) -> FieldView<'_> {
     }
 }
 
-/// The most bytes a LEB128 varint of a u64 takes.
-pub(super) const VARINT_MAX: usize = 10;
-
 /// Appends `n` as LEB128: seven bits a byte, low bits first, high bit set on all but the
 /// last byte. Lengths under 128 take one byte.
 pub(super) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -381,6 +427,17 @@ pub(super) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
         n >>= 7;
     }
     out.push(n as u8);
+}
+
+/// Writes `n` as LEB128 at `at`, over bytes already there, and returns the index after it.
+pub(super) fn write_varint(buf: &mut [u8], mut at: usize, mut n: u64) -> usize {
+    while n >= 0x80 {
+        buf[at] = (n as u8) | 0x80;
+        n >>= 7;
+        at += 1;
+    }
+    buf[at] = n as u8;
+    at + 1
 }
 
 /// Reads a LEB128 varint at `at`: the number and the index just after it.
@@ -620,6 +677,7 @@ mod tests {
             Push(Vec<u8>, Vec<u8>, Option<i64>),
             SetValue(usize, Vec<u8>),
             SetExpire(usize, Option<i64>),
+            SetFound(Vec<u8>, Vec<u8>, Option<i64>),
             Remove(Vec<u8>),
             RemoveIndex(usize),
             Move(usize, usize),
@@ -647,6 +705,7 @@ mod tests {
                 4 => (bytes(), bytes(), ttl()).prop_map(|(f, v, t)| Op::Push(f, v, t)),
                 2 => (0..12usize, bytes()).prop_map(|(i, v)| Op::SetValue(i, v)),
                 2 => (0..12usize, ttl()).prop_map(|(i, t)| Op::SetExpire(i, t)),
+                2 => (bytes(), bytes(), ttl()).prop_map(|(f, v, t)| Op::SetFound(f, v, t)),
                 1 => bytes().prop_map(Op::Remove),
                 1 => (0..12usize).prop_map(Op::RemoveIndex),
                 2 => (0..12usize, 0..12usize).prop_map(|(a, b)| Op::Move(a, b)),
@@ -672,6 +731,21 @@ mod tests {
                     assert_eq!(lp.set_expire(i, t), i < model.len());
                     if let Some(e) = model.get_mut(i) {
                         e.2 = t;
+                    }
+                }
+                Op::SetFound(f, v, t) => {
+                    // One find, then a value and a TTL written through the same handle.
+                    let at = model.iter().position(|e| e.0 == f);
+                    let found = lp.find(&f);
+                    assert_eq!(found.map(|x| x.index), at);
+                    if let (Some(found), Some(at)) = (found, at) {
+                        assert_eq!(lp.view_at(found).field, &f[..]);
+                        lp.set_value_at(found, &v);
+                        // The handle is stale now; find again, as callers must.
+                        let found = lp.find(&f).unwrap();
+                        lp.set_expire_at(found, t);
+                        model[at].1 = v;
+                        model[at].2 = t;
                     }
                 }
                 Op::Remove(f) => {

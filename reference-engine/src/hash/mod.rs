@@ -13,13 +13,15 @@
 //! expired field is hidden, reclaimed or counted (`HLEN` counts it). A field is expired when
 //! its deadline is strictly before `now`.
 
-use indexmap::IndexMap;
-
-// Compact storage for the two representations; HashValue moves onto them next.
-#[allow(dead_code)]
+pub(crate) mod fold;
+// Their index-based and size-reporting methods are there for their own tests.
+#[cfg_attr(not(test), allow(dead_code))]
 mod listpack;
-#[allow(dead_code)]
+#[cfg_attr(not(test), allow(dead_code))]
 mod table;
+
+use listpack::Listpack;
+use table::Table;
 
 /// How Redis would be storing this hash. Conversion only ever goes forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +77,78 @@ pub fn is_expired(expire_at_ms: Option<i64>, now_ms: i64) -> bool {
     matches!(expire_at_ms, Some(at) if at < now_ms)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    value: Box<[u8]>,
-    expire_at_ms: Option<i64>,
+/// What a read with lazy expiry found (see [`HashValue::get_live_or_reclaim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// The field exists and is alive.
+    Live(FieldView<'a>),
+    /// There is no such field.
+    Missing,
+    /// The field was expired and has just been deleted. The hash may now be empty, in which
+    /// case the caller removes the key.
+    Reclaimed,
 }
 
 /// A hash value. Never empty while stored in a keyspace.
+///
+/// Both listpack encodings live in a [`Listpack`] (one buffer, order kept exactly), a hash
+/// table in a [`Table`] (one allocation per field, swap-remove order). The encoding decides
+/// the storage: `Hashtable` if and only if `Storage::Table`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashValue {
     encoding: Encoding,
-    entries: IndexMap<Box<[u8]>, Entry>,
+    storage: Storage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Storage {
+    Listpack(Listpack),
+    Table(Table),
+}
+
+/// The fields of a hash in reply order.
+enum Iter<'a> {
+    Listpack(listpack::Iter<'a>),
+    Table(table::Iter<'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = FieldView<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<FieldView<'a>> {
+        match self {
+            Iter::Listpack(it) => it.next(),
+            Iter::Table(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Listpack(it) => it.size_hint(),
+            Iter::Table(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// The fields of a hash by index, in reply order (see [`HashValue::indexed`]).
+pub struct Indexed<'a>(IndexedFrom<'a>);
+
+enum IndexedFrom<'a> {
+    Listed(Vec<FieldView<'a>>),
+    Table(&'a Table),
+}
+
+impl<'a> Indexed<'a> {
+    /// The field at `index`, as `HashValue::get_index` would return it.
+    pub fn get(&self, index: usize) -> Option<FieldView<'a>> {
+        match &self.0 {
+            IndexedFrom::Listed(fields) => fields.get(index).copied(),
+            IndexedFrom::Table(t) => t.get_index(index),
+        }
+    }
 }
 
 impl Default for HashValue {
@@ -99,7 +162,7 @@ impl HashValue {
     pub fn new() -> Self {
         Self {
             encoding: Encoding::Listpack,
-            entries: IndexMap::new(),
+            storage: Storage::Listpack(Listpack::new()),
         }
     }
 
@@ -109,29 +172,32 @@ impl HashValue {
 
     /// The number of stored fields, expired ones included (what HLEN reports).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.storage {
+            Storage::Listpack(lp) => lp.len(),
+            Storage::Table(t) => t.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The number of fields alive at `now_ms`.
     pub fn live_len(&self, now_ms: i64) -> usize {
-        self.entries
-            .values()
-            .filter(|e| !is_expired(e.expire_at_ms, now_ms))
-            .count()
+        self.iter_live(now_ms).count()
     }
 
     /// Whether any field has a TTL.
     pub fn has_ttls(&self) -> bool {
-        self.entries.values().any(|e| e.expire_at_ms.is_some())
+        self.iter().any(|f| f.expire_at_ms.is_some())
     }
 
     /// The stored field, expired or not.
     pub fn get(&self, field: &[u8]) -> Option<FieldView<'_>> {
-        self.entries.get_key_value(field).map(view)
+        match &self.storage {
+            Storage::Listpack(lp) => lp.get(field),
+            Storage::Table(t) => t.get(field),
+        }
     }
 
     /// The field if it exists and is alive at `now_ms`. Does not reclaim anything.
@@ -139,33 +205,74 @@ impl HashValue {
         self.get(field).filter(|f| !f.is_expired(now_ms))
     }
 
-    /// The field at `index` in reply order (for random picks and scans).
+    /// Reads `field` with lazy expiry, in one lookup: the field if alive, and if it is
+    /// expired at `now_ms`, deletes it (what `reclaim_if_expired` then `get` do in two).
+    pub fn get_live_or_reclaim(&mut self, field: &[u8], now_ms: i64) -> Lookup<'_> {
+        match &mut self.storage {
+            Storage::Listpack(lp) => {
+                let Some(at) = lp.find(field) else {
+                    return Lookup::Missing;
+                };
+                if lp.view_at(at).is_expired(now_ms) {
+                    lp.remove_at(at);
+                    return Lookup::Reclaimed;
+                }
+                Lookup::Live(lp.view_at(at))
+            }
+            Storage::Table(t) => {
+                let Some(index) = t.position(field) else {
+                    return Lookup::Missing;
+                };
+                let found = t.get_index(index).expect("position is in range");
+                if found.is_expired(now_ms) {
+                    t.swap_remove_index(index);
+                    return Lookup::Reclaimed;
+                }
+                Lookup::Live(t.get_index(index).expect("position is in range"))
+            }
+        }
+    }
+
+    /// The field at `index` in reply order (for random picks and scans). O(1) in a hash
+    /// table, a scan from the front in a listpack.
     pub fn get_index(&self, index: usize) -> Option<FieldView<'_>> {
-        self.entries.get_index(index).map(view)
+        match &self.storage {
+            Storage::Listpack(lp) => lp.get_index(index),
+            Storage::Table(t) => t.get_index(index),
+        }
+    }
+
+    /// Reads by index in O(1) each, for callers that read many (HRANDFIELD's picks): a
+    /// listpack, where `get_index` scans from the front, is listed once (it holds at most
+    /// 512 fields); a hash table is read in place.
+    pub fn indexed(&self) -> Indexed<'_> {
+        Indexed(match &self.storage {
+            Storage::Listpack(lp) => IndexedFrom::Listed(lp.iter().collect()),
+            Storage::Table(t) => IndexedFrom::Table(t),
+        })
     }
 
     /// Lazy expiry of one field: deletes it if it is expired at `now_ms`.
     /// Returns whether it was deleted. The caller removes the key if the hash emptied.
     pub fn reclaim_if_expired(&mut self, field: &[u8], now_ms: i64) -> bool {
-        let expired = self.get(field).is_some_and(|f| f.is_expired(now_ms));
-        if expired {
-            self.remove(field);
-        }
-        expired
+        matches!(self.get_live_or_reclaim(field, now_ms), Lookup::Reclaimed)
     }
 
     /// Deletes every field expired at `now_ms` (HRANDFIELD does this first). Returns how many.
     pub fn purge_expired(&mut self, now_ms: i64) -> usize {
-        let before = self.entries.len();
-        // retain keeps relative order, which is what both listpack encodings need.
-        self.entries
-            .retain(|_, e| !is_expired(e.expire_at_ms, now_ms));
-        before - self.entries.len()
+        // Both keep the survivors' relative order, which is what the listpack encodings need.
+        match &mut self.storage {
+            Storage::Listpack(lp) => lp.retain(|f| !f.is_expired(now_ms)),
+            Storage::Table(t) => t.retain(|f| !f.is_expired(now_ms)),
+        }
     }
 
     /// All fields in reply order, expired ones included.
-    pub fn iter(&self) -> impl Iterator<Item = FieldView<'_>> + '_ {
-        self.entries.iter().map(view)
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = FieldView<'_>> + '_ {
+        match &self.storage {
+            Storage::Listpack(lp) => Iter::Listpack(lp.iter()),
+            Storage::Table(t) => Iter::Table(t.iter()),
+        }
     }
 
     /// The fields alive at `now_ms`, in reply order.
@@ -183,48 +290,52 @@ impl HashValue {
     }
 
     /// Sets `field` to `value`. Returns true if the field is new. An existing field keeps or
-    /// loses its TTL as `ttl` says; a new field has no TTL.
+    /// loses its TTL as `ttl` says; a new field has no TTL. One lookup of `field`.
     pub fn set(&mut self, field: &[u8], value: &[u8], ttl: TtlOnWrite) -> bool {
         if field.len() > MAX_LISTPACK_VALUE || value.len() > MAX_LISTPACK_VALUE {
             self.convert_to_hashtable();
         }
-        let had_ttl = match self.entries.get_mut(field) {
-            Some(entry) => {
-                entry.value = value.into();
-                Some(entry.expire_at_ms.is_some())
-            }
-            None => None,
+        let had_ttl = match &mut self.storage {
+            Storage::Listpack(lp) => match lp.find(field) {
+                Some(at) => {
+                    let had_ttl = lp.view_at(at).expire_at_ms.is_some();
+                    lp.set_value_at(at, value);
+                    Some(had_ttl)
+                }
+                None => {
+                    lp.push(field, value, None);
+                    None
+                }
+            },
+            Storage::Table(t) => match t.position(field) {
+                Some(index) => {
+                    let had_ttl = t.get_index(index).is_some_and(|f| f.expire_at_ms.is_some());
+                    t.set_value(index, value);
+                    Some(had_ttl)
+                }
+                None => {
+                    t.push(field, value, None);
+                    None
+                }
+            },
         };
-        let is_new = had_ttl.is_none();
-        match had_ttl {
-            // Losing a TTL moves the field to the tail of a listpackex.
-            Some(true) if ttl == TtlOnWrite::Clear => {
-                self.set_expire(field, None);
-            }
-            Some(_) => {}
-            None => {
-                self.entries.insert(
-                    field.into(),
-                    Entry {
-                        value: value.into(),
-                        expire_at_ms: None,
-                    },
-                );
-            }
+        // Losing a TTL moves the field to the tail of a listpackex.
+        if had_ttl == Some(true) && ttl == TtlOnWrite::Clear {
+            self.set_expire(field, None);
         }
-        if self.entries.len() > MAX_LISTPACK_ENTRIES {
+        if self.len() > MAX_LISTPACK_ENTRIES {
             self.convert_to_hashtable();
         }
-        is_new
+        had_ttl.is_none()
     }
 
     /// Deletes `field`. Returns whether it existed (expired or not).
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self.encoding {
+        match &mut self.storage {
             // A listpack closes the gap, so the order of the others is kept.
-            Encoding::Listpack | Encoding::ListpackEx => self.entries.shift_remove(field).is_some(),
+            Storage::Listpack(lp) => lp.remove(field),
             // In a hash table order is not promised; swap_remove keeps scans sound (see scan).
-            Encoding::Hashtable => self.entries.swap_remove(field).is_some(),
+            Storage::Table(t) => t.swap_remove(field),
         }
     }
 
@@ -238,42 +349,39 @@ impl HashValue {
     /// Sets or clears the TTL of an existing field, moving it where Redis would. Returns
     /// false if the field does not exist.
     pub fn set_expire(&mut self, field: &[u8], expire_at_ms: Option<i64>) -> bool {
-        let Some(index) = self.entries.get_index_of(field) else {
-            return false;
-        };
-        if expire_at_ms.is_some() {
-            self.touch_field_expiration();
-        }
-        self.entries[index].expire_at_ms = expire_at_ms;
-        if self.encoding == Encoding::ListpackEx {
-            let target = self.ordered_position(index, expire_at_ms);
-            self.entries.move_index(index, target);
-        }
-        true
-    }
-
-    /// Where the entry now at `index` belongs in a listpackex: TTL fields sorted by deadline,
-    /// then the rest, with the moved field last.
-    ///
-    /// WHY before its equals: Redis 8.2.3 takes the field out and re-inserts it before the
-    /// first entry whose deadline is >= its own, so among equal deadlines the field given its
-    /// TTL last comes first (`HPEXPIREAT k T FIELDS 1 c` then `... 1 a` lists `a c`), even when
-    /// the deadline did not change.
-    fn ordered_position(&self, index: usize, expire_at_ms: Option<i64>) -> usize {
-        let others = self
-            .entries
-            .values()
-            .enumerate()
-            .filter(|(i, _)| *i != index);
-        match expire_at_ms {
-            Some(at) => others
-                .filter(|(_, e)| matches!(e.expire_at_ms, Some(x) if x < at))
-                .count(),
-            None => self.entries.len() - 1,
+        match &mut self.storage {
+            Storage::Listpack(lp) => {
+                let Some(at) = lp.find(field) else {
+                    return false;
+                };
+                lp.set_expire_at(at, expire_at_ms);
+                // touch_field_expiration, spelled out: `lp` still borrows the storage.
+                if expire_at_ms.is_some() && self.encoding == Encoding::Listpack {
+                    self.encoding = Encoding::ListpackEx;
+                }
+                if self.encoding == Encoding::ListpackEx {
+                    let target = ordered_position(lp, at.index, expire_at_ms);
+                    lp.move_index(at.index, target);
+                }
+                true
+            }
+            // A hash table has no order to keep, and setting a TTL does not change its
+            // encoding.
+            Storage::Table(t) => match t.position(field) {
+                Some(index) => t.set_expire(index, expire_at_ms),
+                None => false,
+            },
         }
     }
 
     fn convert_to_hashtable(&mut self) {
+        if let Storage::Listpack(lp) = &self.storage {
+            let mut table = Table::with_capacity(lp.len());
+            for f in lp.iter() {
+                table.push(f.field, f.value, f.expire_at_ms);
+            }
+            self.storage = Storage::Table(table);
+        }
         self.encoding = Encoding::Hashtable;
     }
 
@@ -285,7 +393,7 @@ impl HashValue {
     /// head (seen twice, which Redis allows) and never the other way (missed, which it does
     /// not). Entries added during a scan land in the visited tail, which Redis also allows.
     pub fn scan_step(&self, cursor: u64, count: usize) -> (u64, std::ops::Range<usize>) {
-        let len = self.entries.len();
+        let len = self.len();
         let end = if cursor == 0 {
             len
         } else {
@@ -296,11 +404,20 @@ impl HashValue {
     }
 }
 
-fn view<'a>((field, entry): (&'a Box<[u8]>, &'a Entry)) -> FieldView<'a> {
-    FieldView {
-        field,
-        value: &entry.value,
-        expire_at_ms: entry.expire_at_ms,
+/// Where the entry now at `index` belongs in a listpackex: TTL fields sorted by deadline,
+/// then the rest, with the moved field last.
+///
+/// WHY before its equals: Redis 8.2.3 takes the field out and re-inserts it before the
+/// first entry whose deadline is >= its own, so among equal deadlines the field given its
+/// TTL last comes first (`HPEXPIREAT k T FIELDS 1 c` then `... 1 a` lists `a c`), even when
+/// the deadline did not change.
+fn ordered_position(lp: &Listpack, index: usize, expire_at_ms: Option<i64>) -> usize {
+    let others = lp.iter().enumerate().filter(|(i, _)| *i != index);
+    match expire_at_ms {
+        Some(at) => others
+            .filter(|(_, f)| matches!(f.expire_at_ms, Some(x) if x < at))
+            .count(),
+        None => lp.len() - 1,
     }
 }
 
@@ -432,6 +549,20 @@ mod tests {
         assert_eq!(h.encoding(), Encoding::Listpack);
         h.set(b"one-more", b"v", TtlOnWrite::Clear);
         assert_eq!(h.encoding(), Encoding::Hashtable);
+    }
+
+    #[test]
+    fn indexed_reads_agree_with_get_index() {
+        let mut h = hash_of(&["a", "b", "c"]);
+        h.set_expire(b"c", Some(5));
+        for encoding in [Encoding::ListpackEx, Encoding::Hashtable] {
+            assert_eq!(h.encoding(), encoding);
+            let indexed = h.indexed();
+            for i in 0..4 {
+                assert_eq!(indexed.get(i), h.get_index(i), "{encoding:?} {i}");
+            }
+            h.prepare_write(MAX_LISTPACK_ENTRIES + 1, 0);
+        }
     }
 
     #[test]

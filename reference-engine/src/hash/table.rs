@@ -1,12 +1,12 @@
-//! The big-hash representation: an insertion-ordered hash table with one allocation per
-//! field.
+//! The big-hash representation: an insertion-ordered hash table of packed entries.
 //!
-//! A field and its value (and its expire time, when it has one) are packed into a single
-//! boxed byte string, so a field costs one allocation plus 16 bytes in the entry vector and
-//! about five bytes of index (a `u32` slot and a control byte in a hash table that is at
-//! least one-eighth empty). `IndexMap<Box<[u8]>, Entry>` costs two allocations, a cached
-//! hash and three more words per field; at a million fields that is the difference between
-//! meeting and missing the memory budget of twice what Redis uses.
+//! A field and its value (and its expire time, when it has one) are packed into one byte
+//! string, kept inside the entry vector when it fits in 30 bytes and boxed otherwise. A
+//! short field costs 32 bytes of vector and about five bytes of index (a `u32` slot and a
+//! control byte in a hash table that is at least one-eighth empty), and no allocation of
+//! its own. `IndexMap<Box<[u8]>, Entry>` costs two allocations, a cached hash and three more
+//! words per field; at a million fields that is the difference between meeting and missing
+//! the memory budget of twice what Redis uses.
 //!
 //! Order: entries sit in a vector in insertion order, and removal swaps the last entry into
 //! the hole. `HashValue::scan_step` counts on exactly that: an entry only ever moves from
@@ -20,13 +20,14 @@
 //! varint(field_len << 1 | has_ttl)  field  value  [expire_at_ms: i64 LE]
 //! ```
 //!
-//! The value needs no length: the box knows its own.
+//! The value needs no length: the packed string knows its own.
 
 use std::fmt;
 
 use hashbrown::HashTable;
 
-use super::listpack::{put_varint, read_varint, varint_len};
+use super::fold::hash_bytes;
+use super::listpack::{read_varint, varint_len, write_varint};
 use super::FieldView;
 
 const TTL_BYTES: usize = 8;
@@ -39,43 +40,104 @@ pub struct Table {
     entries: Vec<Packed>,
 }
 
-/// One field, its value and its expire time in one allocation.
-#[derive(Clone, PartialEq, Eq)]
-struct Packed(Box<[u8]>);
+/// The most bytes an entry may take to be stored inline.
+const INLINE: usize = 30;
+
+/// One field, its value and its expire time, packed: inside the entry vector itself when
+/// they fit in `INLINE` bytes, else in one allocation of their own.
+///
+/// WHY inline: a lookup reads the slot, then the entry, then (for a boxed entry) the bytes,
+/// each a likely cache miss in a big hash; inline saves the last one, and the allocator's
+/// header and rounding too (a 25-byte field+value costs 32 bytes inline, 16 + 32 boxed).
+/// Aligned to 32 so that no entry straddles two cache lines.
+#[derive(Clone)]
+#[repr(align(32))]
+enum Packed {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Boxed(Box<[u8]>),
+}
 
 impl Packed {
     fn new(field: &[u8], value: &[u8], expire_at_ms: Option<i64>) -> Self {
         let header = ((field.len() as u64) << 1) | u64::from(expire_at_ms.is_some());
         let ttl_len = if expire_at_ms.is_some() { TTL_BYTES } else { 0 };
-        // Exact capacity, so `into_boxed_slice` does not reallocate.
-        let mut buf = Vec::with_capacity(varint_len(header) + field.len() + value.len() + ttl_len);
-        put_varint(&mut buf, header);
-        buf.extend_from_slice(field);
-        buf.extend_from_slice(value);
-        if let Some(at) = expire_at_ms {
-            buf.extend_from_slice(&at.to_le_bytes());
+        let size = varint_len(header) + field.len() + value.len() + ttl_len;
+        let write = |out: &mut [u8]| {
+            let mut at = write_varint(out, 0, header);
+            out[at..at + field.len()].copy_from_slice(field);
+            at += field.len();
+            out[at..at + value.len()].copy_from_slice(value);
+            at += value.len();
+            if let Some(ttl) = expire_at_ms {
+                out[at..at + TTL_BYTES].copy_from_slice(&ttl.to_le_bytes());
+            }
+        };
+        if size <= INLINE {
+            let mut bytes = [0; INLINE];
+            write(&mut bytes[..size]);
+            Packed::Inline {
+                len: size as u8,
+                bytes,
+            }
+        } else {
+            let mut bytes = vec![0; size].into_boxed_slice();
+            write(&mut bytes);
+            Packed::Boxed(bytes)
         }
-        Self(buf.into_boxed_slice())
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Packed::Inline { len, bytes } => &bytes[..*len as usize],
+            Packed::Boxed(bytes) => bytes,
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Packed::Inline { len, bytes } => &mut bytes[..*len as usize],
+            Packed::Boxed(bytes) => bytes,
+        }
+    }
+
+    /// Heap bytes owned beyond the entry itself.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Packed::Inline { .. } => 0,
+            Packed::Boxed(bytes) => bytes.len(),
+        }
     }
 
     fn view(&self) -> FieldView<'_> {
-        let (header, field_at) = read_varint(&self.0, 0);
+        let bytes = self.bytes();
+        let (header, field_at) = read_varint(bytes, 0);
         let value_at = field_at + (header >> 1) as usize;
         let has_ttl = header & 1 == 1;
-        let value_end = self.0.len() - if has_ttl { TTL_BYTES } else { 0 };
+        let value_end = bytes.len() - if has_ttl { TTL_BYTES } else { 0 };
         FieldView {
-            field: &self.0[field_at..value_at],
-            value: &self.0[value_at..value_end],
+            field: &bytes[field_at..value_at],
+            value: &bytes[value_at..value_end],
             expire_at_ms: has_ttl
-                .then(|| i64::from_le_bytes(self.0[value_end..].try_into().expect("8 bytes"))),
+                .then(|| i64::from_le_bytes(bytes[value_end..].try_into().expect("8 bytes"))),
         }
     }
 
+    #[inline]
     fn field(&self) -> &[u8] {
-        let (header, field_at) = read_varint(&self.0, 0);
-        &self.0[field_at..field_at + (header >> 1) as usize]
+        let bytes = self.bytes();
+        let (header, field_at) = read_varint(bytes, 0);
+        &bytes[field_at..field_at + (header >> 1) as usize]
     }
 }
+
+impl PartialEq for Packed {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Packed {}
 
 impl Table {
     pub fn new() -> Self {
@@ -108,7 +170,9 @@ impl Table {
     pub fn position(&self, field: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         self.index
-            .find(hash_field(field), |&i| entries[i as usize].field() == field)
+            .find(hash_field(field), |&i| {
+                same_bytes(entries[i as usize].field(), field)
+            })
             .map(|&i| i as usize)
     }
 
@@ -142,7 +206,15 @@ impl Table {
             return false;
         };
         let old = entry.view();
-        *entry = Packed::new(old.field, value, old.expire_at_ms);
+        if old.value.len() == value.len() {
+            // Same length: overwrite in place, no allocation (the common HSET of a counter
+            // or a fixed-size value).
+            let (header, field_at) = read_varint(entry.bytes(), 0);
+            let value_at = field_at + (header >> 1) as usize;
+            entry.bytes_mut()[value_at..value_at + value.len()].copy_from_slice(value);
+        } else {
+            *entry = Packed::new(old.field, value, old.expire_at_ms);
+        }
         true
     }
 
@@ -155,10 +227,11 @@ impl Table {
         match (old.expire_at_ms, expire_at_ms) {
             (None, None) => {}
             (Some(_), Some(at)) => {
-                let end = entry.0.len();
-                entry.0[end - TTL_BYTES..].copy_from_slice(&at.to_le_bytes());
+                let bytes = entry.bytes_mut();
+                let end = bytes.len();
+                bytes[end - TTL_BYTES..].copy_from_slice(&at.to_le_bytes());
             }
-            // Adding or dropping the eight bytes means a new allocation.
+            // Adding or dropping the eight bytes means repacking.
             _ => *entry = Packed::new(old.field, old.value, expire_at_ms),
         }
         true
@@ -167,10 +240,9 @@ impl Table {
     /// Removes `field`, moving the last entry into its place. Returns whether it was there.
     pub fn swap_remove(&mut self, field: &[u8]) -> bool {
         let entries = &self.entries;
-        match self
-            .index
-            .find_entry(hash_field(field), |&i| entries[i as usize].field() == field)
-        {
+        match self.index.find_entry(hash_field(field), |&i| {
+            same_bytes(entries[i as usize].field(), field)
+        }) {
             Ok(slot) => {
                 let (index, _) = slot.remove();
                 self.fill_hole(index as usize);
@@ -264,10 +336,10 @@ impl Table {
         }
     }
 
-    /// Bytes allocated, allocator rounding aside: each field's box, the entry vector, and
+    /// Bytes allocated, allocator rounding aside: the boxed entries, the entry vector, and
     /// the index (a u32 and a control byte per bucket, counting buckets as capacity * 8/7).
     pub fn heap_bytes(&self) -> usize {
-        let boxes: usize = self.entries.iter().map(|e| e.0.len()).sum();
+        let boxes: usize = self.entries.iter().map(Packed::heap_bytes).sum();
         let vector = self.entries.capacity() * std::mem::size_of::<Packed>();
         let buckets = (self.index.capacity() * 8).div_ceil(7);
         boxes + vector + buckets * (std::mem::size_of::<u32>() + 1)
@@ -306,31 +378,37 @@ impl<'a> Iterator for Iter<'a> {
 
 impl ExactSizeIterator for Iter<'_> {}
 
-/// A fixed, unseeded hash of a field: eight bytes at a time, each folded in with a 64x64 to
-/// 128-bit multiply whose halves are xored (the mixing step of foldhash and wyhash).
-///
-/// WHY not `RandomState`: runs must be reproducible. Hash flooding is no concern for a
-/// test oracle fed by our own generators.
+/// Fields are hashed with the engine's fixed hash (see `fold`).
 fn hash_field(bytes: &[u8]) -> u64 {
-    const SEED: u64 = 0x243f_6a88_85a3_08d3;
-    const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
-    let fold = |a: u64, b: u64| {
-        let product = u128::from(a) * u128::from(b);
-        (product as u64) ^ ((product >> 64) as u64)
-    };
-    let mut h = SEED ^ bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        h = fold(h ^ word, MUL);
+    hash_bytes(bytes)
+}
+
+/// `a == b`, with fields of 4 to 32 bytes compared in a few word loads (overlapping when
+/// the length is not a multiple of the word), where `==` calls memcmp: a lookup in a big
+/// hash compares once, and the call costs as much as the comparison.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = fold(h ^ u64::from_le_bytes(word), MUL);
+    fn half(bytes: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
     }
-    fold(h, SEED)
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
+        _ => a == b,
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +482,49 @@ mod tests {
         assert!(!t.set_value(2, b"x"));
         assert!(!t.set_expire(2, Some(1)));
         assert_eq!(names(&t), ["a", "b"]);
+    }
+
+    #[test]
+    fn entries_up_to_30_bytes_are_inline_and_both_kinds_behave_alike() {
+        assert_eq!(std::mem::size_of::<Packed>(), 32);
+        let mut t = Table::new();
+        // header 1 + field 1 + value 28 = 30 bytes: inline; one more byte: boxed.
+        t.push(b"a", &[b'x'; 28], None);
+        t.push(b"b", &[b'y'; 29], None);
+        assert!(matches!(t.entries[0], Packed::Inline { len: 30, .. }));
+        assert!(matches!(t.entries[1], Packed::Boxed(_)));
+        let boxed: usize = t.entries.iter().map(Packed::heap_bytes).sum();
+        assert_eq!(boxed, 31);
+        // A TTL pushes `a` out of line and back; values change in place or repack.
+        t.set_expire(0, Some(7));
+        assert!(matches!(t.entries[0], Packed::Boxed(_)));
+        assert_eq!(t.get(b"a").unwrap().expire_at_ms, Some(7));
+        t.set_expire(0, None);
+        assert!(matches!(t.entries[0], Packed::Inline { .. }));
+        t.set_value(1, b"short");
+        assert!(matches!(t.entries[1], Packed::Inline { .. }));
+        t.set_value(1, b"SHORT");
+        assert_eq!(t.get(b"b").unwrap().value, b"SHORT");
+        assert_eq!(t.get(b"a").unwrap().value, [b'x'; 28]);
+        // Equality looks at content, not at the unused inline bytes.
+        let mut u = Table::new();
+        u.push(b"a", &[b'x'; 28], None);
+        u.push(b"b", b"SHORT", None);
+        assert_eq!(t, u);
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        for len in 0..=40usize {
+            let a: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+            assert!(same_bytes(&a, &a.clone()), "{len}");
+            assert!(!same_bytes(&a, &[a.clone(), vec![0]].concat()), "{len}");
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!same_bytes(&a, &b), "len {len}, byte {i}");
+            }
+        }
     }
 
     #[test]
