@@ -24,7 +24,9 @@ impl Clock for SystemClock {
         let since = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        // Seconds and millis apart rather than `as_millis`, which goes through u128; the
+        // engine reads the clock on every command. i64 milliseconds last 292 million years.
+        since.as_secs() as i64 * 1000 + i64::from(since.subsec_millis())
     }
 }
 

@@ -4,9 +4,10 @@
 //! Invariant: an empty hash is never stored. Every path that can empty a hash ends with
 //! `remove_if_empty`, as Redis deletes the key the moment its last field goes.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use crate::error::CommandError;
+use crate::hash::fold::FixedState;
 use crate::hash::HashValue;
 
 /// A stored value.
@@ -27,9 +28,12 @@ impl Value {
 }
 
 /// The keys of one database.
+///
+/// WHY hashbrown with a fixed hash: a lookup by `&[u8]` that allocates only when a key is
+/// inserted (`entry_ref`), and no SipHash on every command.
 #[derive(Debug, Clone, Default)]
 pub struct Keyspace {
-    entries: HashMap<Vec<u8>, Value>,
+    entries: HashMap<Vec<u8>, Value, FixedState>,
 }
 
 impl Keyspace {
@@ -76,9 +80,10 @@ impl Keyspace {
     /// The hash at `key`, created empty if missing. The caller must add a field (or call
     /// `remove_if_empty`) before returning, so no empty hash is left behind.
     pub fn hash_or_create(&mut self, key: &[u8]) -> Result<&mut HashValue, CommandError> {
+        // The key is copied only when it is new.
         let value = self
             .entries
-            .entry(key.to_vec())
+            .entry_ref(key)
             .or_insert_with(|| Value::Hash(HashValue::new()));
         match value {
             Value::Hash(h) => Ok(h),
@@ -126,7 +131,8 @@ impl Keyspace {
     /// Stores a string value, replacing whatever was there (SET).
     pub fn set_string(&mut self, key: &[u8], value: &[u8]) {
         self.entries
-            .insert(key.to_vec(), Value::String(value.to_vec()));
+            .entry_ref(key)
+            .insert(Value::String(value.to_vec()));
     }
 
     /// Inserts a value as is (tests and loaders). An empty hash is refused.
@@ -134,7 +140,7 @@ impl Keyspace {
         if let Value::Hash(h) = &value {
             assert!(!h.is_empty(), "an empty hash must never be stored");
         }
-        self.entries.insert(key.to_vec(), value);
+        self.entries.entry_ref(key).insert(value);
     }
 
     pub fn clear(&mut self) {

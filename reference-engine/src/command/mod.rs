@@ -5,11 +5,13 @@
 //! to `COMMANDS`. Dispatch checks the arity from the table, as Redis does before calling the
 //! command, and turns a `CommandError` into an error reply.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use hashbrown::HashMap;
 
 use crate::engine::Session;
 use crate::error::CommandError;
+use crate::hash::fold::FixedState;
 use crate::keyspace::Keyspace;
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
@@ -148,22 +150,35 @@ pub static COMMANDS: &[CommandSpec] = &[
     support_cmd!("info", -1, connection::info),
 ];
 
-static BY_NAME: LazyLock<HashMap<&'static str, &'static CommandSpec>> =
-    LazyLock::new(|| COMMANDS.iter().map(|c| (c.name, c)).collect());
+/// The table by packed name (see `packed_name`).
+static BY_NAME: LazyLock<HashMap<u128, &'static CommandSpec, FixedState>> = LazyLock::new(|| {
+    COMMANDS
+        .iter()
+        .map(|c| (packed_name(c.name.as_bytes()).expect("short name"), c))
+        .collect()
+});
+
+/// A command name, lower-cased, as one integer: the bytes, zero-padded, with the length in
+/// the last byte (so `hget` and `hget\0` differ). `None` when it is too long to be a name.
+///
+/// WHY: one integer hashes and compares in a few instructions, where a string key needs a
+/// length check, a byte loop and a memcmp call; lookup runs on every command.
+fn packed_name(name: &[u8]) -> Option<u128> {
+    if name.len() > 15 {
+        return None;
+    }
+    // Shifted in byte by byte: copying into a buffer and reading it back as one integer
+    // stalls on store forwarding, and names are a few bytes long.
+    let mut packed = (name.len() as u128) << 120;
+    for (i, byte) in name.iter().enumerate() {
+        packed |= u128::from(byte.to_ascii_lowercase()) << (8 * i);
+    }
+    Some(packed)
+}
 
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    // Command names are short; lower-case into a stack buffer to avoid allocating.
-    let mut buf = [0u8; 16];
-    if name.len() > buf.len() {
-        return None;
-    }
-    let lower = &mut buf[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    std::str::from_utf8(lower)
-        .ok()
-        .and_then(|n| BY_NAME.get(n).copied())
+    BY_NAME.get(&packed_name(name)?).copied()
 }
 
 /// The names of the 28 hash commands, in table order.
@@ -209,8 +224,10 @@ pub(crate) mod test_support {
         pub fn new() -> Self {
             let clock = ManualClock::new(1_700_000_000_000);
             let engine = Engine::with_seed(Arc::new(clock.clone()), 1);
-            let mut session = Session::default();
-            session.protocol = Protocol::Resp3;
+            let session = Session {
+                protocol: Protocol::Resp3,
+                ..Session::default()
+            };
             Self {
                 engine,
                 session,
@@ -270,6 +287,24 @@ mod tests {
     #[test]
     fn table_has_the_28_hash_commands() {
         assert_eq!(super::hash_command_names().count(), 28);
+    }
+
+    #[test]
+    fn lookup_is_exact_and_case_insensitive() {
+        for c in super::COMMANDS {
+            let upper = c.name.to_ascii_uppercase();
+            assert_eq!(super::lookup(upper.as_bytes()).unwrap().name, c.name);
+            assert_eq!(super::lookup(c.name.as_bytes()).unwrap().name, c.name);
+            // A NUL, a prefix or an extra byte is another name.
+            assert!(super::lookup(format!("{}\0", c.name).as_bytes()).is_none());
+            assert!(super::lookup(&c.name.as_bytes()[..c.name.len() - 1]).is_none());
+            assert!(super::lookup(format!("{}x", c.name).as_bytes()).is_none());
+        }
+        assert!(super::lookup(b"").is_none());
+        assert!(super::lookup(b"hincrbyfloat-and-more").is_none());
+        // Only ASCII letters fold: a Kelvin sign or Latin-1 byte is not a `k`.
+        assert!(super::lookup("h\u{212a}eys".as_bytes()).is_none());
+        assert!(super::lookup(b"hg\xc9t").is_none());
     }
 
     #[test]
