@@ -8,6 +8,7 @@
 //! <https://redis.io/docs/latest/commands/hget/>
 
 use super::{CommandResult, Ctx};
+use crate::hash::Lookup;
 use crate::reply::Reply;
 
 pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
@@ -16,9 +17,17 @@ pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let db = ctx.db();
     // Reading an expired field deletes it (and the key, if it was the last field): Redis
     // expires lazily on access, which HLEN can observe afterwards.
-    db.reclaim_field(key, field, now)?;
-    let value = db.hash(key)?.and_then(|h| h.get(field)).map(|f| f.value);
-    Ok(Reply::bulk_or_null(value))
+    let Some(hash) = db.hash_mut(key)? else {
+        return Ok(Reply::Null);
+    };
+    match hash.get_live_or_reclaim(field, now) {
+        Lookup::Live(f) => Ok(Reply::bulk(f.value)),
+        Lookup::Missing => Ok(Reply::Null),
+        Lookup::Reclaimed => {
+            db.remove_if_empty(key);
+            Ok(Reply::Null)
+        }
+    }
 }
 
 #[cfg(test)]
