@@ -8,7 +8,7 @@ use hashbrown::HashMap;
 
 use crate::error::CommandError;
 use crate::hash::fold::FixedState;
-use crate::hash::HashValue;
+use crate::hash::{FieldView, HashValue, Lookup};
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,30 @@ impl Keyspace {
             }
         }
         Ok(())
+    }
+
+    /// Reads `field` of the hash at `key` with lazy expiry, in one lookup of each: `read`
+    /// gets the field if it is alive at `now_ms`, else `None`. An expired field is deleted
+    /// first, and the key too if that emptied the hash (what `reclaim_field` then a `get`
+    /// do). WRONGTYPE if `key` holds something else.
+    pub fn read_live_field<R>(
+        &mut self,
+        key: &[u8],
+        field: &[u8],
+        now_ms: i64,
+        read: impl FnOnce(Option<FieldView<'_>>) -> R,
+    ) -> Result<R, CommandError> {
+        let Some(hash) = self.hash_mut(key)? else {
+            return Ok(read(None));
+        };
+        match hash.get_live_or_reclaim(field, now_ms) {
+            Lookup::Live(f) => Ok(read(Some(f))),
+            Lookup::Missing => Ok(read(None)),
+            Lookup::Reclaimed => {
+                self.remove_if_empty(key);
+                Ok(read(None))
+            }
+        }
     }
 
     /// Deletes `key` if it holds an empty hash. Returns whether it did.

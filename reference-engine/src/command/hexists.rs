@@ -14,11 +14,9 @@ use crate::reply::Reply;
 pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);
     let now = ctx.now_ms;
-    let db = ctx.db();
     // An expired field is deleted on this access and then reported as absent.
-    db.reclaim_field(key, field, now)?;
-    let exists = db.hash(key)?.is_some_and(|h| h.get(field).is_some());
-    Ok(Reply::Integer(i64::from(exists)))
+    ctx.db()
+        .read_live_field(key, field, now, |f| Reply::Integer(i64::from(f.is_some())))
 }
 
 #[cfg(test)]

@@ -8,26 +8,15 @@
 //! <https://redis.io/docs/latest/commands/hget/>
 
 use super::{CommandResult, Ctx};
-use crate::hash::Lookup;
 use crate::reply::Reply;
 
 pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);
     let now = ctx.now_ms;
-    let db = ctx.db();
     // Reading an expired field deletes it (and the key, if it was the last field): Redis
     // expires lazily on access, which HLEN can observe afterwards.
-    let Some(hash) = db.hash_mut(key)? else {
-        return Ok(Reply::Null);
-    };
-    match hash.get_live_or_reclaim(field, now) {
-        Lookup::Live(f) => Ok(Reply::bulk(f.value)),
-        Lookup::Missing => Ok(Reply::Null),
-        Lookup::Reclaimed => {
-            db.remove_if_empty(key);
-            Ok(Reply::Null)
-        }
-    }
+    ctx.db()
+        .read_live_field(key, field, now, |f| Reply::bulk_or_null(f.map(|f| f.value)))
 }
 
 #[cfg(test)]

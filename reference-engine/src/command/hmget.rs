@@ -21,9 +21,9 @@ pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     for field in &argv[2..] {
         // Each expired field is deleted as it is met; if that empties the hash the key goes
         // and every later field is null, as Redis stops looking once the key is gone.
-        db.reclaim_field(key, field, now)?;
-        let value = db.hash(key)?.and_then(|h| h.get(field)).map(|f| f.value);
-        replies.push(Reply::bulk_or_null(value));
+        let reply =
+            db.read_live_field(key, field, now, |f| Reply::bulk_or_null(f.map(|f| f.value)))?;
+        replies.push(reply);
     }
     Ok(Reply::Array(replies))
 }

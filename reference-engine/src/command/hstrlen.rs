@@ -13,16 +13,12 @@ use crate::reply::Reply;
 pub fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);
     let now = ctx.now_ms;
-    let db = ctx.db();
     // An expired field is deleted on this access and then counts as missing (length 0).
-    db.reclaim_field(key, field, now)?;
     // Redis stores integer-looking values as integers in a listpack, but measures the
     // decimal text; we store the text, so its length is the same number.
-    let len = db
-        .hash(key)?
-        .and_then(|h| h.get(field))
-        .map_or(0, |f| f.value.len());
-    Ok(Reply::Integer(len as i64))
+    ctx.db().read_live_field(key, field, now, |f| {
+        Reply::Integer(f.map_or(0, |f| f.value.len()) as i64)
+    })
 }
 
 #[cfg(test)]
