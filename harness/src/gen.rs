@@ -1,20 +1,30 @@
 //! Random command sequences for differential testing.
 //!
 //! Keys, fields and values come from small pools so that commands collide on the same data,
-//! and about one command in ten is bent out of shape (a bad number, a missing or extra
-//! argument, a wrong numfields) so that error paths and their order get exercised too.
-//! A seed reproduces a sequence exactly.
+//! and about one command in ten is bent out of shape (a missing or extra argument, a bad
+//! number, a bare command name) so that error paths and their order get exercised too. On
+//! top of that each command has its own invalid forms, drawn now and then: every flag
+//! conflict (NX/XX/GT/LT pairs, FNX+FXX, EX+PX, KEEPTTL+EX, PERSIST in HSETEX...), FIELDS
+//! counts that do not match, boundary integers and floats, NaN and inf spellings, the 2^46 ms
+//! limits of field TTLs, times in the past, empty and binary values. A seed reproduces a
+//! sequence exactly.
 //!
 //! Times are symbolic until sent: a command carries "now + 5000 ms", not a timestamp, so a
 //! replayed sequence means the same thing later. Each command also says when the deadline
 //! it may set falls due, so the driver can keep every observation away from that instant:
 //! two servers never see a command at the very same moment, and a comparison must not
-//! depend on which side of a deadline each of them was.
+//! depend on which side of a deadline each of them was. "Far" deadlines (eleven days and
+//! more) are never announced: no run lasts that long.
 //!
 //! Never generated: HRANDFIELD with a large negative count, which a real Redis tries to
-//! serve and which can exhaust the memory of the machine it runs on.
+//! serve and which can exhaust the memory of the machine it runs on. The only negative
+//! counts are -10..-1 and i64::MIN, which every server rejects before doing anything.
 
 use reference_engine::rng::Rng;
+
+mod pools;
+
+use pools::*;
 
 /// One argument of a generated command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +53,11 @@ impl Op {
         }
     }
 
+    /// A command from literal words, with no deadline (resets, reconciliation reads).
+    pub fn words(words: &[&[u8]]) -> Self {
+        Self::new(words.iter().map(|w| Arg::Bytes(w.to_vec())).collect())
+    }
+
     /// The command name in upper case.
     pub fn name(&self) -> String {
         match self.args.first() {
@@ -66,13 +81,38 @@ impl Op {
             .map(|a| match a {
                 Arg::Bytes(b) => b.clone(),
                 Arg::UnixMsFromNow(d) => (now_ms + d).to_string().into_bytes(),
-                // Round up so that "+N ms" never lands earlier than intended.
-                Arg::UnixSecsFromNow(d) => ((now_ms + d + 999).div_euclid(1000))
-                    .to_string()
-                    .into_bytes(),
+                Arg::UnixSecsFromNow(d) => unix_secs_from_now(now_ms, *d).to_string().into_bytes(),
             })
             .collect()
     }
+
+    /// When the deadline this command may set falls due, as a window of unix ms: the
+    /// command's times were resolved at `resolved_at`, sent at `sent_at`, and the reply came
+    /// by `done_at`. An absolute time (EXAT/PXAT) is the same instant on every server; a
+    /// relative one counts from whenever the server ran the command.
+    pub fn deadline_window(
+        &self,
+        resolved_at: i64,
+        sent_at: i64,
+        done_at: i64,
+    ) -> Option<(i64, i64)> {
+        let announced = self.deadline_in_ms?;
+        let absolute = self.args.iter().find_map(|a| match a {
+            Arg::UnixMsFromNow(d) => Some(resolved_at + d),
+            Arg::UnixSecsFromNow(d) => Some(unix_secs_from_now(resolved_at, *d) * 1000),
+            Arg::Bytes(_) => None,
+        });
+        match absolute {
+            Some(at) => Some((at, at)),
+            None => Some((sent_at + announced, done_at + announced)),
+        }
+    }
+}
+
+/// Unix seconds for "`d` ms from `now_ms`", rounded up so that "+N ms" never lands earlier
+/// than intended.
+fn unix_secs_from_now(now_ms: i64, d: i64) -> i64 {
+    (now_ms + d + 999).div_euclid(1000)
 }
 
 /// Which commands a run may generate. Swarm testing: each run enables a random subset, so
@@ -144,6 +184,64 @@ pub const CLASSIC_COMMANDS: &[&str] = &[
     "SET",
 ];
 
+/// The option words of the hash commands, for reports of which options a run used.
+pub const OPTION_WORDS: &[&str] = &[
+    "NX",
+    "XX",
+    "GT",
+    "LT",
+    "FNX",
+    "FXX",
+    "EX",
+    "PX",
+    "EXAT",
+    "PXAT",
+    "KEEPTTL",
+    "PERSIST",
+    "FIELDS",
+    "WITHVALUES",
+    "MATCH",
+    "COUNT",
+    "NOVALUES",
+];
+
+/// The option words of `argv` (upper-cased), for commands that take options: words before
+/// the FIELDS block (and FIELDS itself), and HSCAN's and HRANDFIELD's trailing options.
+pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
+    let Some(name) = argv.first() else {
+        return Vec::new();
+    };
+    let name = name.to_ascii_uppercase();
+    let from = match name.as_slice() {
+        b"HSCAN" | b"HRANDFIELD" => 3,
+        b"HSETEX" | b"HGETEX" | b"HGETDEL" | b"HPERSIST" | b"HTTL" | b"HPTTL" | b"HEXPIRETIME"
+        | b"HPEXPIRETIME" => 2,
+        // After the time argument.
+        b"HEXPIRE" | b"HPEXPIRE" | b"HEXPIREAT" | b"HPEXPIREAT" => 3,
+        _ => return Vec::new(),
+    };
+    let mut found = Vec::new();
+    let mut i = from;
+    while i < argv.len() {
+        let word = &argv[i];
+        if let Some(option) = OPTION_WORDS
+            .iter()
+            .find(|o| word.eq_ignore_ascii_case(o.as_bytes()))
+        {
+            found.push(*option);
+            // Fields, values and patterns follow; they are not options.
+            if *option == "FIELDS" {
+                break;
+            }
+            if matches!(*option, "MATCH" | "COUNT" | "EX" | "PX" | "EXAT" | "PXAT") {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
 impl Swarm {
     /// All of `commands`.
     pub fn all(commands: &[&'static str]) -> Self {
@@ -176,8 +274,16 @@ pub struct GenConfig {
     pub fields: usize,
     /// Generate deadlines that fall due during the run (a few hundred ms ahead).
     pub short_ttls: bool,
+    /// Of the times that would fall due during the run, only one in `soon_one_in` does; the
+    /// others are far away. A deadline makes the driver hold its key for ~100 ms around it,
+    /// so fast runs keep them rare. 1 (the default) keeps every one.
+    pub soon_one_in: usize,
     /// Roughly one command in `invalid_one_in` is bent out of shape.
     pub invalid_one_in: usize,
+    /// After this many commands on one key, a `DEL` of that key: every key's history then
+    /// starts from nothing within a bounded number of commands, which is what a divergence
+    /// needs to be replayed from.
+    pub reset_every: Option<usize>,
 }
 
 impl Default for GenConfig {
@@ -187,7 +293,9 @@ impl Default for GenConfig {
             keys: 4,
             fields: 6,
             short_ttls: true,
+            soon_one_in: 1,
             invalid_one_in: 10,
+            reset_every: None,
         }
     }
 }
@@ -197,71 +305,37 @@ pub struct Generator {
     rng: Rng,
     config: GenConfig,
     swarm: Swarm,
+    /// Commands generated per key since its last reset (for `reset_every`).
+    since_reset: Vec<usize>,
+    /// A reset owed to this key, sent before the next command.
+    pending_reset: Option<usize>,
 }
-
-const VALUES: &[&[u8]] = &[
-    b"1",
-    b"-7",
-    b"0",
-    b"abc",
-    b"",
-    b"3.5",
-    b"10.5",
-    b"9223372036854775807",
-    b"-9223372036854775808",
-    b"1e3",
-    b"0x10",
-    b"inf",
-    b"\x00bin\x00",
-    b"007",
-    b" 5",
-    b"-0",
-    b"hello world",
-];
-const INT_INCREMENTS: &[&[u8]] = &[
-    b"1",
-    b"-1",
-    b"100",
-    b"0",
-    b"9223372036854775807",
-    b"-9223372036854775808",
-    b"abc",
-    b"1.5",
-    b"",
-    b"+1",
-    b"9223372036854775808",
-];
-const FLOAT_INCREMENTS: &[&[u8]] = &[
-    b"0.1",
-    b"-0.1",
-    b"1.5",
-    b"5",
-    b"-3e-5",
-    b"1e308",
-    b"0x10",
-    b"inf",
-    b"-inf",
-    b"nan",
-    b"abc",
-    b"",
-    b" 1",
-    b"1e-20",
-    b"+2.5",
-    b"123456789.123456789",
-];
-const CONDITIONS: &[&[u8]] = &[b"NX", b"XX", b"GT", b"LT", b"nx", b"gt"];
 
 impl Generator {
     pub fn new(seed: u64, config: GenConfig, swarm: Swarm) -> Self {
+        let keys = config.keys.max(1);
         Self {
             rng: Rng::seeded(seed),
             config,
             swarm,
+            since_reset: vec![0; keys],
+            pending_reset: None,
         }
     }
 
     pub fn swarm(&self) -> &Swarm {
         &self.swarm
+    }
+
+    pub fn config(&self) -> &GenConfig {
+        &self.config
+    }
+
+    /// Every key the generator may name.
+    pub fn pool_keys(&self) -> Vec<Vec<u8>> {
+        (0..self.config.keys.max(1))
+            .map(|i| self.key_name(i))
+            .collect()
     }
 
     fn chance(&mut self, one_in: usize) -> bool {
@@ -291,27 +365,31 @@ impl Generator {
         unreachable!("the swarm is never empty")
     }
 
-    fn key(&mut self) -> Vec<u8> {
+    fn key_name(&self, index: usize) -> Vec<u8> {
         let mut k = self.config.key_prefix.clone();
-        k.extend_from_slice(format!("k{}", self.rng.below(self.config.keys)).as_bytes());
+        k.extend_from_slice(format!("k{index}").as_bytes());
         k
     }
 
     fn field(&mut self) -> Vec<u8> {
-        // Rare odd fields: empty, binary, and one long enough to convert to a hash table.
-        match self.rng.below(40) {
+        // Rare odd fields: empty, binary, option words, and one long enough to convert the
+        // hash to a hash table.
+        match self.rng.below(60) {
             0 => Vec::new(),
             1 => b"f\x00\xff".to_vec(),
             2 => vec![b'L'; 65],
-            _ => format!("f{}", self.rng.below(self.config.fields)).into_bytes(),
+            3 => b"FIELDS".to_vec(),
+            4 => b"NX".to_vec(),
+            _ => format!("f{}", self.rng.below(self.config.fields.max(1))).into_bytes(),
         }
     }
 
     fn value(&mut self) -> Vec<u8> {
-        if self.chance(60) {
-            return vec![b'v'; 65];
+        match self.rng.below(60) {
+            0 => vec![b'v'; 65],
+            1 => vec![b'w'; 64],
+            _ => self.pick(VALUES).to_vec(),
         }
-        self.pick(VALUES).to_vec()
     }
 
     fn fields(&mut self, max: usize) -> Vec<Vec<u8>> {
@@ -321,12 +399,26 @@ impl Generator {
 
     /// The next command.
     pub fn next_op(&mut self) -> Op {
+        if let Some(index) = self.pending_reset.take() {
+            self.since_reset[index] = 0;
+            let key = self.key_name(index);
+            return Op::words(&[b"DEL", &key]);
+        }
         let name = self.pick_command();
-        let mut op = self.build(name);
+        let key_index = self.rng.below(self.config.keys.max(1));
+        let mut op = self.build(name, key_index);
         // SET is only here to put a string under a hash key (for WRONGTYPE); its options
         // are outside what hashcheck checks, so it is never bent into one.
         if name != "SET" && self.chance(self.config.invalid_one_in) {
             self.bend(&mut op);
+        }
+        if let Some(every) = self.config.reset_every {
+            self.since_reset[key_index] += 1;
+            if name == "DEL" && op.args.len() >= 2 {
+                self.since_reset[key_index] = 0;
+            } else if self.since_reset[key_index] >= every.max(1) {
+                self.pending_reset = Some(key_index);
+            }
         }
         op
     }
@@ -335,9 +427,9 @@ impl Generator {
         Arg::Bytes(s.as_bytes().to_vec())
     }
 
-    fn build(&mut self, name: &'static str) -> Op {
-        let key = Arg::Bytes(self.key());
-        let mut args = vec![Self::b(name), key];
+    fn build(&mut self, name: &'static str, key_index: usize) -> Op {
+        let key = self.key_name(key_index);
+        let mut args = vec![Self::b(name), Arg::Bytes(key.clone())];
         match name {
             "HSET" | "HMSET" => {
                 for _ in 0..1 + self.rng.below(3) {
@@ -351,7 +443,14 @@ impl Generator {
             }
             "HGET" | "HEXISTS" | "HSTRLEN" => args.push(Arg::Bytes(self.field())),
             "HMGET" | "HDEL" => args.extend(self.fields(3).into_iter().map(Arg::Bytes)),
-            "HGETALL" | "HKEYS" | "HVALS" | "HLEN" | "DEL" | "EXISTS" | "TYPE" => {}
+            "HGETALL" | "HKEYS" | "HVALS" | "HLEN" | "TYPE" => {}
+            // The same key again: counted twice by EXISTS, deleted once by DEL. Never
+            // another key, so every command stays on one key's history.
+            "DEL" | "EXISTS" => {
+                if self.chance(8) {
+                    args.push(Arg::Bytes(key));
+                }
+            }
             "SET" => args.push(Arg::Bytes(self.value())),
             "HINCRBY" => {
                 args.push(Arg::Bytes(self.field()));
@@ -367,64 +466,17 @@ impl Generator {
                 self.fields_block(&mut args, false);
             }
             "HEXPIRE" | "HPEXPIRE" | "HEXPIREAT" | "HPEXPIREAT" => {
-                let deadline = self.time_arg(name, &mut args);
-                if self.chance(3) {
-                    args.push(Arg::Bytes(self.pick(CONDITIONS).to_vec()));
-                }
-                self.fields_block(&mut args, false);
-                return Op {
-                    args,
-                    deadline_in_ms: deadline,
-                };
+                return self.hexpire(name, args);
             }
-            "HGETEX" => {
-                let deadline = match self.rng.below(6) {
-                    0 => None,
-                    1 => {
-                        args.push(Self::b("PERSIST"));
-                        None
-                    }
-                    _ => {
-                        let unit = self.pick(&["EX", "PX", "EXAT", "PXAT"]);
-                        args.push(Self::b(unit));
-                        self.time_value(unit, &mut args)
-                    }
-                };
-                self.fields_block(&mut args, false);
-                return Op {
-                    args,
-                    deadline_in_ms: deadline,
-                };
-            }
-            "HSETEX" => {
-                if self.chance(3) {
-                    args.push(Self::b(self.pick(&["FNX", "FXX"])));
-                }
-                let deadline = match self.rng.below(6) {
-                    0 => None,
-                    1 => {
-                        args.push(Self::b("KEEPTTL"));
-                        None
-                    }
-                    _ => {
-                        let unit = self.pick(&["EX", "PX", "EXAT", "PXAT"]);
-                        args.push(Self::b(unit));
-                        self.time_value(unit, &mut args)
-                    }
-                };
-                self.fields_block(&mut args, true);
-                return Op {
-                    args,
-                    deadline_in_ms: deadline,
-                };
-            }
+            "HGETEX" => return self.hgetex(args),
+            "HSETEX" => return self.hsetex(args),
             _ => unreachable!("generator has no builder for {name}"),
         }
         Op::new(args)
     }
 
     fn hrandfield_args(&mut self, args: &mut Vec<Arg>) {
-        match self.rng.below(8) {
+        match self.rng.below(10) {
             0 => {}
             1 => args.push(Self::b(self.pick(&[
                 "0",
@@ -432,7 +484,10 @@ impl Generator {
                 "-1",
                 "100",
                 "abc",
+                "",
+                "1.0",
                 "-9223372036854775808",
+                "9223372036854775808",
             ]))),
             // Large positive counts are safe (the reply is the whole hash); large negative
             // ones are never sent.
@@ -441,6 +496,14 @@ impl Generator {
                     self.pick(&["9223372036854775807", "4611686018427387904"]),
                 ));
                 args.push(Self::b("WITHVALUES"));
+            }
+            // WITHVALUES without a count, and words after it.
+            3 => {
+                args.push(Self::b(self.pick(&["WITHVALUES", "3"])));
+                args.push(Self::b(self.pick(&["WITHVALUES", "withvalues", "x"])));
+                if self.chance(2) {
+                    args.push(Self::b("WITHVALUES"));
+                }
             }
             _ => {
                 let count = self.rng.below(21) as i64 - 10;
@@ -457,27 +520,66 @@ impl Generator {
     }
 
     fn hscan_args(&mut self, args: &mut Vec<Arg>) {
-        args.push(Self::b(self.pick(&["0", "0", "0", "-1", "abc", "12345"])));
+        args.push(Self::b(self.pick(&[
+            "0",
+            "0",
+            "0",
+            "0",
+            "-1",
+            "abc",
+            "12345",
+            "",
+            "18446744073709551615",
+            "18446744073709551616",
+        ])));
+        let mut options: Vec<Vec<Arg>> = Vec::new();
         if self.chance(3) {
-            args.push(Self::b("MATCH"));
-            args.push(Self::b(
-                self.pick(&["f*", "*", "f[0-2]", "?", "L*", "\\f*"]),
-            ));
+            let pattern = self.pick(&["f*", "*", "f[0-2]", "?", "L*", "\\f*", "f[^1]", "[", ""]);
+            options.push(vec![Self::b("MATCH"), Self::b(pattern)]);
         }
         if self.chance(3) {
-            args.push(Self::b("COUNT"));
-            args.push(Self::b(self.pick(&["1", "2", "10", "0", "-1", "x"])));
+            let count = self.pick(&["1", "2", "10", "0", "-1", "x", "9223372036854775807"]);
+            options.push(vec![Self::b("COUNT"), Self::b(count)]);
         }
         if self.chance(4) {
-            args.push(Self::b("NOVALUES"));
+            options.push(vec![Self::b(self.pick(&["NOVALUES", "novalues"]))]);
         }
+        // Invalid forms: an option without its value, an unknown option, one given twice.
+        match self.rng.below(25) {
+            0 => options.push(vec![Self::b(self.pick(&["MATCH", "COUNT"]))]),
+            1 => options.push(vec![Self::b("FOO")]),
+            2 => {
+                options.push(vec![Self::b("COUNT"), Self::b("3")]);
+                options.push(vec![Self::b("COUNT"), Self::b("1")]);
+            }
+            _ => {}
+        }
+        // Options may come in any order.
+        if options.len() > 1 && self.chance(2) {
+            options.reverse();
+        }
+        args.extend(options.into_iter().flatten());
     }
 
-    /// `FIELDS numfields field...` (with values for HSETEX).
+    /// `FIELDS numfields field...` (with values for HSETEX). Now and then the count does not
+    /// match, is not a positive integer, or the FIELDS word is missing or misspelt.
     fn fields_block(&mut self, args: &mut Vec<Arg>, with_values: bool) {
         let fields = self.fields(3);
-        args.push(Self::b("FIELDS"));
-        args.push(Arg::Bytes(fields.len().to_string().into_bytes()));
+        let n = fields.len() as i64;
+        let (keyword, numfields) = match self.rng.below(30) {
+            0 => ("FIELDS", (n + 1).to_string()),
+            1 => ("FIELDS", (n - 1).to_string()),
+            2 => (
+                "FIELDS",
+                self.pick(&["0", "-1", "abc", "", "9223372036854775808", "2147483648"])
+                    .to_string(),
+            ),
+            3 => (self.pick(&["FIELD", "VALUES"]), n.to_string()),
+            4 => ("fields", n.to_string()),
+            _ => ("FIELDS", n.to_string()),
+        };
+        args.push(Self::b(keyword));
+        args.push(Arg::Bytes(numfields.into_bytes()));
         for f in fields {
             args.push(Arg::Bytes(f));
             if with_values {
@@ -486,27 +588,169 @@ impl Generator {
         }
     }
 
-    /// The time argument of the HEXPIRE family. Returns the deadline's distance in ms.
-    fn time_arg(&mut self, name: &str, args: &mut Vec<Arg>) -> Option<i64> {
+    fn hexpire(&mut self, name: &'static str, mut args: Vec<Arg>) -> Op {
         let unit = match name {
             "HEXPIRE" => "EX",
             "HPEXPIRE" => "PX",
             "HEXPIREAT" => "EXAT",
             _ => "PXAT",
         };
-        self.time_value(unit, args)
+        let deadline = self.time_value(unit, &mut args);
+        let condition_after_fields = match self.rng.below(12) {
+            0..=3 => {
+                args.push(Self::b(self.pick(CONDITIONS)));
+                false
+            }
+            // Two conditions (always refused by Redis 8.2, in any pair).
+            4 => {
+                args.push(Self::b(self.pick(CONDITIONS)));
+                args.push(Self::b(self.pick(CONDITIONS)));
+                false
+            }
+            5 => true,
+            // Not a condition.
+            6 => {
+                args.push(Self::b(self.pick(&["FOO", "KEEPTTL"])));
+                false
+            }
+            _ => false,
+        };
+        self.fields_block(&mut args, false);
+        if condition_after_fields {
+            args.push(Self::b(self.pick(CONDITIONS)));
+        }
+        Op {
+            args,
+            deadline_in_ms: deadline,
+        }
     }
 
-    /// A time for `unit` (EX/PX/EXAT/PXAT): in the past, far ahead, soon (if short TTLs are
-    /// on), or invalid. Returns the deadline's distance in ms when it is soon.
+    fn hgetex(&mut self, mut args: Vec<Arg>) -> Op {
+        let deadline = match self.rng.below(14) {
+            0 | 1 => None,
+            2 | 3 => {
+                args.push(Self::b(self.pick(&["PERSIST", "persist"])));
+                None
+            }
+            // Conflicts and words HGETEX does not take.
+            4 => {
+                let unit = self.pick(&["EX", "PX", "EXAT", "PXAT"]);
+                args.push(Self::b(unit));
+                let d = self.time_value(unit, &mut args);
+                args.push(Self::b(self.pick(&["PX", "EX", "PERSIST"])));
+                args.push(Self::b("100"));
+                d
+            }
+            5 => {
+                args.push(Self::b("PERSIST"));
+                args.push(Self::b(self.pick(&["EX", "PERSIST"])));
+                None
+            }
+            6 => {
+                args.push(Self::b(self.pick(&["KEEPTTL", "FNX", "FOO", "NX"])));
+                None
+            }
+            // A unit with no time before FIELDS.
+            7 => {
+                args.push(Self::b(self.pick(&["EX", "PXAT"])));
+                None
+            }
+            _ => {
+                let unit = self.pick(&["EX", "PX", "EXAT", "PXAT", "ex", "pxat"]);
+                args.push(Self::b(unit));
+                self.time_value(unit, &mut args)
+            }
+        };
+        self.fields_block(&mut args, false);
+        Op {
+            args,
+            deadline_in_ms: deadline,
+        }
+    }
+
+    fn hsetex(&mut self, mut args: Vec<Arg>) -> Op {
+        let mut options: Vec<Vec<Arg>> = Vec::new();
+        let mut deadline = None;
+        match self.rng.below(12) {
+            0..=3 => options.push(vec![Self::b(self.pick(&["FNX", "FXX", "fnx"]))]),
+            // FNX and FXX together, or one twice.
+            4 => {
+                options.push(vec![Self::b(self.pick(&["FNX", "FXX"]))]);
+                options.push(vec![Self::b(self.pick(&["FNX", "FXX"]))]);
+            }
+            // Valkey's key-level NX/XX, which Redis 8.2 does not take.
+            5 => options.push(vec![Self::b(self.pick(&["NX", "XX"]))]),
+            _ => {}
+        }
+        match self.rng.below(14) {
+            0 | 1 => {}
+            2 | 3 => options.push(vec![Self::b(self.pick(&["KEEPTTL", "keepttl"]))]),
+            // Two expirations, or one with KEEPTTL, in either order.
+            4 => {
+                let unit = self.pick(&["EX", "PX", "EXAT", "PXAT"]);
+                let mut first = vec![Self::b(unit)];
+                deadline = self.time_value(unit, &mut first);
+                let second = match self.rng.below(3) {
+                    0 => vec![Self::b("KEEPTTL")],
+                    1 => vec![Self::b("PX"), Self::b("100")],
+                    _ => vec![Self::b("EX"), Self::b("100")],
+                };
+                options.push(first);
+                options.push(second);
+            }
+            5 => {
+                options.push(vec![Self::b("KEEPTTL")]);
+                options.push(vec![Self::b("EX"), Self::b("100")]);
+            }
+            // Words HSETEX does not take.
+            6 => options.push(vec![Self::b(self.pick(&["PERSIST", "FOO", "GT"]))]),
+            _ => {
+                let unit = self.pick(&["EX", "PX", "EXAT", "PXAT", "px"]);
+                let mut option = vec![Self::b(unit)];
+                deadline = self.time_value(unit, &mut option);
+                options.push(option);
+            }
+        }
+        // The options may come in any order.
+        if options.len() > 1 && self.chance(2) {
+            options.reverse();
+        }
+        args.extend(options.into_iter().flatten());
+        self.fields_block(&mut args, true);
+        Op {
+            args,
+            deadline_in_ms: deadline,
+        }
+    }
+
+    /// A time for `unit` (EX/PX/EXAT/PXAT, any case): in the past, far ahead, at the 2^46 ms
+    /// limit, soon (if short TTLs are on), or invalid. Returns the deadline's distance in ms
+    /// when it is soon.
     fn time_value(&mut self, unit: &str, args: &mut Vec<Arg>) -> Option<i64> {
+        let unit = unit.to_ascii_uppercase();
         let seconds = unit == "EX" || unit == "EXAT";
         let absolute = unit.ends_with("AT");
-        let choice = self.rng.below(10);
+        let choice = self.rng.below(20);
         let (offset_ms, soon) = match choice {
-            0 | 1 => (if absolute { -5_000 } else { 0 }, false),
-            2 | 3 | 4 => (1_000_000_000, false),
-            5..=7 if self.config.short_ttls => {
+            // In the past, or now for a relative time: the field is deleted.
+            0..=2 => (if absolute { -5_000 } else { 0 }, false),
+            // Long ago: the epoch, or its first second.
+            3 if absolute => {
+                args.push(Self::b(self.pick(&["0", "1"])));
+                return None;
+            }
+            3..=8 => (self.pick(FAR_MS), false),
+            9 => {
+                let limits = match (absolute, seconds) {
+                    (false, true) => LIMIT_RELATIVE_SECS,
+                    (false, false) => LIMIT_RELATIVE_MS,
+                    (true, true) => LIMIT_ABSOLUTE_SECS,
+                    (true, false) => LIMIT_ABSOLUTE_MS,
+                };
+                args.push(Self::b(self.pick(limits)));
+                return None;
+            }
+            10..=14 if self.config.short_ttls && self.chance(self.config.soon_one_in) => {
                 // Whole seconds for the seconds units, so a reading is never half a second off.
                 let ms = if seconds {
                     1_000
@@ -515,10 +759,9 @@ impl Generator {
                 };
                 (ms, true)
             }
-            5..=7 => (1_000_000_000, false),
+            10..=14 => (self.pick(FAR_MS), false),
             _ => {
-                let bad = self.pick(&["-1", "abc", "70368744177664", "9223372036854775807", ""]);
-                args.push(Self::b(bad));
+                args.push(Self::b(self.pick(BAD_TIMES)));
                 return None;
             }
         };
@@ -536,17 +779,22 @@ impl Generator {
     /// Bends a valid command into a probably invalid one.
     fn bend(&mut self, op: &mut Op) {
         let len = op.args.len();
-        match self.rng.below(4) {
+        let keys_only = matches!(op.name().as_str(), "DEL" | "EXISTS");
+        match self.rng.below(5) {
             0 if len > 2 => {
                 op.args.pop();
             }
+            // Every argument of DEL and EXISTS is a key: only this run's own may be sent.
+            1 if keys_only => op.args.push(op.args[1].clone()),
             1 => op
                 .args
                 .push(Self::b(self.pick(&["extra", "FIELDS", "NX", "1"]))),
-            2 if len > 2 => {
+            2 if len > 2 && !keys_only => {
                 let i = 2 + self.rng.below(len - 2);
                 op.args[i] = Self::b(self.pick(&["", "-1", "0", "x", "99999999999999999999"]));
             }
+            // The name alone, or the name and the key: arity errors.
+            3 => op.args.truncate(1 + self.rng.below(2)),
             _ => {
                 // Swap the case of the command name: must change nothing.
                 if let Some(Arg::Bytes(name)) = op.args.first_mut() {
@@ -579,7 +827,10 @@ mod tests {
         for _ in 0..5_000 {
             let op = g.next_op();
             seen.insert(op.name());
-            assert!(op.key().unwrap().starts_with(b"hc:"));
+            // A bent command may have lost its key; any key it has is the run's.
+            if let Some(key) = op.key() {
+                assert!(key.starts_with(b"hc:"), "{op:?}");
+            }
         }
         for c in COMMANDS {
             assert!(seen.contains(*c), "{c} never generated");
@@ -608,5 +859,148 @@ mod tests {
         assert_eq!(op.resolve(1_000)[1], b"1500");
         let op = Op::new(vec![Arg::Bytes(b"X".to_vec()), Arg::UnixSecsFromNow(1_000)]);
         assert_eq!(op.resolve(1_500)[1], b"3");
+    }
+
+    #[test]
+    fn deadline_windows_are_exact_for_absolute_times() {
+        let mut op = Op::new(vec![
+            Arg::Bytes(b"HPEXPIREAT".to_vec()),
+            Arg::UnixMsFromNow(500),
+        ]);
+        op.deadline_in_ms = Some(500);
+        assert_eq!(
+            op.deadline_window(1_000, 1_002, 1_010),
+            Some((1_500, 1_500))
+        );
+        // EXAT: the second after now + 1000 ms, whatever the announcement's slack.
+        let mut op = Op::new(vec![
+            Arg::Bytes(b"HEXPIREAT".to_vec()),
+            Arg::UnixSecsFromNow(1_000),
+        ]);
+        op.deadline_in_ms = Some(2_000);
+        assert_eq!(
+            op.deadline_window(1_500, 1_501, 1_509),
+            Some((3_000, 3_000))
+        );
+        // Relative: from whenever each server ran it.
+        let mut op = Op::words(&[b"HPEXPIRE", b"k", b"300"]);
+        op.deadline_in_ms = Some(300);
+        assert_eq!(
+            op.deadline_window(1_000, 1_002, 1_010),
+            Some((1_302, 1_310))
+        );
+        assert_eq!(Op::words(&[b"HGET"]).deadline_window(0, 0, 0), None);
+    }
+
+    #[test]
+    fn bent_del_and_exists_name_only_run_keys() {
+        let config = GenConfig {
+            invalid_one_in: 1,
+            ..GenConfig::default()
+        };
+        let mut g = Generator::new(11, config, Swarm::all(&["DEL", "EXISTS"]));
+        for _ in 0..2_000 {
+            let argv = g.next_op().resolve(0);
+            for key in &argv[1..] {
+                assert!(key.starts_with(b"hc:"), "{argv:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_reset_within_the_bound() {
+        let config = GenConfig {
+            reset_every: Some(50),
+            keys: 3,
+            ..GenConfig::default()
+        };
+        let mut g = Generator::new(5, config, Swarm::all(&["HSET", "HGET"]));
+        let mut since: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut resets = 0;
+        for _ in 0..3_000 {
+            let op = g.next_op();
+            // A command bent down to its bare name touches no key.
+            let Some(key) = op.key().map(<[u8]>::to_vec) else {
+                continue;
+            };
+            if op.name() == "DEL" {
+                resets += 1;
+                since.insert(key, 0);
+            } else {
+                let n = since.entry(key).or_default();
+                *n += 1;
+                assert!(*n <= 50, "a key went {n} commands without a reset");
+            }
+        }
+        assert!(resets >= 3_000 / 51 - 3, "{resets} resets");
+        assert_eq!(g.pool_keys().len(), 3);
+    }
+
+    #[test]
+    fn every_flag_and_conflict_is_generated() {
+        let mut g = Generator::new(9, GenConfig::default(), Swarm::all(COMMANDS));
+        let mut seen: std::collections::BTreeSet<(String, Vec<&'static str>)> = Default::default();
+        let mut words: std::collections::BTreeSet<Vec<u8>> = Default::default();
+        for _ in 0..200_000 {
+            let argv = g.next_op().resolve(1_700_000_000_000);
+            let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+            let mut options = options_of(&argv);
+            options.sort();
+            seen.insert((name, options));
+            words.extend(argv.into_iter().skip(2));
+        }
+        let has = |name: &str, options: &[&str]| {
+            let mut options = options.to_vec();
+            options.sort();
+            seen.contains(&(name.to_string(), options))
+        };
+        for (name, options) in [
+            ("HEXPIRE", &["NX", "XX", "FIELDS"][..]),
+            ("HPEXPIRE", &["GT", "LT", "FIELDS"]),
+            ("HSETEX", &["FNX", "FXX", "FIELDS"]),
+            ("HSETEX", &["EX", "PX", "FIELDS"]),
+            ("HSETEX", &["KEEPTTL", "EX", "FIELDS"]),
+            ("HSETEX", &["PERSIST", "FIELDS"]),
+            ("HSETEX", &["NX", "FIELDS"]),
+            ("HGETEX", &["PERSIST", "EX", "FIELDS"]),
+            ("HGETEX", &["KEEPTTL", "FIELDS"]),
+            ("HSCAN", &["MATCH", "COUNT", "NOVALUES"]),
+            ("HRANDFIELD", &["WITHVALUES"]),
+        ] {
+            assert!(has(name, options), "{name} {options:?} never generated");
+        }
+        for word in [
+            &b"70368744177663"[..],
+            b"70368744177664",
+            b"70368744177",
+            b"70368744178",
+            b"nan",
+            b"-inf",
+            b"1e309",
+            b"9223372036854775808",
+            b"\x00bin\x00",
+            b"",
+        ] {
+            assert!(
+                words.contains(word),
+                "{:?} never generated",
+                String::from_utf8_lossy(word)
+            );
+        }
+    }
+
+    #[test]
+    fn options_are_read_before_the_fields() {
+        let argv: Vec<Vec<u8>> = ["HSETEX", "k", "fnx", "EX", "10", "FIELDS", "1", "NX", "v"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        assert_eq!(options_of(&argv), vec!["FNX", "EX", "FIELDS"]);
+        let scan: Vec<Vec<u8>> = ["HSCAN", "k", "0", "MATCH", "NX", "NOVALUES"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        assert_eq!(options_of(&scan), vec!["MATCH", "NOVALUES"]);
+        assert!(options_of(&[b"HSET".to_vec(), b"k".to_vec(), b"NX".to_vec()]).is_empty());
     }
 }
