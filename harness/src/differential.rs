@@ -1,34 +1,57 @@
 //! The differential driver: the same random commands to a reference and to a target, with
 //! every pair of replies compared under the policy Redis's promises allow.
 //!
-//! Three things keep it free of false alarms without making it blind:
+//! Four things keep it free of false alarms without making it blind or slow:
 //! - **Deadlines.** Two servers never receive a command at the same instant, so no command
-//!   touches a key while one of its announced deadlines is within `margin_ms` of now; the
-//!   driver waits until the deadline has clearly passed instead. Expirations still happen,
-//!   and are then observed on both sides.
-//! - **Order.** Where the reference says the hash is a listpack (whose order Redis makes
-//!   deterministic), order is compared strictly if `strict_order` is set; otherwise, and
-//!   for hash tables, replies are compared as multisets of pairs.
+//!   touches a key while one of its announced deadlines is within the margin of now (at
+//!   least `margin_ms`, more while batches run slowly). With another server as the
+//!   reference, GT/LT (which compare a new deadline with the pending one) also wait until
+//!   the key's near deadlines have passed; the model instead accepts either outcome of a
+//!   comparison that timing decides. Such commands are *held*, in order, while commands on
+//!   other keys go on; the driver sleeps only when too many are held, or at the end.
+//!   Expirations still happen, and are then observed on both sides.
+//! - **Timing the reference cannot see.** With the in-process engine as the reference
+//!   ([`Reference::Model`]), a reply that depends on when the target ran the command, or on
+//!   whether its background expiry had run, is accepted if the engine gives the same reply
+//!   under one of those timings (see `model.rs`).
+//! - **Order.** Where the reference says the hash is a plain listpack (whose order Redis
+//!   makes deterministic), order is compared strictly if `strict_order` is set; otherwise,
+//!   and for hash tables, replies are compared as multisets of pairs.
 //! - **Random replies.** HRANDFIELD is checked against the live contents of the hash, read
 //!   from the reference just before; HSCAN is walked to the end on both sides and the walks
 //!   are compared as sets.
 //!
-//! Commands go out in pipelined batches; a batch ends after any HSCAN, whose walk must see
-//! the hash as it was.
+//! Every `reconcile_every` commands, and at the end, the state itself is compared: TYPE and
+//! HGETALL of every key the run used, on both sides (HGETALL neither reclaims nor changes
+//! deadlines, and it goes through the same deadline rules as any other command).
+//!
+//! Commands go out in pipelined batches. An HSCAN's walk continues after its batch, so no
+//! later command of the batch may touch its key: such a command starts a new batch.
+//!
+//! After a divergence the key is deleted on both sides, so one difference does not drown
+//! the rest of the run in consequences; each kind of divergence is kept once, with the
+//! key's recent commands (see `window.rs`), for shrinking.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use reference_engine::{Clock, Reply, SystemClock};
 
 use crate::compare::{compare, ErrorMatch, Mismatch, Policy};
-use crate::gen::{Generator, Op};
+use crate::gen::{options_of, Arg, Generator, Op};
 use crate::target::{EmbeddedTarget, Target, TargetError};
+
+mod model;
+pub mod replay;
+mod window;
+
+pub use window::Sent;
+use window::Window;
 
 /// Settings of a differential run.
 #[derive(Debug, Clone)]
 pub struct DiffConfig {
-    /// How many generated commands to compare.
+    /// How many generated commands to compare ([`run`]).
     pub ops: usize,
     /// Commands per pipelined batch.
     pub batch: usize,
@@ -37,8 +60,17 @@ pub struct DiffConfig {
     /// Compare the order of listpack replies strictly (reference and target both Redis-like).
     pub strict_order: bool,
     pub errors: ErrorMatch,
-    /// Stop after this many divergences.
+    /// Stop after this many distinct kinds of divergence.
     pub max_divergences: usize,
+    /// The target may reclaim expired fields in the background (the model then accepts
+    /// both states where that decides a reply). False when its active expiry is frozen.
+    pub background_expiry: bool,
+    /// Compare the state of every key after this many commands (and at the end).
+    pub reconcile_every: Option<usize>,
+    /// Commands remembered per key for replaying a divergence.
+    pub window: usize,
+    /// Commands held back for keys near a deadline before the driver sleeps instead.
+    pub max_held: usize,
 }
 
 impl Default for DiffConfig {
@@ -50,6 +82,10 @@ impl Default for DiffConfig {
             strict_order: true,
             errors: ErrorMatch::Exact,
             max_divergences: 10,
+            background_expiry: true,
+            reconcile_every: Some(5_000),
+            window: 4_096,
+            max_held: 20_000,
         }
     }
 }
@@ -57,14 +93,31 @@ impl Default for DiffConfig {
 /// One command whose replies differed.
 #[derive(Debug, Clone)]
 pub struct Divergence {
-    /// Position in the run (0-based).
+    /// Position in the run (0-based, counting every command compared).
     pub index: usize,
     pub argv: Vec<Vec<u8>>,
     pub expected: Reply,
     pub actual: Reply,
     pub mismatch: Mismatch,
-    /// Every command sent before this one, as sent, for reproduction and shrinking.
+    /// The commands sent on the same key before this one, as sent (the retained window).
     pub history: Vec<Vec<Vec<u8>>>,
+    /// The key the command was on, if it had one.
+    pub key: Option<Vec<u8>>,
+    /// The window with times, this command last: what shrinking replays.
+    pub window: Vec<Sent>,
+    /// Whether the window starts from a key that did not exist.
+    pub complete: bool,
+    /// How the replies were compared.
+    pub policy: Policy,
+    /// The kind of divergence (command, reason, reply kinds), for counting repeats.
+    pub signature: String,
+}
+
+/// How often an option word was sent, and how often the command then succeeded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionStats {
+    pub calls: u64,
+    pub ok: u64,
 }
 
 /// Per-command counts, so a generator that never reaches a success path shows.
@@ -72,17 +125,26 @@ pub struct Divergence {
 pub struct CommandStats {
     pub calls: u64,
     pub errors: u64,
+    pub options: BTreeMap<&'static str, OptionStats>,
 }
 
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct DiffReport {
+    /// Commands compared, reconciliation reads included.
     pub compared: usize,
+    /// The first divergence of each kind (at most `max_divergences`).
     pub divergences: Vec<Divergence>,
-    pub per_command: std::collections::BTreeMap<String, CommandStats>,
+    /// Every divergence, repeats included.
+    pub divergence_count: usize,
+    /// How often each kind of divergence happened.
+    pub kinds: BTreeMap<String, usize>,
+    pub per_command: BTreeMap<String, CommandStats>,
+    /// Reconciliation reads (TYPE and HGETALL of every key) compared.
+    pub reconciled: usize,
     /// Deadlines that passed during the run (expirations that really happened).
     pub deadlines_passed: usize,
-    /// Time spent waiting for deadlines to pass, in ms.
+    /// Time spent sleeping for deadlines to pass, in ms.
     pub waited_ms: u64,
 }
 
@@ -105,29 +167,8 @@ pub fn run<'a>(
     gen: &mut Generator,
     config: &'a DiffConfig,
 ) -> Result<DiffReport, TargetError> {
-    let mut driver = Driver {
-        reference,
-        target,
-        config,
-        clock: SystemClock,
-        deadlines: HashMap::new(),
-        history: Vec::new(),
-        report: DiffReport::default(),
-    };
-    let mut pending: Vec<Op> = Vec::new();
-    for _ in 0..config.ops {
-        let op = gen.next_op();
-        let ends_batch = op.name() == "HSCAN";
-        pending.push(op);
-        if ends_batch || pending.len() >= config.batch {
-            driver.run_batch(std::mem::take(&mut pending))?;
-            if driver.report.divergences.len() >= config.max_divergences {
-                return Ok(driver.report);
-            }
-        }
-    }
-    driver.run_batch(pending)?;
-    Ok(driver.report)
+    let ops = std::iter::repeat_with(|| gen.next_op()).take(config.ops);
+    run_ops(reference, target, ops, config)
 }
 
 /// Runs the given commands (a fuzz input's, a shrunk sequence) instead of generated ones,
@@ -135,165 +176,457 @@ pub fn run<'a>(
 pub fn run_ops<'a>(
     reference: Reference<'a>,
     target: &'a mut dyn Target,
-    ops: Vec<Op>,
+    ops: impl IntoIterator<Item = Op>,
     config: &'a DiffConfig,
 ) -> Result<DiffReport, TargetError> {
-    let mut driver = Driver {
-        reference,
-        target,
-        config,
-        clock: SystemClock,
-        deadlines: HashMap::new(),
-        history: Vec::new(),
-        report: DiffReport::default(),
-    };
-    let mut pending: Vec<Op> = Vec::new();
+    let mut differ = Differ::new(reference, target, config);
     for op in ops {
-        let ends_batch = op.name() == "HSCAN";
-        pending.push(op);
-        if ends_batch || pending.len() >= config.batch {
-            driver.run_batch(std::mem::take(&mut pending))?;
-            if driver.report.divergences.len() >= config.max_divergences {
-                return Ok(driver.report);
-            }
+        differ.push(op)?;
+        if differ.stopped() {
+            return Ok(differ.into_report());
         }
     }
-    driver.run_batch(pending)?;
-    Ok(driver.report)
+    differ.finish()?;
+    Ok(differ.into_report())
 }
 
-struct Driver<'a> {
+/// Why a command is in the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Generated,
+    /// A state reconciliation read.
+    Reconcile,
+}
+
+struct Queued {
+    op: Op,
+    kind: Kind,
+}
+
+/// The driver, for callers that feed it commands themselves (a fuzz run against the clock).
+pub struct Differ<'a> {
     reference: Reference<'a>,
     target: &'a mut dyn Target,
     config: &'a DiffConfig,
     clock: SystemClock,
     /// Per key, the windows (earliest, latest due time) of deadlines that may be pending.
     deadlines: HashMap<Vec<u8>, Vec<(i64, i64)>>,
-    history: Vec<Vec<Vec<u8>>>,
+    windows: HashMap<Vec<u8>, Window>,
+    /// Every key seen, for reconciliation (bounded: a run uses a small pool).
+    keys: BTreeSet<Vec<u8>>,
+    pending: Vec<Queued>,
+    /// Commands waiting for a deadline on their key to pass, in order per key.
+    held: HashMap<Vec<u8>, VecDeque<Queued>>,
+    held_count: usize,
+    since_reconcile: usize,
+    /// Commands compared so far.
+    index: usize,
+    /// A recent batch's duration in ms, decaying: how long the target may take to run one.
+    recent_batch_ms: i64,
+    /// GT/LT wait for the key's pending deadlines (a server reference cannot weigh both
+    /// outcomes of a tie the way the model does).
+    gt_lt_wait: bool,
     report: DiffReport,
 }
 
-/// What the reference must be asked before a command so its reply can be judged.
-#[derive(Clone, Copy)]
-enum Probe {
-    None,
-    /// HRANDFIELD: the live contents.
-    Contents,
-    /// HGETALL/HKEYS/HVALS: the encoding, which says whether order is defined.
-    Encoding,
-}
+/// How many keys a run reconciles at most.
+const MAX_KEYS: usize = 4_096;
 
-impl Probe {
-    fn needed(self) -> bool {
-        !matches!(self, Probe::None)
-    }
-
-    fn command(self, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
-        let key = argv.get(1).cloned().unwrap_or_default();
-        match self {
-            Probe::None => None,
-            Probe::Contents => Some(vec![b"HGETALL".to_vec(), key]),
-            Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
+impl<'a> Differ<'a> {
+    pub fn new(
+        reference: Reference<'a>,
+        target: &'a mut dyn Target,
+        config: &'a DiffConfig,
+    ) -> Self {
+        let gt_lt_wait = matches!(reference, Reference::Server(_));
+        Self {
+            reference,
+            target,
+            config,
+            clock: SystemClock,
+            deadlines: HashMap::new(),
+            windows: HashMap::new(),
+            keys: BTreeSet::new(),
+            pending: Vec::new(),
+            held: HashMap::new(),
+            held_count: 0,
+            since_reconcile: 0,
+            index: 0,
+            recent_batch_ms: 0,
+            gt_lt_wait,
+            report: DiffReport::default(),
         }
     }
-}
 
-/// The reference's side of one command: what it replied, and what its probe said.
-struct Expected {
-    probe: Option<Reply>,
-    reply: Reply,
-}
-
-impl Driver<'_> {
-    fn run_batch(&mut self, ops: Vec<Op>) -> Result<(), TargetError> {
-        if ops.is_empty() {
-            return Ok(());
-        }
-        self.wait_for_deadlines(&ops);
-        let now = self.clock.now_ms();
-        let argvs: Vec<Vec<Vec<u8>>> = ops.iter().map(|op| op.resolve(now)).collect();
-
-        let sent_at = self.clock.now_ms();
-        let actuals = self.target.call_batch(&argvs)?;
-        let done_at = self.clock.now_ms();
-        let expecteds = match &mut self.reference {
-            Reference::Server(server) => server_replies(&mut **server, &argvs)?,
-            // The model answers after the target, at the time the target was sent the batch.
-            Reference::Model(model) => {
-                model.manual_clock().set(sent_at);
-                Vec::new()
+    /// Queues a generated command; a full batch is sent.
+    pub fn push(&mut self, op: Op) -> Result<(), TargetError> {
+        self.queue(op, Kind::Generated)?;
+        if let Some(every) = self.config.reconcile_every {
+            self.since_reconcile += 1;
+            if self.since_reconcile >= every.max(1) {
+                self.since_reconcile = 0;
+                self.queue_reconcile()?;
             }
-        };
-        let mut expecteds = expecteds.into_iter();
-
-        for ((op, argv), actual) in ops.iter().zip(&argvs).zip(actuals) {
-            if let (Some(offset), Some(key)) = (op.deadline_in_ms, op.key()) {
-                let window = (sent_at + offset, done_at + offset);
-                self.deadlines.entry(key.to_vec()).or_default().push(window);
-            }
-            let expected = match &mut self.reference {
-                Reference::Server(_) => expecteds.next().expect("one reply per command"),
-                Reference::Model(model) => model_reply(model, argv, &actual, self.config)?,
-            };
-            self.record_stats(argv, &expected.reply);
-            let (reply, actual) = if is_scan(argv) {
-                self.walk_scans(argv, expected.reply, actual)?
-            } else {
-                (expected.reply, actual)
-            };
-            let policy = policy(argv, expected.probe.as_ref(), self.config);
-            self.report.compared += 1;
-            if let Err(mismatch) = compare(&reply, &actual, &policy, self.config.errors) {
-                self.report.divergences.push(Divergence {
-                    index: self.history.len(),
-                    argv: argv.clone(),
-                    expected: reply,
-                    actual,
-                    mismatch,
-                    history: self.history.clone(),
-                });
-            }
-            self.history.push(argv.clone());
         }
         Ok(())
     }
 
-    /// Sleeps until no key in `ops` has a deadline within the margin of now.
-    fn wait_for_deadlines(&mut self, ops: &[Op]) {
-        let margin = self.config.margin_ms;
-        loop {
-            let now = self.clock.now_ms();
-            // Forget deadlines that have clearly passed.
-            for windows in self.deadlines.values_mut() {
-                let before = windows.len();
-                windows.retain(|(_, latest)| *latest + margin >= now);
-                self.report.deadlines_passed += before - windows.len();
-            }
-            // The batch takes time too: a deadline due while it runs counts as near.
-            let wake = ops
-                .iter()
-                .filter_map(|op| op.key())
-                .filter_map(|key| self.deadlines.get(key))
-                .flatten()
-                .filter(|(earliest, _)| *earliest - margin <= now + margin)
-                .map(|(_, latest)| latest + margin + 1)
-                .max();
-            match wake {
-                Some(at) if at > now => {
-                    let ms = (at - now) as u64;
-                    self.report.waited_ms += ms;
-                    std::thread::sleep(Duration::from_millis(ms));
-                }
-                _ => return,
+    /// Whether the run found as many kinds of divergence as it may keep.
+    pub fn stopped(&self) -> bool {
+        self.report.divergences.len() >= self.config.max_divergences.max(1)
+    }
+
+    /// Sends everything queued and held (sleeping for deadlines as needed), then compares
+    /// the state of every key.
+    pub fn finish(&mut self) -> Result<(), TargetError> {
+        self.drain()?;
+        if self.config.reconcile_every.is_some() && !self.stopped() {
+            // The last word on expiry: the state once every deadline set has passed.
+            self.sleep_until_deadlines_pass();
+            self.queue_reconcile()?;
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    fn sleep_until_deadlines_pass(&mut self) {
+        let now = self.clock.now_ms();
+        let margin = self.margin();
+        let last = self
+            .deadlines
+            .values()
+            .flatten()
+            .map(|(_, latest)| latest + margin + 1)
+            .max();
+        if let Some(at) = last.filter(|&at| at > now) {
+            let ms = (at - now) as u64;
+            self.report.waited_ms += ms;
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        self.forget_passed(self.clock.now_ms());
+    }
+
+    pub fn report(&self) -> &DiffReport {
+        &self.report
+    }
+
+    pub fn into_report(self) -> DiffReport {
+        self.report
+    }
+
+    /// How far from a deadline an observation stays: the configured margin, or three
+    /// recent batch durations if batches run slowly (the margin must cover how long the
+    /// target may take to run a command).
+    fn margin(&self) -> i64 {
+        self.config.margin_ms.max(3 * self.recent_batch_ms)
+    }
+
+    /// Commands queued or held but not yet sent.
+    pub fn backlog(&self) -> usize {
+        self.pending.len() + self.held_count
+    }
+
+    /// Sends `ops` as one pipelined batch now, with no deadline rules (a replay follows a
+    /// schedule of its own).
+    pub fn send_now(&mut self, ops: Vec<Op>) -> Result<(), TargetError> {
+        let batch = ops
+            .into_iter()
+            .map(|op| Queued {
+                op,
+                kind: Kind::Generated,
+            })
+            .collect();
+        self.run_batch(batch)
+    }
+
+    fn queue(&mut self, op: Op, kind: Kind) -> Result<(), TargetError> {
+        if let Some(key) = op.key() {
+            if self.keys.len() < MAX_KEYS && !self.keys.contains(key) {
+                self.keys.insert(key.to_vec());
             }
         }
+        let ends_batch = self.pending.len() + 1 >= self.config.batch.max(1);
+        self.pending.push(Queued { op, kind });
+        if ends_batch {
+            self.flush(false)?;
+        }
+        Ok(())
+    }
+
+    fn queue_reconcile(&mut self) -> Result<(), TargetError> {
+        let keys: Vec<Vec<u8>> = self.keys.iter().cloned().collect();
+        for key in keys {
+            self.queue(Op::words(&[b"TYPE", &key]), Kind::Reconcile)?;
+            self.queue(Op::words(&[b"HGETALL", &key]), Kind::Reconcile)?;
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self) -> Result<(), TargetError> {
+        while !self.pending.is_empty() || self.held_count > 0 {
+            self.flush(true)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is pending and what held commands may go now; holds commands whose key is
+    /// near a deadline. Sleeps if too many are held, or if `wait` and some are.
+    fn flush(&mut self, wait: bool) -> Result<(), TargetError> {
+        loop {
+            let now = self.clock.now_ms();
+            self.forget_passed(now);
+            let margin = self.margin();
+            let gt_lt = self.gt_lt_wait;
+            // Keys given a deadline earlier in this batch: it is not registered yet.
+            let mut fresh: HashSet<Vec<u8>> = HashSet::new();
+            let mut batch = Vec::new();
+            // Held commands first: they are older than anything pending on their key.
+            let held_keys: Vec<Vec<u8>> = self.held.keys().cloned().collect();
+            for key in held_keys {
+                let queue = self.held.get_mut(&key).expect("listed");
+                while let Some(front) = queue.front() {
+                    if blocked(&self.deadlines, &fresh, &front.op, now, margin, gt_lt) {
+                        break;
+                    }
+                    let q = queue.pop_front().expect("front exists");
+                    if q.op.deadline_in_ms.is_some() {
+                        fresh.insert(key.clone());
+                    }
+                    batch.push(q);
+                }
+                if queue.is_empty() {
+                    self.held.remove(&key);
+                }
+            }
+            for q in std::mem::take(&mut self.pending) {
+                let key = q.op.key().map(<[u8]>::to_vec);
+                match key {
+                    Some(key)
+                        if self.held.contains_key(&key)
+                            || blocked(&self.deadlines, &fresh, &q.op, now, margin, gt_lt) =>
+                    {
+                        self.held.entry(key).or_default().push_back(q);
+                    }
+                    Some(key) => {
+                        if q.op.deadline_in_ms.is_some() {
+                            fresh.insert(key);
+                        }
+                        batch.push(q);
+                    }
+                    None => batch.push(q),
+                }
+            }
+            self.held_count = self.held.values().map(VecDeque::len).sum();
+            self.run_batch(batch)?;
+            if self.stopped() || self.held_count == 0 {
+                return Ok(());
+            }
+            if !wait && self.held_count <= self.config.max_held {
+                return Ok(());
+            }
+            self.sleep_until_a_key_clears();
+            if !wait {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sleeps until the first held command's deadlines have cleared.
+    fn sleep_until_a_key_clears(&mut self) {
+        let now = self.clock.now_ms();
+        let margin = self.margin();
+        let none = HashSet::new();
+        let wake = self
+            .held
+            .values()
+            .filter_map(|queue| queue.front())
+            .filter_map(|q| clear_at(&self.deadlines, &none, &q.op, now, margin, self.gt_lt_wait))
+            .min()
+            .unwrap_or(now + 1);
+        let ms = (wake - now).clamp(1, 60_000) as u64;
+        self.report.waited_ms += ms;
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+
+    /// Forgets deadlines that have clearly passed.
+    fn forget_passed(&mut self, now: i64) {
+        let margin = self.margin();
+        self.deadlines.retain(|_, windows| {
+            let before = windows.len();
+            windows.retain(|(_, latest)| *latest + margin >= now);
+            self.report.deadlines_passed += before - windows.len();
+            !windows.is_empty()
+        });
+    }
+
+    /// Sends a batch, in segments so that no command follows an HSCAN on its key.
+    fn run_batch(&mut self, batch: Vec<Queued>) -> Result<(), TargetError> {
+        let mut segment = Vec::new();
+        let mut scanned: HashSet<Vec<u8>> = HashSet::new();
+        for q in batch {
+            let key = q.op.key().map(<[u8]>::to_vec);
+            if key.as_ref().is_some_and(|k| scanned.contains(k)) {
+                self.run_segment(std::mem::take(&mut segment))?;
+                scanned.clear();
+            }
+            if q.op.name() == "HSCAN" {
+                scanned.extend(key);
+            }
+            segment.push(q);
+        }
+        self.run_segment(segment)
+    }
+
+    fn run_segment(&mut self, ops: Vec<Queued>) -> Result<(), TargetError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let argvs: Vec<Vec<Vec<u8>>> = ops.iter().map(|q| q.op.resolve(now)).collect();
+        let sent_at = self.clock.now_ms();
+        let actuals = self.target.call_batch(&argvs)?;
+        let done_at = self.clock.now_ms();
+        self.recent_batch_ms = (done_at - sent_at).max(self.recent_batch_ms * 15 / 16);
+        let expecteds = match &mut self.reference {
+            Reference::Server(server) => server_replies(&mut **server, &argvs)?,
+            Reference::Model(_) => Vec::new(),
+        };
+        let mut expecteds = expecteds.into_iter();
+        let margin = self.margin();
+        let slack = margin / 2;
+        let mut clock = model::BatchClock {
+            margin,
+            floor: sent_at,
+            hi: done_at + slack,
+            lo: sent_at - slack,
+        };
+        let mut tainted: Vec<Vec<u8>> = Vec::new();
+        for ((q, argv), actual) in ops.into_iter().zip(argvs).zip(actuals) {
+            let key = q.op.key().map(<[u8]>::to_vec);
+            if let (Some(window), Some(key)) = (q.op.deadline_window(now, sent_at, done_at), &key) {
+                self.deadlines.entry(key.clone()).or_default().push(window);
+            }
+            let from_server = expecteds.next();
+            if key.as_ref().is_some_and(|k| tainted.contains(k)) {
+                // An earlier command of this batch diverged on the key; it is reset below.
+                continue;
+            }
+            let expected = match &mut self.reference {
+                Reference::Server(_) => from_server.expect("one reply per command"),
+                Reference::Model(model) => {
+                    model::model_reply(model, &argv, &actual, self.config, &mut clock)?
+                }
+            };
+            match q.kind {
+                Kind::Generated => self.record_stats(&argv, &expected.reply),
+                Kind::Reconcile => self.report.reconciled += 1,
+            }
+            let (reply, actual) = if is_scan(&argv) {
+                self.walk_scans(&argv, expected.reply, actual)?
+            } else {
+                (expected.reply, actual)
+            };
+            let policy = match q.kind {
+                Kind::Reconcile if argv[0] == b"HGETALL" => Policy::Unordered { pairs: true },
+                Kind::Reconcile => Policy::Exact,
+                Kind::Generated => policy_with(&argv, expected.probe.as_ref(), self.config, margin),
+            };
+            self.report.compared += 1;
+            let sent = Sent {
+                op: q.op,
+                resolved_at: now,
+                sent_at,
+                done_at,
+            };
+            if let Err(mismatch) = compare(&reply, &actual, &policy, self.config.errors) {
+                self.diverged(key.clone(), sent, argv, reply, actual, mismatch, policy);
+                tainted.extend(key);
+            } else if let Some(key) = key {
+                let exists = match &mut self.reference {
+                    Reference::Model(model) => model.engine_mut().keyspace(0).contains(&key),
+                    Reference::Server(_) => true,
+                };
+                let window = self.windows.entry(key).or_default();
+                if exists {
+                    window.push(sent, self.config.window);
+                } else {
+                    window.restart();
+                }
+            }
+            self.index += 1;
+        }
+        for key in tainted {
+            self.reset_key(&key)?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn diverged(
+        &mut self,
+        key: Option<Vec<u8>>,
+        sent: Sent,
+        argv: Vec<Vec<u8>>,
+        expected: Reply,
+        actual: Reply,
+        mismatch: Mismatch,
+        policy: Policy,
+    ) {
+        let signature = signature(&argv, &expected, &actual, &mismatch);
+        self.report.divergence_count += 1;
+        let seen = self.report.kinds.entry(signature.clone()).or_insert(0);
+        *seen += 1;
+        if *seen > 1 || self.stopped() {
+            return;
+        }
+        let (mut window, complete) = match key.as_ref().and_then(|k| self.windows.get(k)) {
+            Some(w) => (w.entries.iter().cloned().collect::<Vec<_>>(), w.complete),
+            None => (Vec::new(), true),
+        };
+        let history = window.iter().map(Sent::argv).collect();
+        window.push(sent);
+        self.report.divergences.push(Divergence {
+            index: self.index,
+            argv,
+            expected,
+            actual,
+            mismatch,
+            history,
+            key,
+            window,
+            complete,
+            policy,
+            signature,
+        });
+    }
+
+    /// Deletes `key` on both sides and forgets its past, so a divergence's consequences do
+    /// not count again.
+    fn reset_key(&mut self, key: &[u8]) -> Result<(), TargetError> {
+        let del = vec![b"DEL".to_vec(), key.to_vec()];
+        self.target.call(&del)?;
+        match &mut self.reference {
+            Reference::Server(server) => server.call(&del)?,
+            Reference::Model(model) => model.call(&del)?,
+        };
+        if let Some(window) = self.windows.get_mut(key) {
+            window.restart();
+        }
+        self.deadlines.remove(key);
+        Ok(())
     }
 
     fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
         let stats = self.report.per_command.entry(name).or_default();
+        let failed = reply.is_error();
         stats.calls += 1;
-        stats.errors += u64::from(reply.is_error());
+        stats.errors += u64::from(failed);
+        for option in options_of(argv) {
+            let o = stats.options.entry(option).or_default();
+            o.calls += 1;
+            o.ok += u64::from(!failed);
+        }
     }
 
     /// Continues both HSCANs to the end and returns each side's walk as one reply:
@@ -330,6 +663,94 @@ impl Driver<'_> {
     }
 }
 
+/// Whether `op` must wait: see [`clear_at`].
+fn blocked(
+    deadlines: &HashMap<Vec<u8>, Vec<(i64, i64)>>,
+    fresh: &HashSet<Vec<u8>>,
+    op: &Op,
+    now: i64,
+    margin: i64,
+    gt_lt: bool,
+) -> bool {
+    clear_at(deadlines, fresh, op, now, margin, gt_lt).is_some()
+}
+
+/// If `op` must wait, from when it may go. It must wait while its key has a deadline within
+/// the margin of now (or of the batch, which takes time too). With `gt_lt`, a GT/LT that
+/// sets a near deadline also waits while that deadline would fall within the margins of a
+/// pending one (which of the two is later then depends on when each server ran each
+/// command), and after a deadline set earlier in this batch (not yet registered).
+fn clear_at(
+    deadlines: &HashMap<Vec<u8>, Vec<(i64, i64)>>,
+    fresh: &HashSet<Vec<u8>>,
+    op: &Op,
+    now: i64,
+    margin: i64,
+    gt_lt: bool,
+) -> Option<i64> {
+    let key = op.key()?;
+    let compares = gt_lt && compares_deadlines(op);
+    if compares && fresh.contains(key) {
+        return Some(now + 1);
+    }
+    // The deadline `op` would set if sent now: a relative one moves with the clock.
+    let new = if compares {
+        op.deadline_window(now, now, now)
+    } else {
+        None
+    };
+    deadlines
+        .get(key)?
+        .iter()
+        .filter_map(|&(earliest, latest)| {
+            let near = earliest - margin <= now + margin;
+            let tie = new.is_some_and(|(new_earliest, new_latest)| {
+                new_earliest - 2 * margin <= latest && earliest <= new_latest + 2 * margin
+            });
+            let passed = latest + margin + 1;
+            match (near, tie, new) {
+                (true, _, _) => Some(passed),
+                // Until the new deadline has moved clear of it, or it has passed.
+                (false, true, Some((new_earliest, _))) => {
+                    Some(passed.min(latest + 2 * margin + 1 - (new_earliest - now)))
+                }
+                _ => None,
+            }
+        })
+        .max()
+}
+
+/// What the reference must be asked before a command so its reply can be judged.
+#[derive(Clone, Copy)]
+enum Probe {
+    None,
+    /// HRANDFIELD: the live contents.
+    Contents,
+    /// HGETALL/HKEYS/HVALS: the encoding, which says whether order is defined.
+    Encoding,
+}
+
+impl Probe {
+    fn needed(self) -> bool {
+        !matches!(self, Probe::None)
+    }
+
+    fn command(self, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+        let key = argv.get(1).cloned().unwrap_or_default();
+        match self {
+            Probe::None => None,
+            Probe::Contents => Some(vec![b"HGETALL".to_vec(), key]),
+            Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
+        }
+    }
+}
+
+/// The reference's side of one command: what it replied, and what its probe said.
+struct Expected {
+    probe: Option<Reply>,
+    reply: Reply,
+}
+
 /// The reference server's replies to a batch, each command preceded by its probe.
 fn server_replies(
     server: &mut dyn Target,
@@ -351,67 +772,30 @@ fn server_replies(
     Ok(out)
 }
 
-/// The model's reply to one command. If it differs from the target's while the key holds
-/// expired fields, the target's background expiry may have reclaimed them first: the
-/// model then answers again from that state, and keeps whichever state explains the
-/// target's reply (the lazy one when neither does, so the divergence is reported).
-fn model_reply(
-    model: &mut EmbeddedTarget,
+fn agrees(
+    expected: &Expected,
     argv: &[Vec<u8>],
     actual: &Reply,
     config: &DiffConfig,
-) -> Result<Expected, TargetError> {
-    let probe = probe_for(argv);
-    let key = argv.get(1).cloned().unwrap_or_default();
-    let before = model.engine_mut().keyspace(0).get(&key).cloned();
-    let ambiguous = model.engine_mut().has_expired_fields(0, &key);
-    let probe_reply = probe.command(argv).map(|p| model.call(&p)).transpose()?;
-    let reply = model.call(argv)?;
-    let expected = Expected {
-        probe: probe_reply,
-        reply,
-    };
-    if !ambiguous || agrees(&expected, argv, actual, config) {
-        return Ok(expected);
-    }
-    let after_lazy = model.engine_mut().keyspace(0).get(&key).cloned();
-    restore(model, &key, before);
-    model.engine_mut().reclaim_expired(0, &key);
-    let probe_reply = probe.command(argv).map(|p| model.call(&p)).transpose()?;
-    let reply = model.call(argv)?;
-    let reclaimed = Expected {
-        probe: probe_reply,
-        reply,
-    };
-    if agrees(&reclaimed, argv, actual, config) {
-        return Ok(reclaimed);
-    }
-    restore(model, &key, after_lazy);
-    Ok(expected)
-}
-
-fn agrees(expected: &Expected, argv: &[Vec<u8>], actual: &Reply, config: &DiffConfig) -> bool {
+    margin: i64,
+) -> bool {
     // Scans are judged after their walks; a first page that agrees is good enough here.
-    let policy = policy(argv, expected.probe.as_ref(), config);
+    let policy = policy_with(argv, expected.probe.as_ref(), config, margin);
     compare(&expected.reply, actual, &policy, config.errors).is_ok()
 }
 
-fn restore(
-    model: &mut EmbeddedTarget,
-    key: &[u8],
-    value: Option<reference_engine::keyspace::Value>,
-) {
-    let keyspace = model.engine_mut().keyspace_mut(0);
-    match value {
-        Some(v) => keyspace.insert(key, v),
-        None => {
-            keyspace.remove(key);
-        }
-    }
+/// The comparison policy for a command, from what Redis promises about its reply.
+pub fn policy(argv: &[Vec<u8>], probe: Option<&Reply>, config: &DiffConfig) -> Policy {
+    policy_with(argv, probe, config, config.margin_ms)
 }
 
-/// The comparison policy for a command, from what Redis promises about its reply.
-fn policy(argv: &[Vec<u8>], probe: Option<&Reply>, config: &DiffConfig) -> Policy {
+/// [`policy`], with millisecond TTL readings allowed to differ by `margin`.
+fn policy_with(
+    argv: &[Vec<u8>],
+    probe: Option<&Reply>,
+    config: &DiffConfig,
+    margin: i64,
+) -> Policy {
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
     match name.as_str() {
         "HGETALL" | "HKEYS" | "HVALS" => {
@@ -446,11 +830,28 @@ fn policy(argv: &[Vec<u8>], probe: Option<&Reply>, config: &DiffConfig) -> Polic
             }
         }
         "HTTL" | "HEXPIRETIME" => Policy::TtlWithin { tolerance: 1 },
-        "HPTTL" | "HPEXPIRETIME" => Policy::TtlWithin {
-            tolerance: config.margin_ms,
-        },
+        "HPTTL" | "HPEXPIRETIME" => Policy::TtlWithin { tolerance: margin },
         _ => Policy::Exact,
     }
+}
+
+/// Whether `op` is an HEXPIRE-family command with GT or LT setting a near deadline, whose
+/// outcome depends on how it compares with a pending near one. (A far or past time, or a
+/// pending far deadline, compares the same way whenever each server ran the command.)
+fn compares_deadlines(op: &Op) -> bool {
+    if op.deadline_in_ms.is_none() {
+        return false;
+    }
+    let name = op.name();
+    let expire = matches!(
+        name.as_str(),
+        "HEXPIRE" | "HPEXPIRE" | "HEXPIREAT" | "HPEXPIREAT"
+    );
+    expire
+        && op.args.iter().any(|a| {
+            matches!(a, Arg::Bytes(b)
+                if b.eq_ignore_ascii_case(b"GT") || b.eq_ignore_ascii_case(b"LT"))
+        })
 }
 
 fn probe_for(argv: &[Vec<u8>]) -> Probe {
@@ -464,6 +865,62 @@ fn probe_for(argv: &[Vec<u8>]) -> Probe {
 
 fn is_scan(argv: &[Vec<u8>]) -> bool {
     argv[0].eq_ignore_ascii_case(b"HSCAN")
+}
+
+/// The kind of a divergence: the command, why, and what kind of reply each side gave, with
+/// numbers and quoted words blanked so that repeats of one difference count as one.
+pub fn signature(argv: &[Vec<u8>], expected: &Reply, actual: &Reply, m: &Mismatch) -> String {
+    let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+    let kind = |r: &Reply| match r {
+        Reply::Error(e) => format!("error {e:?}"),
+        Reply::Integer(_) => "integer".into(),
+        Reply::Bulk(_) => "bulk".into(),
+        Reply::Null => "null".into(),
+        Reply::NullArray => "null array".into(),
+        Reply::Array(_) => "array".into(),
+        Reply::Map(_) => "map".into(),
+        Reply::Set(_) => "set".into(),
+        Reply::Double(_) => "double".into(),
+        Reply::Boolean(_) => "boolean".into(),
+        Reply::Simple(s) => format!("status {s}"),
+        other => format!("{:?}", std::mem::discriminant(other)),
+    };
+    let text = format!(
+        "{name}: {} (expected {}, got {})",
+        m.reason,
+        kind(expected),
+        kind(actual)
+    );
+    blank(&text)
+}
+
+/// Digits and text in single quotes replaced, so `'hexpire'`/`'hpexpire'` and `42`/`7` match.
+fn blank(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut last_digit = false;
+    for c in text.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+            if quoted {
+                out.push_str("'_'");
+            }
+            continue;
+        }
+        if quoted {
+            continue;
+        }
+        if c.is_ascii_digit() {
+            if !last_digit {
+                out.push('N');
+            }
+            last_digit = true;
+            continue;
+        }
+        last_digit = false;
+        out.push(c);
+    }
+    out
 }
 
 /// The live (field, value) pairs from an HGETALL reply in either protocol.
@@ -525,4 +982,67 @@ fn walk(target: &mut dyn Target, argv: &[Vec<u8>], first: Reply) -> Result<Reply
     Ok(Reply::Error(
         "ERR hashcheck: HSCAN did not finish in 10000 calls".into(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_blank_numbers_and_quoted_names() {
+        let argv = vec![b"hexpire".to_vec()];
+        let m = Mismatch {
+            reason: "different error".into(),
+        };
+        let a = signature(
+            &argv,
+            &Reply::Error("ERR invalid expire time in 'hexpire' command".into()),
+            &Reply::Error("ERR value 42 is bad".into()),
+            &m,
+        );
+        let b = signature(
+            &[b"HEXPIRE".to_vec()],
+            &Reply::Error("ERR invalid expire time in 'hpexpire' command".into()),
+            &Reply::Error("ERR value 7 is bad".into()),
+            &m,
+        );
+        assert_eq!(a, b);
+        assert!(a.starts_with("HEXPIRE: different error"), "{a}");
+        let c = signature(&argv, &Reply::Integer(1), &Reply::Integer(2), &m);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn gt_and_lt_wait_for_pending_deadlines() {
+        let mut deadlines = HashMap::new();
+        deadlines.insert(b"k".to_vec(), vec![(10_000, 10_010)]);
+        let fresh = HashSet::new();
+        let plain = Op::words(&[b"HGET", b"k", b"f"]);
+        let mut gt = Op::words(&[b"HPEXPIRE", b"k", b"500", b"GT", b"FIELDS", b"1", b"f"]);
+        gt.deadline_in_ms = Some(500);
+        // Far from the deadline: plain commands go, and so does a GT whose new deadline
+        // (now + 500) is far from the pending one.
+        assert!(!blocked(&deadlines, &fresh, &plain, 5_000, 40, true));
+        assert!(!blocked(&deadlines, &fresh, &gt, 5_000, 40, true));
+        // A GT whose new deadline would tie with the pending one waits until it no longer
+        // would: 10,010 + 80 - 500.
+        assert_eq!(
+            clear_at(&deadlines, &fresh, &gt, 9_500, 40, true),
+            Some(9_591)
+        );
+        // The model weighs both outcomes instead of waiting.
+        assert!(!blocked(&deadlines, &fresh, &gt, 9_500, 40, false));
+        // Near it, everything waits; other keys never do.
+        assert!(blocked(&deadlines, &fresh, &plain, 9_950, 40, false));
+        let other = Op::words(&[b"HGET", b"j", b"f"]);
+        assert!(!blocked(&deadlines, &fresh, &other, 9_950, 40, true));
+        // A deadline set earlier in the same batch holds GT back too.
+        let fresh: HashSet<Vec<u8>> = [b"j".to_vec()].into_iter().collect();
+        let mut gt_j = Op::words(&[b"HEXPIRE", b"j", b"1", b"lt", b"FIELDS", b"1", b"f"]);
+        gt_j.deadline_in_ms = Some(1_000);
+        assert!(blocked(&HashMap::new(), &fresh, &gt_j, 0, 40, true));
+        // A far time compares the same way on both sides: no wait.
+        let far = Op::words(&[b"HEXPIRE", b"k", b"1000000", b"GT", b"FIELDS", b"1", b"f"]);
+        assert!(!blocked(&deadlines, &fresh, &far, 5_000, 40, true));
+    }
 }
