@@ -9,6 +9,7 @@
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
+//! - [`shrink`]: delta debugging of a divergence down to the commands that show it.
 //! - [`fuzzing`]: the logic of the cargo-fuzz targets in `fuzz/`, and `hashcheck replay`.
 //! - [`serve`]: the reference engine behind a TCP socket (`hashcheck serve`).
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
@@ -27,4 +28,5 @@ pub mod process;
 pub mod report;
 pub mod runner;
 pub mod serve;
+pub mod shrink;
 pub mod target;
