@@ -57,13 +57,8 @@ impl Engine {
     /// Runs one command for `session`. Redis errors come back as `Reply::Error`. The reply
     /// is in RESP3 shape; encode it with `session.protocol` (or call `to_resp2`).
     pub fn execute(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Reply {
-        let now_ms = self.clock.now_ms();
-        let mut ctx = Ctx {
-            dbs: &mut self.dbs,
-            session,
-            now_ms,
-            rng: &mut self.rng,
-        };
+        // The time snapshot is taken by dispatch, once it knows whether the command needs it.
+        let mut ctx = Ctx::new(&mut self.dbs, session, &mut self.rng, &*self.clock);
         command::dispatch(&mut ctx, argv)
     }
 

@@ -125,10 +125,21 @@ impl Keyspace {
         now_ms: i64,
         read: impl FnOnce(Option<FieldView<'_>>) -> R,
     ) -> Result<R, CommandError> {
+        self.read_live_field_with(key, field, || now_ms, read)
+    }
+
+    /// `read_live_field` that asks for the time only if the field has a TTL.
+    pub fn read_live_field_with<R>(
+        &mut self,
+        key: &[u8],
+        field: &[u8],
+        now_ms: impl FnOnce() -> i64,
+        read: impl FnOnce(Option<FieldView<'_>>) -> R,
+    ) -> Result<R, CommandError> {
         let Some(hash) = self.hash_mut(key)? else {
             return Ok(read(None));
         };
-        match hash.get_live_or_reclaim(field, now_ms) {
+        match hash.get_live_or_reclaim_with(field, now_ms) {
             Lookup::Live(f) => Ok(read(Some(f))),
             Lookup::Missing => Ok(read(None)),
             Lookup::Reclaimed => {

@@ -12,11 +12,11 @@ use crate::reply::Reply;
 
 pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);
-    let now = ctx.now_ms;
     // Reading an expired field deletes it (and the key, if it was the last field): Redis
-    // expires lazily on access, which HLEN can observe afterwards.
-    ctx.db()
-        .read_live_field(key, field, now, |f| Reply::bulk_or_null(f.map(|f| f.value)))
+    // expires lazily on access, which HLEN can observe afterwards. The clock is read only
+    // if the field has a TTL (HGET is marked lazy_clock).
+    let (db, now) = ctx.db_and_now();
+    db.read_live_field_with(key, field, now, |f| Reply::bulk_or_null(f.map(|f| f.value)))
 }
 
 #[cfg(test)]

@@ -208,12 +208,23 @@ impl HashValue {
     /// Reads `field` with lazy expiry, in one lookup: the field if alive, and if it is
     /// expired at `now_ms`, deletes it (what `reclaim_if_expired` then `get` do in two).
     pub fn get_live_or_reclaim(&mut self, field: &[u8], now_ms: i64) -> Lookup<'_> {
+        self.get_live_or_reclaim_with(field, || now_ms)
+    }
+
+    /// `get_live_or_reclaim` that asks for the time only if the field has a TTL, so that a
+    /// caller can skip reading the clock when it does not matter (see `Ctx::db_and_now`).
+    pub fn get_live_or_reclaim_with(
+        &mut self,
+        field: &[u8],
+        now_ms: impl FnOnce() -> i64,
+    ) -> Lookup<'_> {
+        let expired = |f: FieldView<'_>| f.expire_at_ms.is_some() && f.is_expired(now_ms());
         match &mut self.storage {
             Storage::Listpack(lp) => {
                 let Some(at) = lp.find(field) else {
                     return Lookup::Missing;
                 };
-                if lp.view_at(at).is_expired(now_ms) {
+                if expired(lp.view_at(at)) {
                     lp.remove_at(at);
                     return Lookup::Reclaimed;
                 }
@@ -223,8 +234,7 @@ impl HashValue {
                 let Some(index) = t.position(field) else {
                     return Lookup::Missing;
                 };
-                let found = t.get_index(index).expect("position is in range");
-                if found.is_expired(now_ms) {
+                if expired(t.get_index(index).expect("position is in range")) {
                     t.swap_remove_index(index);
                     return Lookup::Reclaimed;
                 }
@@ -563,6 +573,35 @@ mod tests {
             }
             h.prepare_write(MAX_LISTPACK_ENTRIES + 1, 0);
         }
+    }
+
+    #[test]
+    fn the_time_is_asked_for_only_when_the_field_has_a_ttl() {
+        let mut h = hash_of(&["a", "b"]);
+        h.set_expire(b"b", Some(1000));
+        let mut asked = 0;
+        let mut at = |now| {
+            asked += 1;
+            now
+        };
+        assert!(matches!(
+            h.get_live_or_reclaim_with(b"a", || at(5000)),
+            Lookup::Live(_)
+        ));
+        assert!(matches!(
+            h.get_live_or_reclaim_with(b"x", || at(5000)),
+            Lookup::Missing
+        ));
+        assert!(matches!(
+            h.get_live_or_reclaim_with(b"b", || at(1000)),
+            Lookup::Live(_)
+        ));
+        assert!(matches!(
+            h.get_live_or_reclaim_with(b"b", || at(1001)),
+            Lookup::Reclaimed
+        ));
+        assert_eq!(asked, 2);
+        assert_eq!(h.len(), 1);
     }
 
     #[test]
