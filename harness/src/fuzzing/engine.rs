@@ -1,15 +1,16 @@
 //! The `engine` fuzz target: a program runs on two engines at once, one client speaking
 //! RESP3 and one RESP2, on a manual clock that the program's waits move. Nothing may
-//! panic, and after every step:
+//! panic, and after every step (and for every key at the end):
 //! - no database stores an empty hash (the keyspace is inspected directly);
-//! - TYPE agrees with what is stored, and EXISTS with TYPE;
+//! - for the key the step named: TYPE agrees with what is stored, and EXISTS with TYPE;
 //! - for a hash with no expired field: HLEN, HGETALL, HKEYS and HVALS agree on the count
 //!   and the order, and OBJECT ENCODING names the stored encoding;
 //! - every reply's RESP2 bytes are those of its RESP2 projection, and each reply decodes
 //!   back from its bytes in both protocols;
 //! - the RESP2 client got the RESP3 client's reply, projected (HRANDFIELD WITHVALUES,
 //!   which Redis shapes per protocol, is compared flattened; HELLO and CLIENT, which
-//!   describe the connection, are not compared).
+//!   describe the connection, are not compared), and at the end both engines hold the
+//!   same data.
 //!
 //! A broken invariant panics with the command and both sides, which libFuzzer records as
 //! a crash and `cargo test` as a failure.
@@ -59,7 +60,31 @@ pub fn check(program: &Program) {
         }
         check_same_for_both_clients(&argv, &replies[0].0, &replies[1].0);
         for side in &mut sides {
-            side.check_keyspace(&argv);
+            side.check_no_empty_hash(&argv);
+        }
+        // The key the command named; the rest of the keyspace is probed at the end. Only
+        // the RESP3 side is probed: if a probe changed anything, the two sides would part,
+        // and the next comparison would show it.
+        if let Some(key) = argv.get(1) {
+            sides[0].probe_key(key, &argv);
+        }
+    }
+    sides[0].probe_all(b"the end of the program");
+    let [resp3, resp2] = &sides;
+    for db in 0..reference_engine::engine::DATABASES {
+        let (a, b) = (resp3.engine.keyspace(db), resp2.engine.keyspace(db));
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "db {db}: the two clients' engines hold different keys"
+        );
+        for (key, value) in a.iter() {
+            assert_eq!(
+                b.get(key),
+                Some(value),
+                "db {db}, key {}: the two clients' engines differ",
+                quote(key)
+            );
         }
     }
 }
@@ -80,8 +105,8 @@ impl Side {
         }
     }
 
-    /// The keyspace invariants, after `after` ran.
-    fn check_keyspace(&mut self, after: &[Vec<u8>]) {
+    /// No database stores an empty hash, after `after` ran.
+    fn check_no_empty_hash(&self, after: &[Vec<u8>]) {
         for db in 0..reference_engine::engine::DATABASES {
             for (key, value) in self.engine.keyspace(db).iter() {
                 if let Value::Hash(h) = value {
@@ -94,20 +119,34 @@ impl Side {
                 }
             }
         }
-        // Probe on a session of its own (RESP3, the same db), so the client's own session
-        // is untouched. The probes neither write nor draw random numbers.
-        let db = self.session.db;
+    }
+
+    /// A session of its own for probing (RESP3, the client's db), so the client's session
+    /// is untouched. The probes neither write nor draw random numbers.
+    fn probe_session(&self) -> Session {
         let mut probe = Session::new(2);
         probe.protocol = Protocol::Resp3;
-        probe.db = db;
+        probe.db = self.session.db;
+        probe
+    }
+
+    /// The key invariants of `key`, after `after` ran.
+    fn probe_key(&mut self, key: &[u8], after: &[Vec<u8>]) {
+        let mut probe = self.probe_session();
+        self.check_key(&mut probe, key, after);
+    }
+
+    /// The key invariants of the pool's keys and of every stored key, at `when`.
+    fn probe_all(&mut self, when: &[u8]) {
+        let mut probe = self.probe_session();
         let mut keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("k{i}").into_bytes()).collect();
-        for (key, _) in self.engine.keyspace(db).iter() {
+        for (key, _) in self.engine.keyspace(probe.db).iter() {
             if !keys.iter().any(|k| k == key) {
                 keys.push(key.to_vec());
             }
         }
         for key in keys {
-            self.check_key(&mut probe, &key, after);
+            self.check_key(&mut probe, &key, &[when.to_vec()]);
         }
     }
 

@@ -315,7 +315,13 @@ impl Builder<'_> {
             RawName::Bytes(_) => return None,
         };
         let mut argv = vec![name, self.key_bytes(key)];
-        argv.extend(args.iter().cloned());
+        argv.extend(args.iter().map(|a| match self.mode {
+            Mode::Engine => a.clone(),
+            // Redis echoes some arguments raw in errors (HSETEX's `unknown argument`), and
+            // the client library of the network target cannot read an error that is not
+            // UTF-8, which would end the run. The engine target keeps every byte.
+            Mode::Server => String::from_utf8_lossy(a).into_owned().into_bytes(),
+        }));
         self.make_safe(&mut argv);
         Some(Action::Send(Op {
             args: argv.into_iter().map(Arg::Bytes).collect(),
