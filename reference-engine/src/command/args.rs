@@ -84,6 +84,23 @@ pub fn error_text(arg: &[u8], max: usize) -> String {
     error_text_from_bytes(&one_line)
 }
 
+/// [`error_text`] for an argument that ends the error message. `addReplyErrorFormat`
+/// trims CR and LF from both ends of the whole message (`sdstrim(s, "\r\n")`) before it
+/// turns the inner ones into spaces, so at the end they vanish: on 8.2.3,
+/// `HSETEX h "a\r\n" ...` replies `-ERR unknown argument: a` and `"\r\na"` replies
+/// `-ERR unknown argument:   a` (found by the differential fuzz target).
+pub fn error_text_at_end(arg: &[u8], max: usize) -> String {
+    let shown = c_str(arg);
+    let shown = &shown[..shown.len().min(max)];
+    let kept = shown.len()
+        - shown
+            .iter()
+            .rev()
+            .take_while(|&&b| matches!(b, b'\r' | b'\n'))
+            .count();
+    error_text(&shown[..kept], usize::MAX)
+}
+
 /// Resolves the subcommand of a container command (CLIENT, OBJECT, COMMAND) the way Redis's
 /// `processCommand` does before the command runs: an unknown name gives
 /// `unknown subcommand '<name>'. Try <CMD> HELP.`, a known one with the wrong argument count

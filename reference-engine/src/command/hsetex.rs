@@ -15,7 +15,7 @@
 //! Unlike the other field-expiration commands, HSETEX parses all its options before it
 //! looks at the key, so an argument error beats WRONGTYPE.
 
-use super::args::{error_text, is_c_word};
+use super::args::{error_text_at_end, is_c_word};
 use super::fields::{field_value_pairs, parse_expire_time, TimeUnit};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
@@ -168,8 +168,12 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
                 FieldCondition::Fxx
             });
         } else {
-            // `%s` of the C string: cut at a NUL, bytes kept raw (8.2.3: `a\0b` → `a`).
-            return Err(CommandError::UnknownArgument(error_text(word, usize::MAX)));
+            // `%s` of the C string: cut at a NUL, bytes kept raw (8.2.3: `a\0b` → `a`),
+            // trailing CR/LF trimmed with the message's end.
+            return Err(CommandError::UnknownArgument(error_text_at_end(
+                word,
+                usize::MAX,
+            )));
         }
         i += 1;
     }
@@ -509,12 +513,18 @@ mod tests {
             t.run_args(&[b"HSETEX", b"h", b"a\0b", b"FIELDS", b"1", b"f", b"v"]),
             err("ERR unknown argument: a")
         );
-        // Redis sends the client's bytes back as they came, even when they are not UTF-8,
-        // and turns CR/LF into spaces so the reply stays one line.
+        // Redis sends the client's bytes back as they came, even when they are not UTF-8;
+        // it trims CR/LF at the message's end and turns inner ones into spaces, so the
+        // reply stays one line (checked on 8.2.3).
         let reply = t.run_args(&[b"HSETEX", b"h", b"\xff\r\n", b"FIELDS", b"1", b"f", b"v"]);
         assert_eq!(
             reply.to_bytes(Protocol::Resp3),
-            b"-ERR unknown argument: \xff  \r\n".to_vec()
+            b"-ERR unknown argument: \xff\r\n".to_vec()
+        );
+        let reply = t.run_args(&[b"HSETEX", b"h", b"\r\na\nb\n", b"FIELDS", b"1", b"f", b"v"]);
+        assert_eq!(
+            reply.to_bytes(Protocol::Resp3),
+            b"-ERR unknown argument:   a b\r\n".to_vec()
         );
     }
 }
