@@ -1,0 +1,13 @@
+//! The engine against a live server at `$REDIS_URL` (`hashcheck::fuzzing::network`).
+//! Without `$REDIS_URL` it says so and stops, successfully: there is nothing to compare.
+#![no_main]
+
+use hashcheck::fuzzing::network::{fuzz, Outcome, NO_SERVER};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if fuzz(data) == Outcome::NoServer {
+        eprintln!("{NO_SERVER}");
+        std::process::exit(0);
+    }
+});
