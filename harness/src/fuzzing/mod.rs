@@ -55,9 +55,43 @@ pub(crate) fn test_n_times(n: usize, max_len: usize, mut f: impl FnMut(&[u8])) {
     }
 }
 
+/// The committed seeds of a fuzz target (`fuzz/corpus/<target>/seed-*`).
+#[cfg(test)]
+pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("seed-"))
+        })
+        .collect();
+    seeds.sort();
+    assert!(
+        seeds.len() >= 10,
+        "{}: only {} seeds",
+        dir.display(),
+        seeds.len()
+    );
+    seeds.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn committed_seeds_pass_the_engine_and_codec_checks() {
+        for seed in seeds("engine").iter().chain(&seeds("differential")) {
+            engine::fuzz(seed);
+        }
+        for seed in seeds("codec") {
+            codec::fuzz(&seed);
+        }
+    }
 
     #[test]
     fn nan_is_the_same_reply_as_nan() {

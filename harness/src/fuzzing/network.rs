@@ -174,6 +174,9 @@ mod tests {
         let server = ServerProcess::redis(binary, &[]).expect("start Redis 8.2.3");
         let mut fuzzer = Fuzzer::new(&server.url());
         test_n_times(150, 2048, |data| fuzzer.run(&Program::from_bytes(data)));
+        for seed in crate::fuzzing::seeds("differential") {
+            fuzzer.run(&Program::from_bytes(&seed));
+        }
         assert!(
             fuzzer.unreadable < 30,
             "{} of 150 runs could not be read",
