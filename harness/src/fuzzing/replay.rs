@@ -358,6 +358,41 @@ mod tests {
     use crate::target::{EmbeddedTarget, Target};
 
     #[test]
+    fn execute_writes_a_case_that_loads() {
+        let dir = std::env::temp_dir().join(format!("hashcheck-replay-{}", std::process::id()));
+        let artifacts = dir.join("artifacts/engine");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        let artifact = artifacts.join("crash-abc");
+        let longest = crate::fuzzing::seeds("engine")
+            .into_iter()
+            .max_by_key(Vec::len)
+            .unwrap();
+        std::fs::write(&artifact, longest).unwrap();
+        let out = dir.join("case.yaml");
+        execute(&ReplayRequest {
+            artifact: artifact.clone(),
+            out: Some(out.clone()),
+            kind: None,
+        })
+        .unwrap();
+        let file = case::load(&out).unwrap();
+        assert_eq!(file.cases[0].name, "crash-abc");
+        assert!(
+            file.behaviour.contains("(engine target)"),
+            "{}",
+            file.behaviour
+        );
+        assert!(file.cases[0].steps.len() > 1);
+        let missing = execute(&ReplayRequest {
+            artifact: dir.join("nope"),
+            out: None,
+            kind: None,
+        });
+        assert!(missing.unwrap_err().to_string().contains("cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn kind_from_artifact_paths() {
         let k = |p: &str| Kind::from_path(Path::new(p));
         assert_eq!(k("fuzz/artifacts/engine/crash-12ab"), Some(Kind::Engine));
