@@ -469,7 +469,7 @@ impl<'a> Differ<'a> {
                 self.run_segment(std::mem::take(&mut segment))?;
                 scanned.clear();
             }
-            if q.op.name() == "HSCAN" {
+            if q.op.is("HSCAN") {
                 scanned.extend(key);
             }
             segment.push(q);
@@ -495,6 +495,7 @@ impl<'a> Differ<'a> {
         let margin = self.margin();
         let slack = margin / 2;
         let mut clock = model::BatchClock {
+            slack,
             margin,
             floor: sent_at,
             hi: done_at + slack,
@@ -618,7 +619,11 @@ impl<'a> Differ<'a> {
 
     fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-        let stats = self.report.per_command.entry(name).or_default();
+        // Looked up before inserting: the common case allocates no key.
+        let stats = match self.report.per_command.get_mut(&name) {
+            Some(stats) => stats,
+            None => self.report.per_command.entry(name).or_default(),
+        };
         let failed = reply.is_error();
         stats.calls += 1;
         stats.errors += u64::from(failed);
@@ -842,11 +847,9 @@ fn compares_deadlines(op: &Op) -> bool {
     if op.deadline_in_ms.is_none() {
         return false;
     }
-    let name = op.name();
-    let expire = matches!(
-        name.as_str(),
-        "HEXPIRE" | "HPEXPIRE" | "HEXPIREAT" | "HPEXPIREAT"
-    );
+    let expire = ["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]
+        .iter()
+        .any(|name| op.is(name));
     expire
         && op.args.iter().any(|a| {
             matches!(a, Arg::Bytes(b)
@@ -961,7 +964,11 @@ fn subset_of(all: &Reply, walk: Reply) -> Reply {
 
 /// Follows an HSCAN from its first reply until the cursor is "0" (at most 10,000 calls),
 /// gathering the elements. The result has the shape of a one-page scan.
-fn walk(target: &mut dyn Target, argv: &[Vec<u8>], first: Reply) -> Result<Reply, TargetError> {
+pub(crate) fn walk(
+    target: &mut dyn Target,
+    argv: &[Vec<u8>],
+    first: Reply,
+) -> Result<Reply, TargetError> {
     let mut elements = Vec::new();
     let mut reply = first;
     for _ in 0..10_000 {

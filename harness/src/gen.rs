@@ -66,6 +66,11 @@ impl Op {
         }
     }
 
+    /// Whether the command is `name` (any case), without building its name.
+    pub fn is(&self, name: &str) -> bool {
+        matches!(self.args.first(), Some(Arg::Bytes(b)) if b.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
     /// The key (argument 1), if any.
     pub fn key(&self) -> Option<&[u8]> {
         match self.args.get(1) {
@@ -305,6 +310,9 @@ pub struct Generator {
     rng: Rng,
     config: GenConfig,
     swarm: Swarm,
+    /// The key and field names, built once.
+    keys: Vec<Vec<u8>>,
+    field_names: Vec<Vec<u8>>,
     /// Commands generated per key since its last reset (for `reset_every`).
     since_reset: Vec<usize>,
     /// A reset owed to this key, sent before the next command.
@@ -314,10 +322,22 @@ pub struct Generator {
 impl Generator {
     pub fn new(seed: u64, config: GenConfig, swarm: Swarm) -> Self {
         let keys = config.keys.max(1);
+        let key_names = (0..keys)
+            .map(|i| {
+                let mut k = config.key_prefix.clone();
+                k.extend_from_slice(format!("k{i}").as_bytes());
+                k
+            })
+            .collect();
+        let field_names = (0..config.fields.max(1))
+            .map(|i| format!("f{i}").into_bytes())
+            .collect();
         Self {
             rng: Rng::seeded(seed),
             config,
             swarm,
+            keys: key_names,
+            field_names,
             since_reset: vec![0; keys],
             pending_reset: None,
         }
@@ -333,9 +353,7 @@ impl Generator {
 
     /// Every key the generator may name.
     pub fn pool_keys(&self) -> Vec<Vec<u8>> {
-        (0..self.config.keys.max(1))
-            .map(|i| self.key_name(i))
-            .collect()
+        self.keys.clone()
     }
 
     fn chance(&mut self, one_in: usize) -> bool {
@@ -347,12 +365,13 @@ impl Generator {
     }
 
     /// A command from the swarm. SET turns a hash key into a string until a DEL, so it is
-    /// rarer than the rest: otherwise half the commands would only meet WRONGTYPE.
+    /// rarer than the rest, and DEL twenty times as common: a key then spends about one
+    /// command in twenty as a string (every command on it a WRONGTYPE), not one in five.
     fn pick_command(&mut self) -> &'static str {
         let weight = |name: &str| match name {
             "SET" => 1,
-            "DEL" => 4,
-            _ => 5,
+            "DEL" => 20,
+            _ => 25,
         };
         let total: usize = self.swarm.enabled.iter().map(|n| weight(n)).sum();
         let mut at = self.rng.below(total);
@@ -366,9 +385,7 @@ impl Generator {
     }
 
     fn key_name(&self, index: usize) -> Vec<u8> {
-        let mut k = self.config.key_prefix.clone();
-        k.extend_from_slice(format!("k{index}").as_bytes());
-        k
+        self.keys[index].clone()
     }
 
     fn field(&mut self) -> Vec<u8> {
@@ -380,7 +397,7 @@ impl Generator {
             2 => vec![b'L'; 65],
             3 => b"FIELDS".to_vec(),
             4 => b"NX".to_vec(),
-            _ => format!("f{}", self.rng.below(self.config.fields.max(1))).into_bytes(),
+            _ => self.field_names[self.rng.below(self.field_names.len())].clone(),
         }
     }
 
@@ -779,7 +796,7 @@ impl Generator {
     /// Bends a valid command into a probably invalid one.
     fn bend(&mut self, op: &mut Op) {
         let len = op.args.len();
-        let keys_only = matches!(op.name().as_str(), "DEL" | "EXISTS");
+        let keys_only = op.is("DEL") || op.is("EXISTS");
         match self.rng.below(5) {
             0 if len > 2 => {
                 op.args.pop();

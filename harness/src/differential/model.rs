@@ -27,6 +27,9 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 /// The times a batch could have run at, from the engine's point of view.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct BatchClock {
+    /// How far `hi` and `lo` reach beyond the batch, and how far stored deadlines may
+    /// differ between the engine and the target.
+    pub slack: i64,
     /// The run's current margin, for TTL tolerances.
     pub margin: i64,
     /// Not before this: when the batch was sent, or later if an earlier command of the
@@ -62,42 +65,163 @@ pub(super) fn model_reply(
         return Ok(plain);
     }
     let after_plain = model.engine_mut().keyspace(0).get(&key).cloned();
-    let mut times = vec![clock.hi, clock.lo];
-    times.dedup();
-    for &at in &times {
-        restore(model, &key, Some(before.clone()));
-        set_clock(model, at);
-        let reply = answer(model, argv)?;
-        if agrees(&reply, argv, actual, config, clock.margin) {
-            if at > clock.floor {
-                clock.floor = at;
+    // What each variant said, for explaining a multi-field reply field by field.
+    let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
+    for variant in variants(&before, clock, config.background_expiry) {
+        let at = match variant {
+            Variant::At(at) => {
+                restore(model, &key, Some(before.clone()));
+                at
             }
-            set_clock(model, clock.floor);
-            return Ok(reply);
-        }
-    }
-    if config.background_expiry {
-        for cycle_at in reclaim_points(&before, clock.hi) {
-            for &at in &[clock.floor, clock.hi, clock.lo] {
-                if cycle_at > at + 1 {
-                    continue;
-                }
+            Variant::Shifted(by) => {
+                restore(model, &key, Some(shifted(&before, by)));
+                clock.floor
+            }
+            Variant::Reclaimed { cycle_at, at } => {
                 restore(model, &key, Some(before.clone()));
                 set_clock(model, cycle_at);
                 model.engine_mut().reclaim_expired(0, &key);
-                set_clock(model, at);
-                let reply = answer(model, argv)?;
-                if agrees(&reply, argv, actual, config, clock.margin) {
-                    clock.floor = clock.floor.max(at);
-                    set_clock(model, clock.floor);
-                    return Ok(reply);
-                }
+                at
             }
+        };
+        set_clock(model, at);
+        let reply = answer(model, argv)?;
+        if agrees(&reply, argv, actual, config, clock.margin) {
+            clock.floor = clock.floor.max(at);
+            set_clock(model, clock.floor);
+            return Ok(reply);
         }
+        let state = model.engine_mut().keyspace(0).get(&key).cloned();
+        tried.push((reply.reply, state, at));
+    }
+    if let Some((reply, state)) =
+        field_by_field(argv, actual, &plain.reply, after_plain.as_ref(), &tried)
+    {
+        restore(model, &key, state);
+        set_clock(model, clock.floor);
+        return Ok(Expected {
+            probe: plain.probe,
+            reply,
+        });
     }
     restore(model, &key, after_plain);
     set_clock(model, clock.floor);
     Ok(plain)
+}
+
+/// GT and LT decide each field on its own, and a relative deadline set in the same
+/// millisecond as another ties on one server and not on the other: within one HEXPIRE
+/// reply, one field may need one timing and the next another. If every element of the
+/// target's reply is what some variant gave for that field, and only whether a deadline
+/// was updated (0 or 1) differs, the reply is explained; the state takes each field's
+/// deadline from the variant that explained it.
+fn field_by_field(
+    argv: &[Vec<u8>],
+    actual: &Reply,
+    plain: &Reply,
+    plain_state: Option<&Value>,
+    tried: &[(Reply, Option<Value>, i64)],
+) -> Option<(Reply, Option<Value>)> {
+    let fields = expire_fields(argv)?;
+    let (Reply::Array(want), Reply::Array(have)) = (actual, plain) else {
+        return None;
+    };
+    if want.len() != fields.len() || have.len() != fields.len() {
+        return None;
+    }
+    let mut state = plain_state?.clone();
+    let Value::Hash(hash) = &mut state else {
+        return None;
+    };
+    for (i, field) in fields.iter().enumerate() {
+        if want[i] == have[i] {
+            continue;
+        }
+        let flag = |r: &Reply| matches!(r, Reply::Integer(0 | 1));
+        if !flag(&want[i]) || !flag(&have[i]) {
+            return None;
+        }
+        let (_, from, _) = tried.iter().find(
+            |(reply, _, _)| matches!(reply, Reply::Array(items) if items.get(i) == Some(&want[i])),
+        )?;
+        let Some(Value::Hash(from)) = from else {
+            return None;
+        };
+        let deadline = from.get(field)?.expire_at_ms;
+        hash.get(field)?;
+        hash.set_expire(field, deadline);
+    }
+    Some((actual.clone(), Some(state)))
+}
+
+/// The fields of an HEXPIRE-family command, if it is one and names no field twice (a
+/// repeat sees the first one's update, which this cannot follow).
+fn expire_fields(argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    let name = argv.first()?;
+    let expire = ["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
+    if !expire {
+        return None;
+    }
+    let at = (3..argv.len().min(5)).find(|&i| argv[i].eq_ignore_ascii_case(b"FIELDS"))?;
+    let fields = argv.get(at + 2..)?.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    fields
+        .iter()
+        .all(|f| seen.insert(f.clone()))
+        .then_some(fields)
+}
+
+/// One way the target's view may have differed from the engine's plain one.
+enum Variant {
+    /// It ran the command at this time.
+    At(i64),
+    /// It had stored the key's deadlines this many ms later (a relative TTL counts from
+    /// when each server ran the command that set it; an absolute time sent later compares
+    /// with that).
+    Shifted(i64),
+    /// Its background cycle ran at `cycle_at`, and it ran the command at `at`.
+    Reclaimed { cycle_at: i64, at: i64 },
+}
+
+/// The variants to try, in order: cheapest explanations first.
+fn variants(before: &Value, clock: &BatchClock, background_expiry: bool) -> Vec<Variant> {
+    let mut out = vec![
+        Variant::At(clock.hi),
+        Variant::At(clock.lo),
+        Variant::Shifted(clock.slack),
+        Variant::Shifted(-clock.slack),
+    ];
+    if background_expiry {
+        for cycle_at in reclaim_points(before, clock.hi) {
+            for at in [clock.floor, clock.hi, clock.lo] {
+                if cycle_at <= at + 1 {
+                    out.push(Variant::Reclaimed { cycle_at, at });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `value` with every field deadline moved by `by` ms (in an order that keeps ties in
+/// place in a listpackex, which keeps fields ordered by deadline).
+fn shifted(value: &Value, by: i64) -> Value {
+    let mut value = value.clone();
+    if let Value::Hash(hash) = &mut value {
+        let mut deadlines: Vec<(Vec<u8>, i64)> = hash
+            .iter()
+            .filter_map(|f| Some((f.field.to_vec(), f.expire_at_ms?)))
+            .collect();
+        if by > 0 {
+            deadlines.reverse();
+        }
+        for (field, at) in deadlines {
+            hash.set_expire(&field, Some(at + by));
+        }
+    }
+    value
 }
 
 /// The command's reply, with its probe asked first.
@@ -139,5 +263,101 @@ pub(super) fn restore(model: &mut EmbeddedTarget, key: &[u8], value: Option<Valu
         None => {
             keyspace.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reference_engine::{ManualClock, Protocol};
+
+    use super::*;
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    fn deadline(model: &mut EmbeddedTarget, field: &[u8]) -> Option<i64> {
+        match model.engine_mut().keyspace(0).get(b"k") {
+            Some(Value::Hash(h)) => h.get(field)?.expire_at_ms,
+            _ => None,
+        }
+    }
+
+    /// `a` got its deadline 5 ms before `b`, both 100 s ahead: a GT 100 s sent now ties
+    /// with `b` on the engine, and a target may have seen either side of each tie.
+    fn two_ties() -> (EmbeddedTarget, BatchClock) {
+        let t = 1_000_000;
+        let clock = ManualClock::new(t);
+        let mut model = EmbeddedTarget::with_clock(Protocol::Resp3, clock.clone(), Some(1));
+        model.call(&argv("HSET k a 1 b 2")).unwrap();
+        model.call(&argv("HPEXPIRE k 100000 FIELDS 1 a")).unwrap();
+        clock.set(t + 5);
+        model.call(&argv("HPEXPIRE k 100000 FIELDS 1 b")).unwrap();
+        let batch = BatchClock {
+            slack: 20,
+            margin: 40,
+            floor: t + 5,
+            hi: t + 25,
+            lo: t - 15,
+        };
+        (model, batch)
+    }
+
+    #[test]
+    fn each_field_of_a_gt_reply_may_need_its_own_timing() {
+        let (mut model, mut batch) = two_ties();
+        let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
+        let actual = Reply::Array(vec![Reply::Integer(0), Reply::Integer(1)]);
+        let config = DiffConfig::default();
+        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        assert_eq!(got.reply, actual);
+        // `a` kept its deadline (the target did not update it), `b` got the later one.
+        assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
+        assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
+    }
+
+    #[test]
+    fn a_reply_no_timing_explains_is_still_a_divergence() {
+        let (mut model, mut batch) = two_ties();
+        let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
+        let actual = Reply::Array(vec![Reply::Integer(2), Reply::Integer(1)]);
+        let config = DiffConfig::default();
+        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        // The plain reply and state: `a` updated (5 ms later), `b` tied.
+        assert_eq!(
+            got.reply,
+            Reply::Array(vec![Reply::Integer(1), Reply::Integer(0)])
+        );
+        assert_eq!(deadline(&mut model, b"a"), Some(1_100_005));
+        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+    }
+
+    #[test]
+    fn a_background_cycle_may_have_run_between_two_deadlines() {
+        let clock = ManualClock::new(0);
+        let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+        model.call(&argv("HSET k a 1 b 2 c 3")).unwrap();
+        model.call(&argv("HPEXPIRE k 100 FIELDS 1 a")).unwrap();
+        model.call(&argv("HPEXPIRE k 150 FIELDS 1 b")).unwrap();
+        let mut batch = BatchClock {
+            slack: 20,
+            margin: 40,
+            floor: 300,
+            hi: 320,
+            lo: 280,
+        };
+        // Lazily both expired fields still count; the target's cycle took only `a`.
+        let hlen = argv("HLEN k");
+        let config = DiffConfig::default();
+        let got = model_reply(&mut model, &hlen, &Reply::Integer(2), &config, &mut batch).unwrap();
+        assert_eq!(got.reply, Reply::Integer(2));
+        assert!(deadline(&mut model, b"a").is_none() && deadline(&mut model, b"b").is_some());
+        // Without background expiry there is no such explanation.
+        let frozen = DiffConfig {
+            background_expiry: false,
+            ..DiffConfig::default()
+        };
+        let got = model_reply(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
+        assert_eq!(got.reply, Reply::Integer(2));
     }
 }

@@ -53,7 +53,6 @@ impl Default for Window {
 }
 
 impl Window {
-
     pub fn push(&mut self, sent: Sent, cap: usize) {
         if self.entries.len() >= cap.max(1) {
             self.entries.pop_front();
