@@ -6,8 +6,8 @@
 //! failures (mismatches, divergences), 2 when the run itself could not be done (bad flags,
 //! unreachable server, unreadable case file). Clap reports usage errors with 2 as well.
 //!
-//! `serve`, `run`, `matrix` and `replay` exist; `fuzz` becomes a further `Command` variant,
-//! with its own `Args` struct and its own module holding the behaviour.
+//! Each subcommand has its own `Args` struct here and its own module holding the behaviour
+//! (`runner`, `serve`, `fuzzing::replay`, `fuzz`).
 
 use std::path::PathBuf;
 
@@ -41,6 +41,58 @@ pub enum Command {
     Serve(ServeArgs),
     /// Turn a fuzz artifact (of the engine or differential target) into a YAML case.
     Replay(ReplayArgs),
+    /// Send random hash commands to a server and the reference engine, compare every reply,
+    /// and write each kind of divergence, shrunk, as a YAML case.
+    Fuzz(FuzzArgs),
+}
+
+/// Flags of `hashcheck fuzz`.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// The server to check, as redis://, rediss:// or host:port.
+    #[arg(long, value_name = "URL|HOST:PORT")]
+    pub target: String,
+    /// The run's seed: the same seed sends the same commands (default: random, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many generated commands.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub ops: Option<u64>,
+    /// Stop after this long: 60s, 10m, 1h, 500ms (default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = crate::fuzz::parse_length)]
+    pub duration: Option<std::time::Duration>,
+    /// The protocol to speak.
+    #[arg(long, value_enum, default_value = "2")]
+    pub resp: ProtocolChoice,
+    /// Where to write the shrunk reproductions, one YAML case file each.
+    #[arg(long, value_name = "DIR", default_value = "fuzz-out")]
+    pub out: PathBuf,
+    /// Only these commands, comma-separated (`HSET,HGETEX`, or `all`); default: a random
+    /// subset chosen by the seed.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub commands: Option<Vec<String>>,
+    /// On Redis, freeze background expiry for the run (DEBUG SET-ACTIVE-EXPIRE 0, set back
+    /// to 1 at the end), so expired fields stay until touched.
+    #[arg(long)]
+    pub allow_debug: bool,
+    /// Shrink and write at most this many kinds of divergence; the run stops once it has
+    /// found that many.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_cases: u16,
+    /// Time allowed for shrinking each divergence.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = crate::fuzz::parse_length)]
+    pub shrink_time: std::time::Duration,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `fuzz --resp`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolChoice {
+    #[value(name = "2")]
+    Two,
+    #[value(name = "3")]
+    Three,
 }
 
 /// Flags of `hashcheck replay`.
@@ -368,6 +420,33 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             })?;
             Ok(Outcome::Passed)
         }
+        Command::Fuzz(args) => {
+            let clean = crate::fuzz::execute(&crate::fuzz::FuzzRequest {
+                target: args.target,
+                seed: args.seed,
+                length: match (args.ops, args.duration) {
+                    (Some(n), _) => crate::fuzz::Length::Ops(n),
+                    (None, Some(d)) => crate::fuzz::Length::Time(d),
+                    (None, None) => crate::fuzz::Length::Time(std::time::Duration::from_secs(60)),
+                },
+                protocol: match args.resp {
+                    ProtocolChoice::Two => Protocol::Resp2,
+                    ProtocolChoice::Three => Protocol::Resp3,
+                },
+                out: args.out,
+                commands: args.commands,
+                allow_debug: args.allow_debug,
+                connect: args.connection.options(),
+                allow_nonempty: args.connection.allow_nonempty,
+                max_cases: usize::from(args.max_cases),
+                shrink_time: args.shrink_time,
+            })?;
+            Ok(if clean {
+                Outcome::Passed
+            } else {
+                Outcome::FailuresFound
+            })
+        }
         Command::Serve(args) => {
             serve::serve(&ServeOptions {
                 bind: args.bind,
@@ -473,5 +552,60 @@ mod tests {
         assert_eq!((args.jobs, args.errors), (Some(3), ErrorsChoice::Code));
         assert!(Cli::try_parse_from(["hashcheck", "run", "--resp", "4"]).is_err());
         assert!(Cli::try_parse_from(["hashcheck", "run", "--jobs", "0"]).is_err());
+    }
+
+    #[test]
+    fn fuzz_defaults_and_flags() {
+        let cli = Cli::try_parse_from(["hashcheck", "fuzz", "--target", "127.0.0.1:6379"]).unwrap();
+        let Command::Fuzz(args) = cli.command else {
+            panic!("not fuzz")
+        };
+        assert_eq!((args.seed, args.ops, args.duration), (None, None, None));
+        assert_eq!(args.resp, ProtocolChoice::Two);
+        assert_eq!(args.out, PathBuf::from("fuzz-out"));
+        assert!(args.commands.is_none() && !args.allow_debug);
+        let cli = Cli::try_parse_from([
+            "hashcheck",
+            "fuzz",
+            "--target",
+            "redis://h:1",
+            "--seed",
+            "5",
+            "--duration",
+            "10m",
+            "--resp",
+            "3",
+            "--out",
+            "o",
+            "--commands",
+            "HSET,hgetex",
+            "--allow-debug",
+        ])
+        .unwrap();
+        let Command::Fuzz(args) = cli.command else {
+            panic!("not fuzz")
+        };
+        assert_eq!(args.duration, Some(std::time::Duration::from_secs(600)));
+        assert_eq!(
+            args.commands,
+            Some(vec!["HSET".to_string(), "hgetex".to_string()])
+        );
+        assert_eq!((args.seed, args.resp), (Some(5), ProtocolChoice::Three));
+        // A run has one length, and a target.
+        assert!(Cli::try_parse_from([
+            "hashcheck",
+            "fuzz",
+            "--target",
+            "h:1",
+            "--ops",
+            "5",
+            "--duration",
+            "1s"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from(["hashcheck", "fuzz"]).is_err());
+        assert!(
+            Cli::try_parse_from(["hashcheck", "fuzz", "--target", "h:1", "--resp", "4"]).is_err()
+        );
     }
 }

@@ -9,7 +9,9 @@
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
-//! - [`shrink`]: delta debugging of a divergence down to the commands that show it.
+//! - [`shrink`]: delta debugging of a divergence down to the commands that show it;
+//!   [`repro`] writes the result as a case file.
+//! - [`fuzz`]: `hashcheck fuzz`, the differential fuzzer against a server.
 //! - [`fuzzing`]: the logic of the cargo-fuzz targets in `fuzz/`, and `hashcheck replay`.
 //! - [`serve`]: the reference engine behind a TCP socket (`hashcheck serve`).
 //! - [`process`]: starting real servers (and `hashcheck serve`) for tests and benchmarks.
@@ -21,11 +23,13 @@ pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod differential;
+pub mod fuzz;
 pub mod fuzzing;
 pub mod gen;
 pub mod interrupt;
 pub mod process;
 pub mod report;
+pub mod repro;
 pub mod runner;
 pub mod serve;
 pub mod shrink;

@@ -1,0 +1,735 @@
+//! `hashcheck fuzz`: random hash commands against a server and the reference engine side by
+//! side, every reply compared; each kind of divergence shrunk to the fewest commands that
+//! still show it and written as a case file.
+//!
+//! A run, in order:
+//! 1. Connects (exit 2 with one line naming the address if it cannot), refuses a database
+//!    that holds keys unless told otherwise, and picks the commands: `--commands`, or a
+//!    random subset from the seed (swarm testing). Commands the server does not have
+//!    (`ERR unknown command` to the bare name) are left out, and said so.
+//! 2. Sends generated commands in pipelined batches under the run's own key prefix
+//!    (`hc:fz:<run id>:`) until `--ops` or `--duration` is reached or Ctrl-C, with the
+//!    engine in process as the reference (`differential::Reference::Model`). With
+//!    `--allow-debug` on Redis, background expiry is frozen for the run and restored.
+//! 3. Deletes the pool keys, prints per-command calls, error replies and the options used,
+//!    then shrinks each kind of divergence (see [`crate::shrink`]), prints it with a diff,
+//!    writes it under `--out` (see [`crate::repro`]) and runs the written case against the
+//!    engine (it must pass) and the server (it should fail).
+//!
+//! Memory stays flat over long runs: the driver keeps a bounded window of commands per key
+//! (emptied whenever the key stops existing; the generator deletes each key every
+//! [`RESET_EVERY`] commands on it) and one window per kind of divergence.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reference_engine::rng::Rng;
+use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
+
+use crate::differential::{DiffConfig, DiffReport, Differ, Divergence, Reference};
+use crate::gen::{GenConfig, Generator, Swarm, COMMANDS};
+use crate::report::{self, Style};
+use crate::repro::{self, Provenance};
+use crate::runner::{self, Outcome, RunOptions, RunState};
+use crate::shrink::{Budget, Shrinker};
+use crate::target::{ConnectOptions, EmbeddedTarget, NetworkTarget, Target};
+
+mod wire;
+
+/// Each key is deleted after this many commands on it, so a divergence replays from an
+/// empty key within this many commands.
+pub const RESET_EVERY: usize = 1_000;
+/// One time in this many that could fall due during the run does: near deadlines hold
+/// their key for ~100 ms, so they are kept rare enough not to starve the pipeline.
+const SOON_ONE_IN: usize = 16;
+const KEYS: usize = 8;
+const BATCH: usize = 256;
+
+/// How long a run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    Ops(u64),
+    Time(Duration),
+}
+
+/// What `hashcheck fuzz` was asked to do.
+#[derive(Debug, Clone)]
+pub struct FuzzRequest {
+    pub target: String,
+    pub seed: Option<u64>,
+    pub length: Length,
+    pub protocol: Protocol,
+    pub out: PathBuf,
+    /// Command names (any case), or None for a random subset.
+    pub commands: Option<Vec<String>>,
+    pub allow_debug: bool,
+    pub connect: ConnectOptions,
+    pub allow_nonempty: bool,
+    /// Kinds of divergence to shrink and write.
+    pub max_cases: usize,
+    /// Time allowed for shrinking one divergence.
+    pub shrink_time: Duration,
+}
+
+/// `60s`, `10m`, `1h`, `500ms`, or plain seconds.
+pub fn parse_length(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3_600.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n * unit <= 7.0 * 86_400.0 => Ok(Duration::from_secs_f64(n * unit)),
+        _ => Err(format!(
+            "{text:?} is not a duration like 60s, 10m, 1h or 500ms"
+        )),
+    }
+}
+
+/// The commands to generate: `--commands` checked against what the generator knows, or a
+/// random subset from the seed.
+pub fn choose_commands(names: Option<&[String]>, seed: u64) -> anyhow::Result<Swarm> {
+    let Some(names) = names else {
+        return Ok(Swarm::random(
+            &mut Rng::seeded(seed ^ 0x5357_4152_4d00),
+            COMMANDS,
+        ));
+    };
+    let mut enabled = Vec::new();
+    for name in names {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("all") {
+            enabled.extend_from_slice(COMMANDS);
+            continue;
+        }
+        match COMMANDS.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+            Some(c) => enabled.push(*c),
+            None => bail!(
+                "--commands: {name:?} is not a command hashcheck fuzz generates ({})",
+                COMMANDS.join(", ")
+            ),
+        }
+    }
+    enabled.sort_unstable();
+    enabled.dedup();
+    if enabled.is_empty() {
+        bail!("--commands: no command given");
+    }
+    Ok(Swarm { enabled })
+}
+
+/// Runs the fuzzer. `Ok(true)`: no divergence.
+pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
+    crate::interrupt::install();
+    let seed = request.seed.unwrap_or_else(random_seed);
+    let mut target = connect(request, request.protocol)?;
+    let target = &mut *target;
+    if !request.allow_nonempty {
+        let keys = runner::safety::dbsize(target)?;
+        if keys > 0 {
+            bail!(
+                "{}: the database holds {keys} keys; hashcheck fuzz only touches keys under its own \
+                 prefix, but runs on a non-empty database only with --allow-nonempty",
+                target.name()
+            );
+        }
+    }
+    let identity = target.identity().clone();
+    let mut swarm = choose_commands(request.commands.as_deref(), seed)?;
+    let lacking = unsupported(target, &swarm)?;
+    swarm.enabled.retain(|c| !lacking.contains(c));
+    if swarm.enabled.is_empty() {
+        bail!(
+            "{}: the server has none of the commands to fuzz",
+            target.name()
+        );
+    }
+    let frozen = request.allow_debug && freeze_expiry(target)?;
+    let run_id = format!("{:x}", random_seed() & 0xffff_ffff);
+    let key_prefix = format!("hc:fz:{run_id}:").into_bytes();
+    let mut gen = Generator::new(
+        seed,
+        GenConfig {
+            key_prefix: key_prefix.clone(),
+            keys: KEYS,
+            fields: 6,
+            short_ttls: true,
+            soon_one_in: SOON_ONE_IN,
+            invalid_one_in: 10,
+            reset_every: Some(RESET_EVERY),
+        },
+        swarm.clone(),
+    );
+    let config = DiffConfig {
+        ops: usize::MAX,
+        batch: BATCH,
+        max_divergences: request.max_cases.max(1),
+        background_expiry: !frozen,
+        reconcile_every: Some(50_000),
+        window: RESET_EVERY + 16,
+        ..DiffConfig::default()
+    };
+    let protocol_name = format!("RESP{}", request.protocol.version());
+    eprintln!(
+        "hashcheck fuzz: {} ({identity}), {protocol_name}, seed {seed}, background expiry {}",
+        target.name(),
+        if frozen { "frozen (DEBUG)" } else { "on" }
+    );
+    eprintln!("  commands: {}", swarm.enabled.join(" "));
+    if !lacking.is_empty() {
+        eprintln!("  not on the server, left out: {}", lacking.join(" "));
+    }
+
+    let started = Instant::now();
+    let run = run_loop(target, &mut gen, &config, request, seed);
+    let cleanup = delete_keys(target, &gen.pool_keys(), request);
+    let Ran {
+        report,
+        interrupted,
+        compared_while_running,
+        running,
+    } = run?;
+    cleanup?;
+    print!("{}", stats_table(&report, &swarm));
+    println!(
+        "{compared_while_running} commands compared in {:.1} s ({:.0}/s), then {} more in {:.1} s \
+         (held commands and the final reconciliation, after every deadline passed); \
+         {} reconciliation reads, {} deadlines passed",
+        running.as_secs_f64(),
+        compared_while_running as f64 / running.as_secs_f64().max(1e-9),
+        report.compared - compared_while_running,
+        (started.elapsed() - running).as_secs_f64(),
+        report.reconciled,
+        report.deadlines_passed
+    );
+
+    let rerun = rerun_line(request, seed, &swarm);
+    let provenance = Provenance {
+        seed,
+        target: request.target.clone(),
+        identity: identity.clone(),
+        protocol: request.protocol,
+        key_prefix: key_prefix.clone(),
+        rerun,
+    };
+    let written = shrink_and_write(target, &report, &config, &provenance, request, interrupted)?;
+    if frozen {
+        target.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]))?;
+    }
+    verify(&written, request);
+    if report.divergence_count == 0 {
+        println!("no divergence");
+    } else {
+        println!(
+            "{} divergences of {} kinds; {} written under {}",
+            report.divergence_count,
+            report.kinds.len(),
+            written.len(),
+            request.out.display()
+        );
+    }
+    if interrupted {
+        bail!("interrupted");
+    }
+    Ok(report.divergence_count == 0)
+}
+
+/// The run proper; returns the report and whether Ctrl-C stopped it.
+fn run_loop(
+    target: &mut dyn Target,
+    gen: &mut Generator,
+    config: &DiffConfig,
+    request: &FuzzRequest,
+    seed: u64,
+) -> anyhow::Result<Ran> {
+    let mut model = EmbeddedTarget::with_clock(
+        request.protocol,
+        ManualClock::new(SystemClock.now_ms()),
+        Some(seed),
+    );
+    let mut differ = Differ::new(Reference::Model(&mut model), target, config);
+    let mut progress = Progress::new(request.length);
+    let started = Instant::now();
+    let mut generated: u64 = 0;
+    let mut interrupted = false;
+    loop {
+        if generated % 256 == 0 {
+            if crate::interrupt::requested() {
+                interrupted = true;
+                break;
+            }
+            let done = match request.length {
+                Length::Ops(n) => generated >= n,
+                Length::Time(d) => started.elapsed() >= d,
+            };
+            if done || differ.stopped() {
+                break;
+            }
+            progress.tick(generated, differ.report(), started.elapsed());
+        }
+        differ.push(gen.next_op())?;
+        generated += 1;
+    }
+    // The rate is the run's own: the drain and final reconciliation that follow wait for
+    // deadlines on purpose.
+    let rate = (differ.report().compared, started.elapsed());
+    progress.finish(generated, differ.report(), started.elapsed());
+    if !interrupted {
+        differ.finish()?;
+    }
+    Ok(Ran {
+        report: differ.into_report(),
+        interrupted,
+        compared_while_running: rate.0,
+        running: rate.1,
+    })
+}
+
+/// What the run loop did.
+struct Ran {
+    report: DiffReport,
+    interrupted: bool,
+    /// Commands compared until the run stopped generating, and how long that took.
+    compared_while_running: usize,
+    running: Duration,
+}
+
+/// Shrinks each kept divergence, prints it, and writes it as a case. Returns the files.
+fn shrink_and_write(
+    target: &mut dyn Target,
+    report: &DiffReport,
+    config: &DiffConfig,
+    provenance: &Provenance,
+    request: &FuzzRequest,
+    interrupted: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let style = Style::for_stream(&std::io::stdout());
+    let mut written = Vec::new();
+    let mut shrinker = Shrinker::new(target, config, provenance.seed, &provenance.key_prefix);
+    shrinker.interrupted = Box::new(crate::interrupt::requested);
+    let budget = Budget {
+        time: request.shrink_time,
+        ..Budget::default()
+    };
+    for (n, d) in report.divergences.iter().enumerate() {
+        let repeats = report.kinds.get(&d.signature).copied().unwrap_or(1);
+        println!();
+        println!(
+            "{}",
+            style_bold(
+                style,
+                &format!(
+                    "divergence {} of {} (seen {repeats}x): {}",
+                    n + 1,
+                    report.divergences.len(),
+                    d.signature
+                )
+            )
+        );
+        print_divergence(d, &provenance.key_prefix, style);
+        if interrupted || crate::interrupt::requested() {
+            continue;
+        }
+        let shrunk = shrinker.shrink(d, &budget)?;
+        if !shrunk.reproduced {
+            println!(
+                "  did not diverge again when its {} commands were replayed: not written",
+                d.window.len()
+            );
+            continue;
+        }
+        println!(
+            "  shrunk from {} to {} commands in {} replays{}:",
+            d.window.len(),
+            shrunk.commands.len(),
+            shrunk.replays,
+            if shrunk.exhausted {
+                " (budget spent)"
+            } else {
+                ""
+            }
+        );
+        for (sent, at) in shrunk.commands.iter().zip(&shrunk.offsets) {
+            println!(
+                "    +{at:>5} ms  {}",
+                show(&sent.argv(), &provenance.key_prefix)
+            );
+        }
+        let last = shrunk.divergence.as_ref().unwrap_or(d);
+        print!(
+            "{}",
+            indent(&report::diff(
+                &last.expected.to_string(),
+                &last.actual.to_string(),
+                style
+            ))
+        );
+        let file = repro::case_file(PathBuf::new(), &shrunk, d, provenance);
+        let stem = format!(
+            "{} {} {}",
+            provenance.identity,
+            shrunk
+                .commands
+                .last()
+                .map(|s| s.op.name())
+                .unwrap_or_default(),
+            last.mismatch.reason
+        );
+        let path = repro::write_new(&request.out, &stem, &file)
+            .with_context(|| format!("writing a case under {}", request.out.display()))?;
+        println!("  wrote {}", path.display());
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Runs each written case on the engine (must pass) and on the target (should fail), in
+/// both protocols, and says so.
+fn verify(files: &[PathBuf], request: &FuzzRequest) {
+    let state = RunState::new();
+    let options = RunOptions {
+        allow_debug: request.allow_debug,
+        ..RunOptions::default()
+    };
+    for path in files {
+        let file = match crate::case::load(path) {
+            Ok(f) => f,
+            Err(e) => {
+                println!("{}: does not load: {e}", path.display());
+                continue;
+            }
+        };
+        let mut verdicts = Vec::new();
+        for protocol in [Protocol::Resp2, Protocol::Resp3] {
+            let mut engine = EmbeddedTarget::new(protocol);
+            let on_engine = runner::run_case(&mut engine, &file, 0, &state, &options).outcome;
+            let on_target = match NetworkTarget::connect_with(
+                &request.target,
+                Some(protocol),
+                &request.connect,
+            ) {
+                Ok(mut t) => verdict(&runner::run_case(&mut t, &file, 0, &state, &options).outcome),
+                Err(e) => format!("not run ({e})"),
+            };
+            verdicts.push(format!(
+                "RESP{}: engine {}, target {on_target}",
+                protocol.version(),
+                verdict(&on_engine)
+            ));
+        }
+        println!("{}: {}", path.display(), verdicts.join("; "));
+    }
+}
+
+fn verdict(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Pass => "passes".into(),
+        Outcome::Fail(_) => "fails".into(),
+        Outcome::Skipped { reason } => format!("skipped ({reason})"),
+        Outcome::Aborted { error, .. } => format!("aborted ({error})"),
+    }
+}
+
+/// The commands of `swarm` the server does not have: it answers their bare name with
+/// `ERR unknown command` (not the arity error a known command gets).
+fn unsupported(target: &mut dyn Target, swarm: &Swarm) -> anyhow::Result<Vec<&'static str>> {
+    let probes: Vec<Vec<Vec<u8>>> = swarm
+        .enabled
+        .iter()
+        .map(|c| vec![c.as_bytes().to_vec()])
+        .collect();
+    let replies = target.call_batch(&probes)?;
+    Ok(swarm
+        .enabled
+        .iter()
+        .zip(replies)
+        .filter(|(_, r)| matches!(r, Reply::Error(e) if e.starts_with("ERR unknown command")))
+        .map(|(c, _)| *c)
+        .collect())
+}
+
+/// Freezes active expiry on a Redis server. False (with a note) where that is not possible.
+fn freeze_expiry(target: &mut dyn Target) -> anyhow::Result<bool> {
+    if target.identity().product != "redis" {
+        eprintln!(
+            "  --allow-debug: {} is not Redis; its background expiry stays on",
+            target.identity()
+        );
+        return Ok(false);
+    }
+    let reply = target.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]))?;
+    if reply.is_error() {
+        eprintln!("  --allow-debug: DEBUG SET-ACTIVE-EXPIRE 0 failed ({reply}); expiry stays on");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Deletes the run's pool keys, on a fresh connection if the run's own broke.
+fn delete_keys(
+    target: &mut dyn Target,
+    keys: &[Vec<u8>],
+    request: &FuzzRequest,
+) -> anyhow::Result<()> {
+    if runner::safety::delete_keys(target, keys).is_ok() {
+        return Ok(());
+    }
+    let mut fresh = connect(request, request.protocol)?;
+    runner::safety::delete_keys(&mut *fresh, keys)?;
+    Ok(())
+}
+
+/// A connection to the server: the raw pipelining one where the address allows it.
+fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn Target>> {
+    let options = &request.connect;
+    if let Some(t) = wire::WireTarget::connect(
+        &request.target,
+        protocol,
+        options.connect_timeout,
+        options.timeout,
+    )? {
+        return Ok(Box::new(t));
+    }
+    Ok(Box::new(NetworkTarget::connect_with(
+        &request.target,
+        Some(protocol),
+        options,
+    )?))
+}
+
+/// Per command: calls, error replies, and each option word with how often the command
+/// then succeeded (`!` marks one that never did).
+pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
+    let mut out = String::from("command          calls    errors  options (sent/succeeded)\n");
+    for (name, stats) in &report.per_command {
+        let options: Vec<String> = stats
+            .options
+            .iter()
+            .map(|(o, s)| {
+                format!(
+                    "{o} {}/{}{}",
+                    s.calls,
+                    s.ok,
+                    if s.ok == 0 { "!" } else { "" }
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "{name:<14} {:>8} {:>9}  {}\n",
+            stats.calls,
+            stats.errors,
+            options.join(", ")
+        ));
+    }
+    let never: Vec<&str> = swarm
+        .enabled
+        .iter()
+        .filter(|c| !report.per_command.contains_key(**c))
+        .copied()
+        .collect();
+    if !never.is_empty() {
+        out.push_str(&format!("never sent: {}\n", never.join(" ")));
+    }
+    out
+}
+
+fn print_divergence(d: &Divergence, prefix: &[u8], style: Style) {
+    println!(
+        "  command #{} of the run, {} earlier on its key{}:",
+        d.index,
+        d.window.len().saturating_sub(1),
+        if d.complete {
+            ""
+        } else {
+            " (window truncated)"
+        }
+    );
+    for argv in d.history.iter().rev().take(3).rev() {
+        println!("    {}", show(argv, prefix));
+    }
+    println!("  > {}", show(&d.argv, prefix));
+    print!(
+        "{}",
+        indent(&report::diff(
+            &d.expected.to_string(),
+            &d.actual.to_string(),
+            style
+        ))
+    );
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+fn style_bold(style: Style, text: &str) -> String {
+    if style.color {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A command as redis-cli would take it, keys without the run's prefix.
+fn show(argv: &[Vec<u8>], prefix: &[u8]) -> String {
+    argv.iter()
+        .map(|a| crate::case::display_word(a.strip_prefix(prefix).unwrap_or(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
+    let length = match request.length {
+        Length::Ops(n) => format!("--ops {n}"),
+        Length::Time(d) => format!("--duration {}s", d.as_secs()),
+    };
+    let mut line = format!(
+        "hashcheck fuzz --target {} --seed {seed} --resp {} {length}",
+        request.target,
+        request.protocol.version()
+    );
+    if request.commands.is_some() {
+        line.push_str(&format!(" --commands {}", swarm.enabled.join(",")));
+    }
+    if request.allow_debug {
+        line.push_str(" --allow-debug");
+    }
+    line
+}
+
+fn words(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+fn random_seed() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut rng = Rng::seeded(now.as_nanos() as u64 ^ (u64::from(std::process::id()) << 32));
+    rng.next_u64() >> 1
+}
+
+/// A progress bar on a terminal; plain lines every ten seconds otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    length: Length,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(length: Length) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let (len, unit) = match length {
+                Length::Ops(n) => (n, "cmds"),
+                Length::Time(d) => (d.as_secs().max(1), "s"),
+            };
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            let template =
+                format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{msg}}");
+            bar.set_style(
+                ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Self {
+            bar,
+            length,
+            last_line: Instant::now(),
+        }
+    }
+
+    fn line(generated: u64, report: &DiffReport, elapsed: Duration) -> String {
+        format!(
+            "{generated} commands, {:.0} compared/s, {} divergences ({} kinds), {} deadlines passed",
+            report.compared as f64 / elapsed.as_secs_f64().max(1e-9),
+            report.divergence_count,
+            report.kinds.len(),
+            report.deadlines_passed
+        )
+    }
+
+    fn tick(&mut self, generated: u64, report: &DiffReport, elapsed: Duration) {
+        match &self.bar {
+            Some(bar) => {
+                if self.last_line.elapsed() < Duration::from_millis(200) {
+                    return;
+                }
+                self.last_line = Instant::now();
+                bar.set_position(match self.length {
+                    Length::Ops(_) => generated,
+                    Length::Time(_) => elapsed.as_secs(),
+                });
+                bar.set_message(format!(
+                    "{:.0}/s, {} divergences",
+                    report.compared as f64 / elapsed.as_secs_f64().max(1e-9),
+                    report.divergence_count
+                ));
+            }
+            None => {
+                if self.last_line.elapsed() >= Duration::from_secs(10) {
+                    self.last_line = Instant::now();
+                    eprintln!(
+                        "fuzz: {:.0} s, {}",
+                        elapsed.as_secs_f64(),
+                        Self::line(generated, report, elapsed)
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, generated: u64, report: &DiffReport, elapsed: Duration) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "fuzz: done after {:.1} s, {}",
+            elapsed.as_secs_f64(),
+            Self::line(generated, report, elapsed)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_read_like_durations() {
+        assert_eq!(parse_length("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_length("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_length("1h"), Ok(Duration::from_secs(3_600)));
+        assert_eq!(parse_length("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_length("2.5"), Ok(Duration::from_millis(2_500)));
+        assert!(parse_length("soon").is_err());
+        assert!(parse_length("0s").is_err());
+    }
+
+    #[test]
+    fn commands_are_checked_and_the_default_is_a_seeded_subset() {
+        let names = vec!["hset".to_string(), "HGETEX".to_string(), "hset".to_string()];
+        assert_eq!(
+            choose_commands(Some(&names), 1).unwrap().enabled,
+            ["HGETEX", "HSET"]
+        );
+        let err = choose_commands(Some(&["HSETT".to_string()]), 1).unwrap_err();
+        assert!(err.to_string().contains("HSETT"), "{err}");
+        let all = choose_commands(Some(&["all".to_string()]), 1).unwrap();
+        assert_eq!(all.enabled.len(), COMMANDS.len());
+        let a = choose_commands(None, 7).unwrap().enabled;
+        assert_eq!(a, choose_commands(None, 7).unwrap().enabled);
+        assert!(a.contains(&"HSET") && a.len() < COMMANDS.len());
+    }
+}

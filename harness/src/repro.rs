@@ -1,0 +1,476 @@
+//! A shrunk divergence as a ready-to-commit case file.
+//!
+//! The case says where it came from (header comments and the case's note: seed, target,
+//! server version as INFO reported it, protocol, how to rerun the fuzz run), sends the
+//! shrunk commands on an unprefixed key, and waits where the replay schedule waited. The
+//! expected replies are the reference engine's, computed by running the steps on a fresh
+//! engine in each protocol (one expectation where RESP2 is RESP3 projected, else
+//! `{resp2, resp3}`). Times stay relative (`{unix_s}`/`{unix_ms}`) unless the case wrote
+//! them as literals, so the case means the same thing tomorrow.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use reference_engine::resp::canonical;
+use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
+
+use crate::case::{self, Arg, Capability, Case, CaseFile, Expect, Order, Send, Step};
+use crate::compare::Policy;
+use crate::differential::{Divergence, Sent};
+use crate::gen;
+use crate::shrink::Shrunk;
+use crate::target::{EmbeddedTarget, ServerIdentity, Target};
+
+/// Where a reproduction came from.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub seed: u64,
+    /// The target as given on the command line (`127.0.0.1:6379`).
+    pub target: String,
+    pub identity: ServerIdentity,
+    pub protocol: Protocol,
+    /// The run's key prefix, stripped from keys in the case.
+    pub key_prefix: Vec<u8>,
+    /// The command line that reruns the fuzz run.
+    pub rerun: String,
+}
+
+/// The case file for `shrunk`, a reduction of `original`, to be written at `path`.
+pub fn case_file(
+    path: PathBuf,
+    shrunk: &Shrunk,
+    original: &Divergence,
+    provenance: &Provenance,
+) -> CaseFile {
+    let command = shrunk
+        .commands
+        .last()
+        .map(|s| s.op.name())
+        .unwrap_or_default();
+    let divergence = shrunk.divergence.as_ref().unwrap_or(original);
+    let server = describe(&provenance.identity);
+    let mut steps = Vec::new();
+    let mut previous = 0;
+    for (i, (sent, &at)) in shrunk.commands.iter().zip(&shrunk.offsets).enumerate() {
+        if at > previous {
+            steps.push(Step::Wait {
+                ms: (at - previous) as u64,
+                line: 0,
+                note: None,
+            });
+            previous = at;
+        }
+        let last = i + 1 == shrunk.commands.len();
+        steps.push(Step::Send(Send {
+            args: case_args(&sent.op, &provenance.key_prefix),
+            order: (last && divergence.policy == Policy::Exact && is_listing(&command))
+                .then_some(Order::Exact),
+            ttl_within: match &divergence.policy {
+                Policy::TtlWithin { tolerance } if last => Some(*tolerance),
+                _ => None,
+            },
+            ..Send::default()
+        }));
+    }
+    fill_expectations(&mut steps);
+    let mut requires = Vec::new();
+    if crosses_a_deadline(&shrunk.commands) {
+        requires.push(Capability::LazyExpiry);
+    }
+    let actual = one_line(&divergence.actual.to_string());
+    let protocol = format!("RESP{}", provenance.protocol.version());
+    let header = vec![
+        format!(
+            "# Found by `hashcheck fuzz` against {server} at {}, {protocol}, seed {}:",
+            provenance.target, provenance.seed
+        ),
+        format!(
+            "# {} commands on one key shrunk to {} in {} replays. Expected replies are the",
+            original.window.len(),
+            shrunk.commands.len(),
+            shrunk.replays
+        ),
+        "# reference engine's (Redis 8.2.3). The target replied to the last step:".to_string(),
+        format!("#   {actual}"),
+        format!("# Rerun: {}", provenance.rerun),
+    ];
+    let lower = command.to_ascii_lowercase();
+    CaseFile {
+        path,
+        header,
+        source: format!("https://redis.io/docs/latest/commands/{lower}/"),
+        behaviour: format!(
+            "{command} replies as on Redis 8.2.3 ({server} differs: {})",
+            divergence.mismatch.reason
+        ),
+        since: None,
+        tags: vec!["fuzz".into(), lower, provenance.identity.product.clone()],
+        cases: vec![Case {
+            name: format!("{server}: {command} {}", divergence.mismatch.reason),
+            line: 0,
+            since: None,
+            resp: vec![Protocol::Resp2, Protocol::Resp3],
+            requires,
+            note: Some(format!(
+                "seed {}; {server} at {} in {protocol} replied {actual}",
+                provenance.seed, provenance.target
+            )),
+            steps,
+        }],
+    }
+}
+
+/// Writes `file` under `dir` with a name made from `stem`, never over an existing file,
+/// and checks that it loads back as the same cases. Returns the path written.
+pub fn write_new(dir: &Path, stem: &str, file: &CaseFile) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let stem = slug(stem);
+    let mut path = dir.join(format!("{stem}.yaml"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}.yaml"));
+        n += 1;
+    }
+    let mut file = file.clone();
+    file.path = path.clone();
+    let text = case::write(&file);
+    let back = case::load_str(&path, &text)
+        .map_err(|e| anyhow::anyhow!("the reproduction does not load back: {e}"))?;
+    anyhow::ensure!(
+        back.without_lines() == file.without_lines(),
+        "the reproduction does not load back as written"
+    );
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// `valkey 9.1.2`, with the Redis version it claims when that differs.
+fn describe(identity: &ServerIdentity) -> String {
+    match &identity.redis_version {
+        Some(v) if *v != identity.version => format!("{identity} (redis_version {v})"),
+        _ => identity.to_string(),
+    }
+}
+
+fn is_listing(command: &str) -> bool {
+    matches!(command, "HGETALL" | "HKEYS" | "HVALS")
+}
+
+fn one_line(text: &str) -> String {
+    let joined: Vec<&str> = text.lines().map(str::trim).collect();
+    let line = joined.join(" ");
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line,
+    }
+}
+
+/// A file-name stem: lower-case letters, digits and dashes.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(80).collect()
+}
+
+/// The command's arguments as the case writes them: the key without the run's prefix,
+/// symbolic times as `{unix_ms}`/`{unix_s}`.
+fn case_args(op: &gen::Op, key_prefix: &[u8]) -> Vec<Arg> {
+    let key = op.key().map(<[u8]>::to_vec);
+    op.args
+        .iter()
+        .map(|a| match a {
+            gen::Arg::Bytes(b) if Some(b) == key.as_ref() => {
+                Arg::Bytes(b.strip_prefix(key_prefix).unwrap_or(b).to_vec())
+            }
+            gen::Arg::Bytes(b) => Arg::Bytes(b.clone()),
+            gen::Arg::UnixMsFromNow(d) => Arg::UnixMs(*d),
+            // The generator rounds "now + d" up to a second, which is ceil(now) + d/1000
+            // when d is whole seconds (it always is).
+            gen::Arg::UnixSecsFromNow(d) => {
+                Arg::UnixS(d.div_euclid(1000) + i64::from(d.rem_euclid(1000) != 0))
+            }
+        })
+        .collect()
+}
+
+/// Whether some command saw a deadline set earlier in the list pass: the case then relies
+/// on expired fields staying until touched.
+fn crosses_a_deadline(commands: &[Sent]) -> bool {
+    commands.iter().enumerate().any(|(i, setter)| {
+        setter
+            .deadline()
+            .is_some_and(|(_, latest)| commands[i + 1..].iter().any(|later| later.sent_at > latest))
+    })
+}
+
+/// Sets every send step's `expect` to the engine's reply.
+fn fill_expectations(steps: &mut [Step]) {
+    let start = SystemClock.now_ms();
+    let resp2 = engine_replies(steps, Protocol::Resp2, start);
+    let resp3 = engine_replies(steps, Protocol::Resp3, start);
+    let literals = literal_numbers(steps);
+    for (i, step) in steps.iter_mut().enumerate() {
+        let Step::Send(send) = step else {
+            continue;
+        };
+        let (Some((r2, now)), Some((r3, _))) = (&resp2[i], &resp3[i]) else {
+            continue;
+        };
+        let like = time_shape(&send.command(), r3, &literals);
+        let like = like.as_ref();
+        send.expect = Some(if canonical(r3, Protocol::Resp2) == *r2 {
+            Expect::from_reply(r3, like, *now)
+        } else {
+            Expect::PerProtocol {
+                resp2: Box::new(Expect::from_reply(r2, like, *now)),
+                resp3: Box::new(Expect::from_reply(r3, like, *now)),
+            }
+        });
+    }
+}
+
+/// Each step's reply on a fresh engine in `protocol`, and the time it ran at. HSCAN from
+/// cursor 0 is walked to the end, as the case runner compares it.
+fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<(Reply, i64)>> {
+    let clock = ManualClock::new(start);
+    let mut engine = EmbeddedTarget::with_clock(protocol, clock.clone(), None);
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::Wait { ms, .. } => {
+                clock.advance(*ms as i64);
+                None
+            }
+            Step::Send(send) => {
+                let now = clock.now_ms();
+                let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(now)).collect();
+                let reply = engine.call(&argv).ok()?;
+                let walks = send.command() == "HSCAN" && argv.get(2).is_some_and(|c| c == b"0");
+                let reply = if walks {
+                    crate::differential::walk(&mut engine, &argv, reply).ok()?
+                } else {
+                    reply
+                };
+                Some((reply, now))
+            }
+        })
+        .collect()
+}
+
+/// Integers the steps send literally, which replies may echo as absolute times.
+fn literal_numbers(steps: &[Step]) -> BTreeSet<i64> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Send(send) => Some(&send.args),
+            Step::Wait { .. } => None,
+        })
+        .flatten()
+        .filter_map(|a| match a {
+            Arg::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// For HEXPIRETIME/HPEXPIRETIME, which timestamps in the reply to write relative to now:
+/// those that are not a literal time the steps sent.
+fn time_shape(command: &str, reply: &Reply, literals: &BTreeSet<i64>) -> Option<Expect> {
+    let seconds = match command {
+        "HEXPIRETIME" => true,
+        "HPEXPIRETIME" => false,
+        _ => return None,
+    };
+    let Reply::Array(items) = reply else {
+        return None;
+    };
+    let literal = |x: i64| {
+        literals.iter().any(|&l| {
+            l == x
+                || (seconds && (l + 999).div_euclid(1000) == x)
+                || (!seconds && l.checked_mul(1000) == Some(x))
+        })
+    };
+    Some(Expect::Array(
+        items
+            .iter()
+            .map(|item| match item {
+                Reply::Integer(x) if *x >= 0 && !literal(*x) && seconds => Expect::UnixS(0),
+                Reply::Integer(x) if *x >= 0 && !literal(*x) => Expect::UnixMs(0),
+                _ => Expect::Int(0),
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Mismatch;
+    use crate::gen::Op;
+
+    fn sent(op: Op, at: i64) -> Sent {
+        Sent {
+            op,
+            resolved_at: at,
+            sent_at: at,
+            done_at: at + 1,
+        }
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            seed: 42,
+            target: "127.0.0.1:7261".into(),
+            identity: ServerIdentity::from_info("redis_version:7.2.4\nvalkey_version:9.1.2\n"),
+            protocol: Protocol::Resp3,
+            key_prefix: b"hc:fz:1:".to_vec(),
+            rerun: "hashcheck fuzz --target 127.0.0.1:7261 --seed 42 --resp 3".into(),
+        }
+    }
+
+    #[test]
+    fn a_reproduction_round_trips_through_the_loader() {
+        let mut expire = Op::words(&[
+            b"HPEXPIRE",
+            b"hc:fz:1:k2",
+            b"300",
+            b"FIELDS",
+            b"1",
+            b"f\x00\xff",
+        ]);
+        expire.deadline_in_ms = Some(300);
+        let commands = vec![
+            sent(
+                Op::words(&[b"HSET", b"hc:fz:1:k2", b"f\x00\xff", b"", b"g", b"1.5"]),
+                1_000,
+            ),
+            sent(
+                Op {
+                    args: vec![
+                        gen::Arg::Bytes(b"HEXPIREAT".to_vec()),
+                        gen::Arg::Bytes(b"hc:fz:1:k2".to_vec()),
+                        gen::Arg::UnixSecsFromNow(1_000_000_000),
+                        gen::Arg::Bytes(b"FIELDS".to_vec()),
+                        gen::Arg::Bytes(b"1".to_vec()),
+                        gen::Arg::Bytes(b"g".to_vec()),
+                    ],
+                    deadline_in_ms: None,
+                },
+                1_000,
+            ),
+            sent(expire, 1_000),
+            sent(
+                Op::words(&[b"HEXPIRETIME", b"hc:fz:1:k2", b"FIELDS", b"1", b"g"]),
+                1_000,
+            ),
+            sent(Op::words(&[b"HLEN", b"hc:fz:1:k2"]), 2_000),
+        ];
+        let offsets = crate::differential::replay::schedule(&commands, 40);
+        let divergence = Divergence {
+            index: 7,
+            argv: commands[4].argv(),
+            expected: Reply::Integer(2),
+            actual: Reply::Integer(1),
+            mismatch: Mismatch {
+                reason: "replies differ".into(),
+            },
+            history: Vec::new(),
+            key: Some(b"hc:fz:1:k2".to_vec()),
+            window: commands.clone(),
+            complete: true,
+            policy: Policy::Exact,
+            signature: String::new(),
+        };
+        let shrunk = Shrunk {
+            commands,
+            offsets,
+            divergence: None,
+            reproduced: true,
+            replays: 12,
+            exhausted: false,
+        };
+        let file = case_file(PathBuf::new(), &shrunk, &divergence, &provenance());
+        let dir = std::env::temp_dir().join(format!("hashcheck-repro-{}", std::process::id()));
+        let path = write_new(&dir, "valkey 9.1.2 HLEN replies differ", &file).unwrap();
+        assert!(
+            path.ends_with("valkey-9.1.2-hlen-replies-differ.yaml"),
+            "{path:?}"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let back = case::load(&path).unwrap();
+        let second = write_new(&dir, "valkey 9.1.2 HLEN replies differ", &file).unwrap();
+        assert!(second.ends_with("valkey-9.1.2-hlen-replies-differ-2.yaml"));
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        assert!(
+            text.starts_with(
+                "# Found by `hashcheck fuzz` against valkey 9.1.2 (redis_version 7.2.4)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("seed 42"), "{text}");
+        let case = &back.cases[0];
+        assert_eq!(case.requires, vec![Capability::LazyExpiry], "{text}");
+        // The key lost the run's prefix; the wait comes before HLEN only.
+        let sends: Vec<&Send> = case
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Send(send) => Some(send),
+                Step::Wait { .. } => None,
+            })
+            .collect();
+        assert_eq!(sends[0].args[1], Arg::Bytes(b"k2".to_vec()));
+        assert_eq!(sends[1].args[2], Arg::UnixS(1_000_000));
+        assert!(
+            matches!(case.steps[4], Step::Wait { ms, .. } if ms >= 300),
+            "{text}"
+        );
+        // The engine's replies: HLEN still counts the expired field (lazy expiry), and the
+        // relative deadline reads back relative.
+        assert_eq!(sends[4].expect, Some(Expect::Int(2)), "{text}");
+        assert_eq!(
+            sends[3].expect,
+            Some(Expect::Array(vec![Expect::UnixS(1_000_000)])),
+            "{text}"
+        );
+        // Running the written case on the engine passes.
+        let state = crate::runner::RunState::new();
+        for protocol in [Protocol::Resp2, Protocol::Resp3] {
+            let mut engine = EmbeddedTarget::new(protocol);
+            let report =
+                crate::runner::run_case(&mut engine, &back, 0, &state, &Default::default());
+            assert_eq!(
+                report.outcome,
+                crate::runner::Outcome::Pass,
+                "{protocol:?}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn literal_times_stay_absolute() {
+        let literals: BTreeSet<i64> = [70_368_744_177_663].into_iter().collect();
+        let reply = Reply::Array(vec![
+            Reply::Integer(70_368_744_178),
+            Reply::Integer(1_800_000_000),
+            Reply::Integer(-2),
+        ]);
+        assert_eq!(
+            time_shape("HEXPIRETIME", &reply, &literals),
+            Some(Expect::Array(vec![
+                Expect::Int(0),
+                Expect::UnixS(0),
+                Expect::Int(0)
+            ]))
+        );
+        assert_eq!(time_shape("HTTL", &reply, &literals), None);
+    }
+}
