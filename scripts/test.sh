@@ -24,4 +24,10 @@ if ! command -v xmllint >/dev/null || ! command -v openssl >/dev/null; then
 fi
 
 echo "== cargo test"
-cargo test --workspace --locked "$@"
+log=$(mktemp)
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole suite: cargo's own last line is the doc tests' (often 0).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
