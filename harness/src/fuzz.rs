@@ -132,6 +132,7 @@ pub fn choose_commands(names: Option<&[String]>, seed: u64) -> anyhow::Result<Sw
 pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     crate::interrupt::install();
     let seed = request.seed.unwrap_or_else(random_seed);
+    let mut swarm = choose_commands(request.commands.as_deref(), seed)?;
     let mut target = connect(request, request.protocol)?;
     let target = &mut *target;
     if !request.allow_nonempty {
@@ -145,7 +146,6 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         }
     }
     let identity = target.identity().clone();
-    let mut swarm = choose_commands(request.commands.as_deref(), seed)?;
     let lacking = unsupported(target, &swarm)?;
     swarm.enabled.retain(|c| !lacking.contains(c));
     if swarm.enabled.is_empty() {
@@ -315,6 +315,8 @@ fn shrink_and_write(
 ) -> anyhow::Result<Vec<PathBuf>> {
     let style = Style::for_stream(&std::io::stdout());
     let mut written = Vec::new();
+    // Two kinds can shrink to the same commands; one case is enough.
+    let mut sequences: Vec<Vec<Vec<Vec<u8>>>> = Vec::new();
     let mut shrinker = Shrinker::new(target, config, provenance.seed, &provenance.key_prefix);
     shrinker.interrupted = Box::new(crate::interrupt::requested);
     let budget = Budget {
@@ -374,16 +376,27 @@ fn shrink_and_write(
                 style
             ))
         );
+        let sequence: Vec<Vec<Vec<u8>>> = shrunk
+            .commands
+            .iter()
+            .map(|s| crate::shrink::with_key(&s.op, b"k").resolve(0))
+            .collect();
+        if sequences.contains(&sequence) {
+            println!("  the same commands as an earlier case: not written again");
+            continue;
+        }
+        sequences.push(sequence);
         let file = repro::case_file(PathBuf::new(), &shrunk, d, provenance);
         let stem = format!(
-            "{} {} {}",
+            "{} {} {} vs {}",
             provenance.identity,
             shrunk
                 .commands
                 .last()
                 .map(|s| s.op.name())
                 .unwrap_or_default(),
-            last.mismatch.reason
+            gist(&last.expected),
+            gist(&last.actual)
         );
         let path = repro::write_new(&request.out, &stem, &file)
             .with_context(|| format!("writing a case under {}", request.out.display()))?;
@@ -566,6 +579,26 @@ fn print_divergence(d: &Divergence, prefix: &[u8], style: Style) {
             style
         ))
     );
+}
+
+/// A reply in a few words, for file names: an error's text, else its kind.
+fn gist(reply: &Reply) -> String {
+    match reply {
+        Reply::Error(e) => {
+            let text = e.strip_prefix("ERR ").unwrap_or(e);
+            text.split_whitespace()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        Reply::Integer(_) => "integer".into(),
+        Reply::Bulk(_) => "bulk".into(),
+        Reply::Null | Reply::NullArray => "null".into(),
+        Reply::Array(_) => "array".into(),
+        Reply::Map(_) => "map".into(),
+        Reply::Set(_) => "set".into(),
+        _ => "reply".into(),
+    }
 }
 
 fn indent(text: &str) -> String {

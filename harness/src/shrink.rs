@@ -150,8 +150,9 @@ impl<'t> Shrinker<'t> {
         let mut last = None;
         // Timing can hide a divergence once; three tries before giving up on it.
         let mut reproduced = false;
+        let kind = divergence.signature.as_str();
         for _ in 0..3 {
-            if let Some((at, d)) = self.replay(&current)? {
+            if let Some((at, d)) = self.replay(&current, kind)? {
                 current.truncate(at + 1);
                 last = Some(d);
                 reproduced = true;
@@ -167,7 +168,7 @@ impl<'t> Shrinker<'t> {
                 if over {
                     return Err(Stop::Budget);
                 }
-                match self.replay(candidate) {
+                match self.replay(candidate, kind) {
                     Ok(Some((at, d))) => {
                         last = Some(d);
                         Ok(Some(at))
@@ -193,8 +194,13 @@ impl<'t> Shrinker<'t> {
         })
     }
 
-    /// Replays `commands` on a fresh key; where the first divergence was, and what it was.
-    fn replay(&mut self, commands: &[Sent]) -> Result<Option<(usize, Divergence)>, TargetError> {
+    /// Replays `commands` on a fresh key; where the first divergence was, and what it was,
+    /// if it is of the `kind` being shrunk (another kind would make another case).
+    fn replay(
+        &mut self,
+        commands: &[Sent],
+        kind: &str,
+    ) -> Result<Option<(usize, Divergence)>, TargetError> {
         self.attempts += 1;
         let mut key = self.key_prefix.clone();
         key.extend_from_slice(format!("r{}", self.attempts).as_bytes());
@@ -214,7 +220,12 @@ impl<'t> Shrinker<'t> {
         let cleanup = self.target.call(&[b"DEL".to_vec(), key]);
         let report = report?;
         cleanup?;
-        Ok(report.divergences.into_iter().next().map(|d| (d.index, d)))
+        Ok(report
+            .divergences
+            .into_iter()
+            .next()
+            .filter(|d| d.signature == kind)
+            .map(|d| (d.index, d)))
     }
 }
 

@@ -1,0 +1,168 @@
+//! `hashcheck fuzz` end to end, as a process: against Redis 8.2.3 it finds nothing and exits
+//! 0; against Valkey 9.1.2 (which differs from Redis 8.2 in many error texts) it exits 1 and
+//! writes a case that fails there and passes on the engine; an unreachable target is exit
+//! 2 with one line naming the address.
+//!
+//! The servers are found like the other tests' (`$HASHCHECK_REDIS_8_2`,
+//! `$HASHCHECK_VALKEY_9_1` or `.servers/`); a missing one fails the test, never skips it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use hashcheck::case;
+use hashcheck::process::{redis_8_2_binary, valkey_9_1_binary, ServerProcess};
+use hashcheck::runner::{self, Outcome, RunOptions, RunState};
+use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target};
+use reference_engine::Protocol;
+
+fn fuzz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hashcheck"))
+        .arg("fuzz")
+        .args(args)
+        .output()
+        .expect("run hashcheck fuzz")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("hashcheck-fuzz-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect()
+}
+
+fn dbsize(addr: &str) -> i64 {
+    let mut t = NetworkTarget::connect(addr, None, std::time::Duration::from_secs(5)).unwrap();
+    runner::safety::dbsize(&mut t).unwrap()
+}
+
+#[test]
+fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
+    let binary = redis_8_2_binary()
+        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
+    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let out = out_dir("redis");
+    for resp in ["2", "3"] {
+        let output = fuzz(&[
+            "--target",
+            &redis.addr(),
+            "--seed",
+            "3",
+            "--duration",
+            "3s",
+            "--commands",
+            "all",
+            "--resp",
+            resp,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{all}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("no divergence"), "{all}");
+        // The per-command table: every command sent, with options and their successes.
+        assert!(stdout.contains("HSETEX"), "{all}");
+        assert!(stdout.contains("FNX "), "{all}");
+        assert!(!stdout.contains("never sent"), "{all}");
+        assert!(yaml_files(&out).is_empty(), "{all}");
+        assert_eq!(dbsize(&redis.addr()), 0, "the run left keys behind\n{all}");
+    }
+}
+
+#[test]
+fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
+    let binary = valkey_9_1_binary()
+        .expect("Valkey 9.1.2 is not installed: run scripts/install-servers.sh (tests never skip)");
+    let valkey = ServerProcess::redis(&binary, &[]).expect("start Valkey 9.1.2");
+    let out = out_dir("valkey");
+    let output = fuzz(&[
+        "--target",
+        &valkey.addr(),
+        "--seed",
+        "5",
+        "--ops",
+        "20000",
+        "--commands",
+        "HSETEX,HSET,HTTL",
+        "--max-cases",
+        "2",
+        "--resp",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let files = yaml_files(&out);
+    assert!(!files.is_empty(), "no case written\n{all}");
+    let state = RunState::new();
+    for path in &files {
+        let file = case::load(path).unwrap_or_else(|e| panic!("{e}\n{all}"));
+        let header = file.header.join("\n");
+        assert!(header.contains("seed 5"), "{header}");
+        assert!(header.contains("valkey 9.1.2"), "{header}");
+        let steps = file.cases[0].steps.len();
+        assert!(
+            (1..=5).contains(&steps),
+            "{} has {steps} steps",
+            path.display()
+        );
+        for protocol in [Protocol::Resp2, Protocol::Resp3] {
+            let mut engine = EmbeddedTarget::new(protocol);
+            let report = runner::run_case(&mut engine, &file, 0, &state, &RunOptions::default());
+            assert_eq!(
+                report.outcome,
+                Outcome::Pass,
+                "{}: {report:?}",
+                path.display()
+            );
+        }
+        let mut target = NetworkTarget::connect(
+            &valkey.addr(),
+            Some(Protocol::Resp3),
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(target.identity().product == "valkey");
+        let report = runner::run_case(&mut target, &file, 0, &state, &RunOptions::default());
+        assert!(
+            matches!(report.outcome, Outcome::Fail(_)),
+            "{}: {:?}",
+            path.display(),
+            report.outcome
+        );
+    }
+    assert_eq!(dbsize(&valkey.addr()), 0, "the run left keys behind\n{all}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn an_unreachable_target_is_exit_2_naming_the_address() {
+    let output = fuzz(&["--target", "127.0.0.1:1", "--ops", "10"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    let output = fuzz(&["--target", "127.0.0.1:1", "--commands", "HSET,NOPE"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("NOPE"));
+}
