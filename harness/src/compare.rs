@@ -134,14 +134,15 @@ fn elements(reply: &Reply, pairs: bool) -> Option<(&'static str, Vec<Vec<&Reply>
     }
 }
 
-fn multiset(items: &[Vec<&Reply>]) -> BTreeMap<String, usize> {
+/// The items counted by their RESP3 encoding, which is self-delimiting, so concatenated
+/// encodings of a pair are distinct whenever the pairs are (and far cheaper than Debug).
+fn multiset(items: &[Vec<&Reply>]) -> BTreeMap<Vec<u8>, usize> {
     let mut counts = BTreeMap::new();
     for item in items {
-        let key = item
+        let key: Vec<u8> = item
             .iter()
-            .map(|r| format!("{r:?}"))
-            .collect::<Vec<_>>()
-            .join("\u{1}");
+            .flat_map(|r| r.to_bytes(reference_engine::Protocol::Resp3))
+            .collect();
         *counts.entry(key).or_insert(0) += 1;
     }
     counts
