@@ -82,6 +82,9 @@ pub struct FuzzArgs {
     /// Time allowed for shrinking each divergence.
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = crate::fuzz::parse_length)]
     pub shrink_time: std::time::Duration,
+    /// How error replies are compared: `any` looks past error texts for other differences.
+    #[arg(long, value_enum, default_value = "exact")]
+    pub errors: ErrorsChoice,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -440,6 +443,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 allow_nonempty: args.connection.allow_nonempty,
                 max_cases: usize::from(args.max_cases),
                 shrink_time: args.shrink_time,
+                errors: args.errors.into(),
             })?;
             Ok(if clean {
                 Outcome::Passed

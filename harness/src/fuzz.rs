@@ -29,6 +29,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reference_engine::rng::Rng;
 use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
 
+use crate::compare::ErrorMatch;
 use crate::differential::{DiffConfig, DiffReport, Differ, Divergence, Reference};
 use crate::gen::{GenConfig, Generator, Swarm, COMMANDS};
 use crate::report::{self, Style};
@@ -72,6 +73,9 @@ pub struct FuzzRequest {
     pub max_cases: usize,
     /// Time allowed for shrinking one divergence.
     pub shrink_time: Duration,
+    /// How error replies are compared (`any`: only an error where a value was due, or the
+    /// reverse, counts; for finding what differs beyond error texts).
+    pub errors: ErrorMatch,
 }
 
 /// `60s`, `10m`, `1h`, `500ms`, or plain seconds.
@@ -175,6 +179,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         batch: BATCH,
         max_divergences: request.max_cases.max(1),
         background_expiry: !frozen,
+        errors: request.errors,
         reconcile_every: Some(50_000),
         window: RESET_EVERY + 16,
         ..DiffConfig::default()
@@ -221,6 +226,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         protocol: request.protocol,
         key_prefix: key_prefix.clone(),
         rerun,
+        errors: request.errors,
     };
     let written = shrink_and_write(target, &report, &config, &provenance, request, interrupted)?;
     if frozen {
@@ -412,6 +418,7 @@ fn verify(files: &[PathBuf], request: &FuzzRequest) {
     let state = RunState::new();
     let options = RunOptions {
         allow_debug: request.allow_debug,
+        errors: request.errors,
         ..RunOptions::default()
     };
     for path in files {
@@ -636,6 +643,11 @@ fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
     }
     if request.allow_debug {
         line.push_str(" --allow-debug");
+    }
+    match request.errors {
+        ErrorMatch::Exact => {}
+        ErrorMatch::Code => line.push_str(" --errors code"),
+        ErrorMatch::Any => line.push_str(" --errors any"),
     }
     line
 }

@@ -15,7 +15,7 @@ use reference_engine::resp::canonical;
 use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
 
 use crate::case::{self, Arg, Capability, Case, CaseFile, Expect, Order, Send, Step};
-use crate::compare::Policy;
+use crate::compare::{ErrorMatch, Policy};
 use crate::differential::{Divergence, Sent};
 use crate::gen;
 use crate::shrink::Shrunk;
@@ -33,6 +33,9 @@ pub struct Provenance {
     pub key_prefix: Vec<u8>,
     /// The command line that reruns the fuzz run.
     pub rerun: String,
+    /// How the run compared error replies; steps that expect an error say so when it was
+    /// not by their whole text.
+    pub errors: ErrorMatch,
 }
 
 /// The case file for `shrunk`, a reduction of `original`, to be written at `path`.
@@ -73,6 +76,15 @@ pub fn case_file(
         }));
     }
     fill_expectations(&mut steps);
+    if provenance.errors != ErrorMatch::Exact {
+        for step in &mut steps {
+            if let Step::Send(send) = step {
+                if matches!(&send.expect, Some(Expect::Error(_))) {
+                    send.errors = Some(provenance.errors);
+                }
+            }
+        }
+    }
     let mut requires = Vec::new();
     if crosses_a_deadline(&shrunk.commands) {
         requires.push(Capability::LazyExpiry);
@@ -332,6 +344,7 @@ mod tests {
             protocol: Protocol::Resp3,
             key_prefix: b"hc:fz:1:".to_vec(),
             rerun: "hashcheck fuzz --target 127.0.0.1:7261 --seed 42 --resp 3".into(),
+            errors: ErrorMatch::Exact,
         }
     }
 
