@@ -28,6 +28,7 @@ log=$(mktemp)
 status=0
 cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole suite: cargo's own last line is the doc tests' (often 0).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log" |
+  tee "${HASHCHECK_SUMMARY:-/dev/null}"
 rm -f "$log"
 exit "$status"
