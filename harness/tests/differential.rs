@@ -103,19 +103,23 @@ fn check(label: &str, report: &DiffReport, started: Instant) {
     }
 }
 
-/// Issue: the 17 classic commands through `hashcheck serve` (so the wire path is tested
-/// too) against Redis 8.2.3, 10,000 commands per protocol.
-#[test]
-fn classic_commands_through_serve_match_redis() {
-    let redis = redis(&[]);
+/// Runs generated commands through `hashcheck serve` (so the wire path is tested too) and
+/// Redis in each protocol, and fails on any divergence.
+fn through_serve(
+    redis: &ServerProcess,
+    label: &str,
+    commands: &[&'static str],
+    short_ttls: bool,
+    seed: u64,
+) {
     let serve = serve();
     let ops = env_u64("HASHCHECK_OPS", 10_000) as usize;
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
-        let seed = env_u64("HASHCHECK_SEED", 2);
+        let seed = env_u64("HASHCHECK_SEED", seed);
         let started = Instant::now();
         let mut reference = connect(&serve.addr(), protocol);
         let mut target = connect(&redis.addr(), protocol);
-        let mut gen = generator(seed, protocol, CLASSIC_COMMANDS, false);
+        let mut gen = generator(seed, protocol, commands, short_ttls);
         let config = DiffConfig {
             ops,
             ..DiffConfig::default()
@@ -128,51 +132,34 @@ fn classic_commands_through_serve_match_redis() {
         )
         .expect("run");
         check(
-            &format!("classic, RESP{}", protocol.version()),
+            &format!("{label}, RESP{}", protocol.version()),
             &report,
             started,
         );
         assert!(report.compared >= ops, "only {} compared", report.compared);
+        if short_ttls {
+            assert!(
+                report.deadlines_passed > 0,
+                "no field expired during the run"
+            );
+        }
     }
 }
 
-/// Issue: all 28 commands, with fields really expiring during the run, through `hashcheck
-/// serve` against Redis 8.2.3 with background expiry frozen (lazy expiry only on both
-/// sides, so every reply is determined).
+/// Issue: the 17 classic commands against Redis 8.2.3, 10,000 commands per protocol.
+#[test]
+fn classic_commands_through_serve_match_redis() {
+    through_serve(&redis(&[]), "classic", CLASSIC_COMMANDS, false, 2);
+}
+
+/// Issue: all 28 commands, with fields really expiring during the run, against Redis 8.2.3
+/// with background expiry frozen (lazy expiry only on both sides, so every reply is
+/// determined).
 #[test]
 fn all_commands_with_expirations_through_serve_match_redis() {
     let redis = redis(&[]);
     lazy_only(&redis);
-    let serve = serve();
-    let ops = env_u64("HASHCHECK_OPS", 10_000) as usize;
-    for protocol in [Protocol::Resp2, Protocol::Resp3] {
-        let seed = env_u64("HASHCHECK_SEED", 3);
-        let started = Instant::now();
-        let mut reference = connect(&serve.addr(), protocol);
-        let mut target = connect(&redis.addr(), protocol);
-        let mut gen = generator(seed, protocol, COMMANDS, true);
-        let config = DiffConfig {
-            ops,
-            ..DiffConfig::default()
-        };
-        let report = differential::run(
-            Reference::Server(&mut reference),
-            &mut target,
-            &mut gen,
-            &config,
-        )
-        .expect("run");
-        check(
-            &format!("all 28, lazy, RESP{}", protocol.version()),
-            &report,
-            started,
-        );
-        assert!(report.compared >= ops, "only {} compared", report.compared);
-        assert!(
-            report.deadlines_passed > 0,
-            "no field expired during the run"
-        );
-    }
+    through_serve(&redis, "all 28, lazy", COMMANDS, true, 3);
 }
 
 /// The same against a Redis whose background expiry is ON, as on servers where DEBUG is
