@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The engine next to the real server: throughput (in-process HSET/HGET mix vs
 # `redis-benchmark -P 64`, goal >= 5x) and memory (engine VmRSS vs Redis `used_memory` for the
-# same data, goal <= 2x), printed as a table. Not a test: nothing fails on slow figures.
+# same data, goal <= 2x), printed as a table; then hashcheck fuzz's compared commands per
+# second next to `redis-benchmark -P 64` HSET (goal >= 0.5x). Not a test: nothing fails on
+# slow figures.
 #
 # It installs the servers first (nothing installed by hand survives to the next machine),
 # then runs `cargo bench -p harness --bench engine`, which starts its own Redis 8.2.3 on a
@@ -18,3 +20,6 @@ done < <(bash scripts/install-servers.sh)
 
 echo "== cargo bench -p harness --bench engine"
 cargo bench -p harness --bench engine --locked "$@"
+
+echo "== cargo bench -p harness --bench fuzz"
+cargo bench -p harness --bench fuzz --locked "$@"
