@@ -10,7 +10,8 @@
 //! 2. Sends generated commands in pipelined batches under the run's own key prefix
 //!    (`hc:fz:<run id>:`) until `--ops` or `--duration` is reached or Ctrl-C, with the
 //!    engine in process as the reference (`differential::Reference::Model`). With
-//!    `--allow-debug` on Redis, background expiry is frozen for the run and restored.
+//!    `--allow-debug`, background expiry is frozen for the run (DEBUG SET-ACTIVE-EXPIRE 0)
+//!    and restored at the end.
 //! 3. Deletes the pool keys, prints per-command calls, error replies and the options used,
 //!    then shrinks each kind of divergence (see [`crate::shrink`]), prints it with a diff,
 //!    writes it under `--out` (see [`crate::repro`]) and runs the written case against the
@@ -198,6 +199,12 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let started = Instant::now();
     let run = run_loop(target, &mut gen, &config, request, seed);
     let cleanup = delete_keys(target, &gen.pool_keys(), request);
+    if frozen && (run.is_err() || cleanup.is_err()) {
+        // The run is over either way: best effort, on a fresh connection.
+        if let Ok(mut fresh) = connect(request, request.protocol) {
+            let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
+        }
+    }
     let Ran {
         report,
         interrupted,
@@ -478,15 +485,9 @@ fn unsupported(target: &mut dyn Target, swarm: &Swarm) -> anyhow::Result<Vec<&'s
         .collect())
 }
 
-/// Freezes active expiry on a Redis server. False (with a note) where that is not possible.
+/// Freezes active expiry with DEBUG SET-ACTIVE-EXPIRE 0 (Redis, and servers that copy it,
+/// such as Valkey). False, with a note, where the server refuses.
 fn freeze_expiry(target: &mut dyn Target) -> anyhow::Result<bool> {
-    if target.identity().product != "redis" {
-        eprintln!(
-            "  --allow-debug: {} is not Redis; its background expiry stays on",
-            target.identity()
-        );
-        return Ok(false);
-    }
     let reply = target.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]))?;
     if reply.is_error() {
         eprintln!("  --allow-debug: DEBUG SET-ACTIVE-EXPIRE 0 failed ({reply}); expiry stays on");
