@@ -71,8 +71,8 @@ pub struct FuzzArgs {
     /// subset chosen by the seed.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub commands: Option<Vec<String>>,
-    /// On Redis, freeze background expiry for the run (DEBUG SET-ACTIVE-EXPIRE 0, set back
-    /// to 1 at the end), so expired fields stay until touched.
+    /// Freeze background expiry for the run (DEBUG SET-ACTIVE-EXPIRE 0, set back to 1 at
+    /// the end), so expired fields stay until touched.
     #[arg(long)]
     pub allow_debug: bool,
     /// Shrink and write at most this many kinds of divergence; the run stops once it has
