@@ -94,9 +94,18 @@ pub(super) fn model_reply(
         let state = model.engine_mut().keyspace(0).get(&key).cloned();
         tried.push((reply.reply, state, at));
     }
-    if let Some((reply, state)) =
-        field_by_field(argv, actual, &plain.reply, after_plain.as_ref(), &tried)
-    {
+    if let Some((reply, state)) = field_by_field(
+        argv,
+        actual,
+        &plain.reply,
+        after_plain.as_ref(),
+        &tried,
+        &Tie {
+            before: &before,
+            now: clock.floor,
+            window: 2 * clock.margin,
+        },
+    ) {
         restore(model, &key, state);
         set_clock(model, clock.floor);
         return Ok(Expected {
@@ -112,15 +121,17 @@ pub(super) fn model_reply(
 /// GT and LT decide each field on its own, and a relative deadline set in the same
 /// millisecond as another ties on one server and not on the other: within one HEXPIRE
 /// reply, one field may need one timing and the next another. If every element of the
-/// target's reply is what some variant gave for that field, and only whether a deadline
-/// was updated (0 or 1) differs, the reply is explained; the state takes each field's
-/// deadline from the variant that explained it.
+/// target's reply is what some variant gave for that field, or (for GT/LT) the field's
+/// pending deadline and the new one are within `tie.window` ms of each other, and only
+/// whether a deadline was updated (0 or 1) differs, the reply is explained; the state
+/// takes each field's deadline from the variant, or the tie, that explained it.
 fn field_by_field(
     argv: &[Vec<u8>],
     actual: &Reply,
     plain: &Reply,
     plain_state: Option<&Value>,
     tried: &[(Reply, Option<Value>, i64)],
+    tie: &Tie<'_>,
 ) -> Option<(Reply, Option<Value>)> {
     let fields = expire_fields(argv)?;
     let (Reply::Array(want), Reply::Array(have)) = (actual, plain) else {
@@ -149,18 +160,69 @@ fn field_by_field(
         if !at.iter().all(|&i| flag(&want[i]) && flag(&have[i])) {
             return None;
         }
-        let (_, from, _) = tried.iter().find(|(reply, _, _)| match reply {
+        let explained = tried.iter().find(|(reply, _, _)| match reply {
             Reply::Array(items) => at.iter().all(|&i| items.get(i) == Some(&want[i])),
             _ => false,
-        })?;
-        let Some(Value::Hash(from)) = from else {
-            return None;
+        });
+        let deadline = match explained {
+            Some((_, Some(Value::Hash(from)), _)) => from.get(field)?.expire_at_ms,
+            Some(_) => return None,
+            // Earlier variants this run adopted may have moved the engine's stored deadline
+            // by a few ms: a near tie is decided by the target.
+            None => {
+                let (old, new) = tie.deadlines(argv, field)?;
+                // A later mention compares with what the first left: never greater.
+                if !at[1..].iter().all(|&i| want[i] == Reply::Integer(0)) {
+                    return None;
+                }
+                if want[at[0]] == Reply::Integer(1) {
+                    Some(new)
+                } else {
+                    Some(old)
+                }
+            }
         };
-        let deadline = from.get(field)?.expire_at_ms;
         hash.get(field)?;
         hash.set_expire(field, deadline);
     }
     Some((actual.clone(), Some(state)))
+}
+
+/// What a near tie between a field's pending deadline and a GT/LT's new one is judged by.
+struct Tie<'a> {
+    /// The key before the command.
+    before: &'a Value,
+    /// The engine's time for the command.
+    now: i64,
+    window: i64,
+}
+
+impl Tie<'_> {
+    /// The field's pending deadline and the one the command sets, if the command is GT or
+    /// LT with a time still ahead and the two are within the window.
+    fn deadlines(&self, argv: &[Vec<u8>], field: &[u8]) -> Option<(i64, i64)> {
+        let compares = argv
+            .iter()
+            .skip(3)
+            .take(2)
+            .any(|a| a.eq_ignore_ascii_case(b"GT") || a.eq_ignore_ascii_case(b"LT"));
+        if !compares {
+            return None;
+        }
+        let time: i64 = std::str::from_utf8(argv.get(2)?).ok()?.parse().ok()?;
+        let name = argv[0].to_ascii_uppercase();
+        let new = match name.as_slice() {
+            b"HEXPIRE" => self.now.checked_add(time.checked_mul(1000)?)?,
+            b"HPEXPIRE" => self.now.checked_add(time)?,
+            b"HEXPIREAT" => time.checked_mul(1000)?,
+            _ => time,
+        };
+        let Value::Hash(hash) = self.before else {
+            return None;
+        };
+        let old = hash.get(field)?.expire_at_ms?;
+        (new > self.now && (new - old).abs() <= self.window).then_some((old, new))
+    }
 }
 
 /// The fields of an HEXPIRE-family command, if it is one.
@@ -393,5 +455,35 @@ mod tests {
         };
         let got = model_reply(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
         assert_eq!(got.reply, Reply::Integer(2));
+    }
+
+    #[test]
+    fn a_near_tie_is_the_targets_call_even_after_an_adopted_timing() {
+        // The engine stored `b` 20 ms later than the target did (an earlier `hi`): no
+        // variant makes a GT now beat it, but it is a tie within the window.
+        let (mut model, mut batch) = two_ties();
+        let gt = argv("HPEXPIRE k 100000 GT FIELDS 1 b");
+        if let Some(Value::Hash(h)) = model
+            .engine_mut()
+            .keyspace_mut(0)
+            .get(b"k")
+            .cloned()
+            .as_mut()
+        {
+            h.set_expire(b"b", Some(1_100_045));
+            model
+                .engine_mut()
+                .keyspace_mut(0)
+                .insert(b"k", Value::Hash(h.clone()));
+        }
+        let actual = Reply::Array(vec![Reply::Integer(1)]);
+        let config = DiffConfig::default();
+        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        assert_eq!(got.reply, actual);
+        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+        // Far apart, it is not a tie: still a divergence.
+        let far = argv("HPEXPIRE k 900000 LT FIELDS 1 a");
+        let got = model_reply(&mut model, &far, &actual, &config, &mut batch).unwrap();
+        assert_ne!(got.reply, actual);
     }
 }
