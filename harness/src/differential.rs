@@ -841,7 +841,9 @@ fn policy_with(
         // A reading carries the skew of the batch that SET the deadline, which may be long
         // gone from the adaptive margin: 136 ms was seen under load. 250 ms is the case
         // runner's tolerance on a server too; a wrong unit or sign is far outside it.
-        "HPTTL" | "HPEXPIRETIME" => Policy::TtlWithin { tolerance: margin.max(250) },
+        "HPTTL" | "HPEXPIRETIME" => Policy::TtlWithin {
+            tolerance: margin.max(250),
+        },
         _ => Policy::Exact,
     }
 }
