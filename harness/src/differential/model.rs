@@ -86,6 +86,11 @@ pub(super) fn model_reply(
         };
         set_clock(model, at);
         let reply = answer(model, argv)?;
+        if let Variant::Shifted(by) = variant {
+            // The shift only stood in for this command's view: deadlines it did not set go
+            // back, so that repeated ties cannot walk a field's deadline away.
+            unshift(model, &key, &before, by);
+        }
         if agrees(&reply, argv, actual, config, clock.margin) {
             clock.floor = clock.floor.max(at);
             set_clock(model, clock.floor);
@@ -294,6 +299,28 @@ fn shifted(value: &Value, by: i64) -> Value {
     value
 }
 
+/// Puts back the deadline of every field of `key` that still has its shifted one.
+fn unshift(model: &mut EmbeddedTarget, key: &[u8], before: &Value, by: i64) {
+    let Value::Hash(original) = before else {
+        return;
+    };
+    let keyspace = model.engine_mut().keyspace_mut(0);
+    let Ok(Some(hash)) = keyspace.hash_mut(key) else {
+        return;
+    };
+    let moved: Vec<(Vec<u8>, i64)> = original
+        .iter()
+        .filter_map(|f| {
+            let at = f.expire_at_ms?;
+            let now = hash.get(f.field)?.expire_at_ms?;
+            (now == at + by).then(|| (f.field.to_vec(), at))
+        })
+        .collect();
+    for (field, at) in moved {
+        hash.set_expire(&field, Some(at));
+    }
+}
+
 /// The command's reply, with its probe asked first.
 fn answer(model: &mut EmbeddedTarget, argv: &[Vec<u8>]) -> Result<Expected, TargetError> {
     let probe = probe_for(argv);
@@ -485,5 +512,21 @@ mod tests {
         let far = argv("HPEXPIRE k 900000 LT FIELDS 1 a");
         let got = model_reply(&mut model, &far, &actual, &config, &mut batch).unwrap();
         assert_ne!(got.reply, actual);
+    }
+
+    #[test]
+    fn a_shift_that_explained_a_reply_does_not_move_the_other_deadlines() {
+        let (mut model, mut batch) = two_ties();
+        // An absolute time ties with `b` on the engine; a target that stored `b` later
+        // says LT updated it. Only a shift explains that (`lo` and `hi` cannot move an
+        // absolute time).
+        let lt = argv("HPEXPIREAT k 1100005 LT FIELDS 1 b");
+        let actual = Reply::Array(vec![Reply::Integer(1)]);
+        let config = DiffConfig::default();
+        let got = model_reply(&mut model, &lt, &actual, &config, &mut batch).unwrap();
+        assert_eq!(got.reply, actual);
+        // `a` keeps its deadline exactly; `b` has the one LT set.
+        assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
+        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
     }
 }
