@@ -307,6 +307,8 @@ impl Default for GenConfig {
 
 /// Produces random commands from a seed.
 pub struct Generator {
+    /// How many far deadlines were handed out (see `far_offset`).
+    far_deadlines: i64,
     rng: Rng,
     config: GenConfig,
     swarm: Swarm,
@@ -333,6 +335,7 @@ impl Generator {
             .map(|i| format!("f{i}").into_bytes())
             .collect();
         Self {
+            far_deadlines: 0,
             rng: Rng::seeded(seed),
             config,
             swarm,
@@ -756,7 +759,7 @@ impl Generator {
                 args.push(Self::b(self.pick(&["0", "1"])));
                 return None;
             }
-            3..=8 => (self.pick(FAR_MS), false),
+            3..=8 => (self.far_offset(), false),
             9 => {
                 let limits = match (absolute, seconds) {
                     (false, true) => LIMIT_RELATIVE_SECS,
@@ -769,14 +772,16 @@ impl Generator {
             }
             10..=14 if self.config.short_ttls && self.chance(self.config.soon_one_in) => {
                 // Whole seconds for the seconds units, so a reading is never half a second off.
+                // At least 300 ms: a reference server runs the batch after the target, and
+                // under load the two runs were seen up to 200 ms apart.
                 let ms = if seconds {
                     1_000
                 } else {
-                    100 + self.rng.below(300) as i64
+                    300 + self.rng.below(300) as i64
                 };
                 (ms, true)
             }
-            10..=14 => (self.pick(FAR_MS), false),
+            10..=14 => (self.far_offset(), false),
             _ => {
                 args.push(Self::b(self.pick(BAD_TIMES)));
                 return None;
@@ -791,6 +796,17 @@ impl Generator {
         // EXAT rounds the deadline up to the next whole second: up to 1 s later.
         let slack = if absolute && seconds { 1_000 } else { 0 };
         soon.then_some(offset_ms + slack)
+    }
+
+    /// A deadline 11 to 23 days ahead, never equal to one handed out before in this run:
+    /// GT/LT compare deadlines, and two equal offsets sent a few milliseconds apart compare
+    /// one way on one server and the other way on another. Offsets 10 s apart decide GT/LT
+    /// the same way everywhere.
+    fn far_offset(&mut self) -> i64 {
+        self.far_deadlines += 1;
+        // 7919 is coprime with 100_003: a mixed order with no repeat for 100_003 picks.
+        let slot = (self.far_deadlines * 7919) % 100_003;
+        FAR_MS[0] + slot * 10_000
     }
 
     /// Bends a valid command into a probably invalid one.

@@ -16,6 +16,14 @@ use reference_engine::{ManualClock, Protocol, SystemClock};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The tests of this file run one at a time: each compares two servers in real time, and
+/// running them side by side on a small machine only widens the gap between the two.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn redis(extra: &[&str]) -> ServerProcess {
     let binary = redis_8_2_binary().unwrap_or_else(|| {
         panic!("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)")
@@ -149,6 +157,7 @@ fn through_serve(
 /// Issue: the 17 classic commands against Redis 8.2.3, 10,000 commands per protocol.
 #[test]
 fn classic_commands_through_serve_match_redis() {
+    let _turn = one_at_a_time();
     through_serve(&redis(&[]), "classic", CLASSIC_COMMANDS, false, 2);
 }
 
@@ -157,6 +166,7 @@ fn classic_commands_through_serve_match_redis() {
 /// determined).
 #[test]
 fn all_commands_with_expirations_through_serve_match_redis() {
+    let _turn = one_at_a_time();
     let redis = redis(&[]);
     lazy_only(&redis);
     through_serve(&redis, "all 28, lazy", COMMANDS, true, 3);
@@ -167,6 +177,7 @@ fn all_commands_with_expirations_through_serve_match_redis() {
 /// wherever Redis's timing decides, and nothing else.
 #[test]
 fn all_commands_match_redis_with_background_expiry() {
+    let _turn = one_at_a_time();
     let redis = redis(&[]);
     let ops = env_u64("HASHCHECK_OPS", 10_000) as usize / 2;
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
