@@ -108,7 +108,7 @@ pub(super) fn model_reply(
         &Tie {
             before: &before,
             now: clock.floor,
-            window: 2 * clock.margin,
+            window: 4 * clock.margin,
         },
     ) {
         restore(model, &key, state);
@@ -127,7 +127,8 @@ pub(super) fn model_reply(
 /// millisecond as another ties on one server and not on the other: within one HEXPIRE
 /// reply, one field may need one timing and the next another. If every element of the
 /// target's reply is what some variant gave for that field, or (for GT/LT) the field's
-/// pending deadline and the new one are within `tie.window` ms of each other, and only
+/// pending deadline and the new one are within `tie.window` ms of each other (four margins:
+/// a reading may already be a margin off, and the new deadline another), and only
 /// whether a deadline was updated (0 or 1) differs, the reply is explained; the state
 /// takes each field's deadline from the variant, or the tie, that explained it.
 fn field_by_field(
