@@ -226,6 +226,8 @@ pub struct Differ<'a> {
     /// GT/LT wait for the key's pending deadlines (a server reference cannot weigh both
     /// outcomes of a tie the way the model does).
     gt_lt_wait: bool,
+    /// Second possible states of keys, that the model follows until a reply decides.
+    alternatives: model::Alternatives,
     report: DiffReport,
 }
 
@@ -254,6 +256,7 @@ impl<'a> Differ<'a> {
             index: 0,
             recent_batch_ms: 0,
             gt_lt_wait,
+            alternatives: model::Alternatives::new(),
             report: DiffReport::default(),
         }
     }
@@ -517,9 +520,14 @@ impl<'a> Differ<'a> {
             }
             let expected = match &mut self.reference {
                 Reference::Server(_) => from_server.expect("one reply per command"),
-                Reference::Model(model) => {
-                    model::model_reply(model, &argv, &actual, self.config, &mut clock)?
-                }
+                Reference::Model(model) => model::tracked_reply(
+                    model,
+                    &argv,
+                    &actual,
+                    self.config,
+                    &mut clock,
+                    &mut self.alternatives,
+                )?,
             };
             match q.kind {
                 Kind::Generated => self.record_stats(&argv, &expected.reply),
@@ -617,6 +625,7 @@ impl<'a> Differ<'a> {
             window.restart();
         }
         self.deadlines.remove(key);
+        self.alternatives.remove(key);
         Ok(())
     }
 

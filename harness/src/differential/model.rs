@@ -42,6 +42,62 @@ pub(super) struct BatchClock {
     pub lo: i64,
 }
 
+/// States a key may be in besides the engine's, per key: set when a command's reply fit
+/// both "not reclaimed" and "reclaimed by a background cycle" but left different states.
+pub(super) type Alternatives = std::collections::HashMap<Vec<u8>, Option<Value>>;
+
+/// [`model_reply`], also following a second possible state of the key. A reply that fits
+/// both the lazy state and a reclaimed one (HSETEX KEEPTTL over an expired field replies 1
+/// either way) cannot tell which the target is in; both are kept until a reply tells them
+/// apart, and the one that explains it wins.
+pub(super) fn tracked_reply(
+    model: &mut EmbeddedTarget,
+    argv: &[Vec<u8>],
+    actual: &Reply,
+    config: &DiffConfig,
+    clock: &mut BatchClock,
+    alternatives: &mut Alternatives,
+) -> Result<Expected, TargetError> {
+    let key = argv.get(1).cloned().unwrap_or_default();
+    let alternative = alternatives.remove(&key);
+    set_clock(model, clock.floor);
+    let unreclaimed = (config.background_expiry
+        && alternative.is_none()
+        && model.engine_mut().has_expired_fields(0, &key))
+    .then(|| model.engine_mut().keyspace(0).get(&key).cloned())
+    .flatten();
+    let expected = model_reply(model, argv, actual, config, clock)?;
+    let explained = agrees(&expected, argv, actual, config, clock.margin);
+    let primary = model.engine_mut().keyspace(0).get(&key).cloned();
+    let other = match (alternative, unreclaimed) {
+        (Some(state), _) => Some(state),
+        (None, Some(before)) if explained => {
+            restore(model, &key, Some(before));
+            model.engine_mut().reclaim_expired(0, &key);
+            Some(model.engine_mut().keyspace(0).get(&key).cloned())
+        }
+        _ => None,
+    };
+    let Some(other) = other else {
+        return Ok(expected);
+    };
+    restore(model, &key, other);
+    set_clock(model, clock.floor);
+    let reply = answer(model, argv)?;
+    let fits = agrees(&reply, argv, actual, config, clock.margin);
+    let after = model.engine_mut().keyspace(0).get(&key).cloned();
+    if fits && !explained {
+        // The other state explains what the engine's did not: it was the right one.
+        return Ok(reply);
+    }
+    if fits && after != primary {
+        alternatives.insert(key.clone(), after);
+    }
+    restore(model, &key, primary);
+    set_clock(model, clock.floor);
+    Ok(expected)
+}
+
 /// The model's reply to one command; see the module docs.
 pub(super) fn model_reply(
     model: &mut EmbeddedTarget,
@@ -529,5 +585,54 @@ mod tests {
         // `a` keeps its deadline exactly; `b` has the one LT set.
         assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
         assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+    }
+
+    #[test]
+    fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
+        // HSETEX KEEPTTL over an expired field replies 1 whether or not a background cycle
+        // reclaimed it; only a later read tells which, and either answer is Redis's.
+        for (hvals, live) in [
+            (Reply::Array(vec![]), false),
+            (Reply::Array(vec![Reply::bulk("x")]), true),
+        ] {
+            let clock = ManualClock::new(0);
+            let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+            model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
+            let mut batch = BatchClock {
+                slack: 20,
+                margin: 40,
+                floor: 500,
+                hi: 520,
+                lo: 480,
+            };
+            let config = DiffConfig::default();
+            let mut alternatives = Alternatives::new();
+            let set = argv("HSETEX k KEEPTTL FIELDS 1 f x");
+            let got = tracked_reply(
+                &mut model,
+                &set,
+                &Reply::Integer(1),
+                &config,
+                &mut batch,
+                &mut alternatives,
+            )
+            .unwrap();
+            assert_eq!(got.reply, Reply::Integer(1));
+            assert_eq!(alternatives.len(), 1);
+            let got = tracked_reply(
+                &mut model,
+                &argv("HVALS k"),
+                &hvals,
+                &config,
+                &mut batch,
+                &mut alternatives,
+            )
+            .unwrap();
+            assert_eq!(got.reply, hvals, "live: {live}");
+            // Decided: the other state is gone, and the engine holds the one that fit.
+            assert!(alternatives.is_empty());
+            // Reclaimed and set again, the field has no TTL; lazily, it kept its passed one.
+            assert_eq!(deadline(&mut model, b"f").is_none(), live);
+        }
     }
 }
