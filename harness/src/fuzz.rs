@@ -44,9 +44,10 @@ mod wire;
 /// Each key is deleted after this many commands on it, so a divergence replays from an
 /// empty key within this many commands.
 pub const RESET_EVERY: usize = 1_000;
-/// One time in this many that could fall due during the run does: near deadlines hold
-/// their key for ~100 ms, so they are kept rare enough not to starve the pipeline.
-const SOON_ONE_IN: usize = 16;
+/// Deadlines that fall due during the run, per second of the run (see
+/// [`Generator::allow_soon`]): each holds its key for ~100 ms, so with [`KEYS`] keys this
+/// leaves most keys free most of the time, at any speed of the target.
+const SOON_PER_SECOND: u32 = 16;
 const KEYS: usize = 8;
 const BATCH: usize = 256;
 
@@ -169,7 +170,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
             keys: KEYS,
             fields: 6,
             short_ttls: true,
-            soon_one_in: SOON_ONE_IN,
+            soon_one_in: 1,
             invalid_one_in: 10,
             reset_every: Some(RESET_EVERY),
         },
@@ -216,13 +217,14 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     println!(
         "{compared_while_running} commands compared in {:.1} s ({:.0}/s), then {} more in {:.1} s \
          (held commands and the final reconciliation, after every deadline passed); \
-         {} reconciliation reads, {} deadlines passed",
+         {} reconciliation reads, {} deadlines passed, {} ms slept waiting for deadlines",
         running.as_secs_f64(),
         compared_while_running as f64 / running.as_secs_f64().max(1e-9),
         report.compared - compared_while_running,
         (started.elapsed() - running).as_secs_f64(),
         report.reconciled,
-        report.deadlines_passed
+        report.deadlines_passed,
+        report.waited_ms
     );
 
     let rerun = rerun_line(request, seed, &swarm);
@@ -275,6 +277,8 @@ fn run_loop(
     let started = Instant::now();
     let mut generated: u64 = 0;
     let mut interrupted = false;
+    let soon_every = Duration::from_secs(1) / SOON_PER_SECOND;
+    let mut next_soon = Duration::ZERO;
     loop {
         if generated % 256 == 0 {
             if crate::interrupt::requested() {
@@ -290,7 +294,13 @@ fn run_loop(
             }
             progress.tick(generated, differ.report(), started.elapsed());
         }
-        differ.push(gen.next_op())?;
+        let now = started.elapsed();
+        gen.allow_soon(now >= next_soon);
+        let op = gen.next_op();
+        if op.deadline_in_ms.is_some() {
+            next_soon = now + soon_every;
+        }
+        differ.push(op)?;
         generated += 1;
     }
     // The rate is the run's own: the drain and final reconciliation that follow wait for

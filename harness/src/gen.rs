@@ -319,6 +319,8 @@ pub struct Generator {
     since_reset: Vec<usize>,
     /// A reset owed to this key, sent before the next command.
     pending_reset: Option<usize>,
+    /// Whether a time may fall due soon now (see [`Generator::allow_soon`]).
+    soon_allowed: bool,
 }
 
 impl Generator {
@@ -343,7 +345,17 @@ impl Generator {
             field_names,
             since_reset: vec![0; keys],
             pending_reset: None,
+            soon_allowed: true,
         }
+    }
+
+    /// Lets the caller ration deadlines that fall due during the run, by time rather than
+    /// per command: each one holds its key for ~100 ms, so a rate per command would hold
+    /// every key all the time once commands flow fast. While not allowed, such a time is
+    /// made far instead; the random draws are the same either way, so the sequence of
+    /// commands, keys and fields does not change.
+    pub fn allow_soon(&mut self, allowed: bool) {
+        self.soon_allowed = allowed;
     }
 
     pub fn swarm(&self) -> &Swarm {
@@ -770,7 +782,11 @@ impl Generator {
                 args.push(Self::b(self.pick(limits)));
                 return None;
             }
-            10..=14 if self.config.short_ttls && self.chance(self.config.soon_one_in) => {
+            10..=14
+                if self.config.short_ttls
+                    && self.chance(self.config.soon_one_in)
+                    && self.soon_allowed =>
+            {
                 // Whole seconds for the seconds units, so a reading is never half a second off.
                 // At least 300 ms: a reference server runs the batch after the target, and
                 // under load the two runs were seen up to 200 ms apart.
