@@ -85,6 +85,10 @@ pub struct FuzzArgs {
     /// How error replies are compared: `any` looks past error texts for other differences.
     #[arg(long, value_enum, default_value = "exact")]
     pub errors: ErrorsChoice,
+    /// Parallel lanes, each on its own connection with its own keys, engine and seed
+    /// (lane 0 runs on --seed itself). More lanes keep the server busier.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -444,6 +448,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 max_cases: usize::from(args.max_cases),
                 shrink_time: args.shrink_time,
                 errors: args.errors.into(),
+                jobs: usize::from(args.jobs),
             })?;
             Ok(if clean {
                 Outcome::Passed

@@ -144,8 +144,39 @@ pub struct DiffReport {
     pub reconciled: usize,
     /// Deadlines that passed during the run (expirations that really happened).
     pub deadlines_passed: usize,
-    /// Time spent sleeping for deadlines to pass, in ms.
+    /// Time spent sleeping for deadlines to pass, in ms (of parallel lanes, the longest).
     pub waited_ms: u64,
+}
+
+impl DiffReport {
+    /// Adds another run's report to this one (parallel lanes of one fuzz run): counts add
+    /// up, and the other's first divergences of kinds not seen here are kept, up to `max`.
+    pub fn absorb(&mut self, other: DiffReport, max: usize) {
+        self.compared += other.compared;
+        self.divergence_count += other.divergence_count;
+        self.reconciled += other.reconciled;
+        self.deadlines_passed += other.deadlines_passed;
+        self.waited_ms = self.waited_ms.max(other.waited_ms);
+        for d in other.divergences {
+            let known = self.divergences.iter().any(|k| k.signature == d.signature);
+            if !known && self.divergences.len() < max {
+                self.divergences.push(d);
+            }
+        }
+        for (kind, n) in other.kinds {
+            *self.kinds.entry(kind).or_insert(0) += n;
+        }
+        for (name, stats) in other.per_command {
+            let mine = self.per_command.entry(name).or_default();
+            mine.calls += stats.calls;
+            mine.errors += stats.errors;
+            for (option, o) in stats.options {
+                let m = mine.options.entry(option).or_default();
+                m.calls += o.calls;
+                m.ok += o.ok;
+            }
+        }
+    }
 }
 
 /// What the target is compared with.
@@ -875,11 +906,13 @@ fn compares_deadlines(op: &Op) -> bool {
 }
 
 fn probe_for(argv: &[Vec<u8>]) -> Probe {
-    let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-    match name.as_str() {
-        "HRANDFIELD" => Probe::Contents,
-        "HGETALL" | "HKEYS" | "HVALS" => Probe::Encoding,
-        _ => Probe::None,
+    let is = |name: &str| argv[0].eq_ignore_ascii_case(name.as_bytes());
+    if is("HRANDFIELD") {
+        Probe::Contents
+    } else if is("HGETALL") || is("HKEYS") || is("HVALS") {
+        Probe::Encoding
+    } else {
+        Probe::None
     }
 }
 

@@ -21,17 +21,15 @@
 //! (emptied whenever the key stops existing; the generator deletes each key every
 //! [`RESET_EVERY`] commands on it) and one window per kind of divergence.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reference_engine::rng::Rng;
-use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
+use reference_engine::{Protocol, Reply};
 
 use crate::compare::ErrorMatch;
-use crate::differential::{DiffConfig, DiffReport, Differ, Divergence, Reference};
+use crate::differential::{DiffConfig, DiffReport, Divergence};
 use crate::gen::{GenConfig, Generator, Swarm, COMMANDS};
 use crate::report::{self, Style};
 use crate::repro::{self, Provenance};
@@ -39,15 +37,12 @@ use crate::runner::{self, Outcome, RunOptions, RunState};
 use crate::shrink::{Budget, Shrinker};
 use crate::target::{ConnectOptions, EmbeddedTarget, NetworkTarget, Target};
 
+mod lanes;
 mod wire;
 
 /// Each key is deleted after this many commands on it, so a divergence replays from an
 /// empty key within this many commands.
 pub const RESET_EVERY: usize = 1_000;
-/// Deadlines that fall due during the run, per second of the run (see
-/// [`Generator::allow_soon`]): each holds its key for ~100 ms, so with [`KEYS`] keys this
-/// leaves most keys free most of the time, at any speed of the target.
-const SOON_PER_SECOND: u32 = 16;
 const KEYS: usize = 8;
 const BATCH: usize = 256;
 
@@ -78,6 +73,8 @@ pub struct FuzzRequest {
     /// How error replies are compared (`any`: only an error where a value was due, or the
     /// reverse, counts; for finding what differs beyond error texts).
     pub errors: ErrorMatch,
+    /// Parallel lanes, each with its own connection, keys and engine (see [`lanes`]).
+    pub jobs: usize,
 }
 
 /// `60s`, `10m`, `1h`, `500ms`, or plain seconds.
@@ -162,20 +159,29 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     }
     let frozen = request.allow_debug && freeze_expiry(target)?;
     let run_id = format!("{:x}", random_seed() & 0xffff_ffff);
-    let key_prefix = format!("hc:fz:{run_id}:").into_bytes();
-    let mut gen = Generator::new(
-        seed,
-        GenConfig {
-            key_prefix: key_prefix.clone(),
-            keys: KEYS,
-            fields: 6,
-            short_ttls: true,
-            soon_one_in: 1,
-            invalid_one_in: 10,
-            reset_every: Some(RESET_EVERY),
-        },
-        swarm.clone(),
-    );
+    let jobs = request.jobs.max(1);
+    // One lane keeps the plain prefix, so cases from a one-lane run name keys as before.
+    let lane_prefix = |lane: usize| match jobs {
+        1 => format!("hc:fz:{run_id}:").into_bytes(),
+        _ => format!("hc:fz:{run_id}:j{lane}:").into_bytes(),
+    };
+    // Lane 0 runs on the seed itself, so --jobs 1 sends what it always did.
+    let lane_seed = |lane: usize| seed ^ (lane as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let generator = |lane: usize| {
+        Generator::new(
+            lane_seed(lane),
+            GenConfig {
+                key_prefix: lane_prefix(lane),
+                keys: KEYS,
+                fields: 6,
+                short_ttls: true,
+                soon_one_in: 1,
+                invalid_one_in: 10,
+                reset_every: Some(RESET_EVERY),
+            },
+            swarm.clone(),
+        )
+    };
     let config = DiffConfig {
         ops: usize::MAX,
         batch: BATCH,
@@ -198,15 +204,43 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     }
 
     let started = Instant::now();
-    let run = run_loop(target, &mut gen, &config, request, seed);
-    let cleanup = delete_keys(target, &gen.pool_keys(), request);
+    let mut extra = Vec::new();
+    for _ in 1..jobs {
+        extra.push(connect(request, request.protocol)?);
+    }
+    let gens: Vec<Generator> = (0..jobs).map(generator).collect();
+    let pool_keys: Vec<Vec<u8>> = gens.iter().flat_map(Generator::pool_keys).collect();
+    let targets = std::iter::once(&mut *target).chain(extra.iter_mut().map(|t| &mut **t));
+    let lanes = targets
+        .zip(gens)
+        .enumerate()
+        .map(|(lane, (target, gen))| lanes::Lane {
+            target,
+            gen,
+            seed: lane_seed(lane),
+            length: match request.length {
+                Length::Ops(n) => {
+                    let share = n / jobs as u64;
+                    Length::Ops(if lane == 0 {
+                        n - share * (jobs as u64 - 1)
+                    } else {
+                        share
+                    })
+                }
+                time => time,
+            },
+        })
+        .collect();
+    let run = lanes::run(lanes, &config, request);
+    drop(extra);
+    let cleanup = delete_keys(target, &pool_keys, request);
     if frozen && (run.is_err() || cleanup.is_err()) {
         // The run is over either way: best effort, on a fresh connection.
         if let Ok(mut fresh) = connect(request, request.protocol) {
             let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
         }
     }
-    let Ran {
+    let lanes::Ran {
         report,
         interrupted,
         compared_while_running,
@@ -233,7 +267,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         target: request.target.clone(),
         identity: identity.clone(),
         protocol: request.protocol,
-        key_prefix: key_prefix.clone(),
+        // Every lane's keys start with it (`j1:k3` names lane 1's key k3 in a case).
+        key_prefix: format!("hc:fz:{run_id}:").into_bytes(),
         rerun,
         errors: request.errors,
     };
@@ -257,74 +292,6 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         bail!("interrupted");
     }
     Ok(report.divergence_count == 0)
-}
-
-/// The run proper; returns the report and whether Ctrl-C stopped it.
-fn run_loop(
-    target: &mut dyn Target,
-    gen: &mut Generator,
-    config: &DiffConfig,
-    request: &FuzzRequest,
-    seed: u64,
-) -> anyhow::Result<Ran> {
-    let mut model = EmbeddedTarget::with_clock(
-        request.protocol,
-        ManualClock::new(SystemClock.now_ms()),
-        Some(seed),
-    );
-    let mut differ = Differ::new(Reference::Model(&mut model), target, config);
-    let mut progress = Progress::new(request.length);
-    let started = Instant::now();
-    let mut generated: u64 = 0;
-    let mut interrupted = false;
-    let soon_every = Duration::from_secs(1) / SOON_PER_SECOND;
-    let mut next_soon = Duration::ZERO;
-    loop {
-        if generated % 256 == 0 {
-            if crate::interrupt::requested() {
-                interrupted = true;
-                break;
-            }
-            let done = match request.length {
-                Length::Ops(n) => generated >= n,
-                Length::Time(d) => started.elapsed() >= d,
-            };
-            if done || differ.stopped() {
-                break;
-            }
-            progress.tick(generated, differ.report(), started.elapsed());
-        }
-        let now = started.elapsed();
-        gen.allow_soon(now >= next_soon);
-        let op = gen.next_op();
-        if op.deadline_in_ms.is_some() {
-            next_soon = now + soon_every;
-        }
-        differ.push(op)?;
-        generated += 1;
-    }
-    // The rate is the run's own: the drain and final reconciliation that follow wait for
-    // deadlines on purpose.
-    let rate = (differ.report().compared, started.elapsed());
-    progress.finish(generated, differ.report(), started.elapsed());
-    if !interrupted {
-        differ.finish()?;
-    }
-    Ok(Ran {
-        report: differ.into_report(),
-        interrupted,
-        compared_while_running: rate.0,
-        running: rate.1,
-    })
-}
-
-/// What the run loop did.
-struct Ran {
-    report: DiffReport,
-    interrupted: bool,
-    /// Commands compared until the run stopped generating, and how long that took.
-    compared_while_running: usize,
-    running: Duration,
 }
 
 /// Shrinks each kept divergence, prints it, and writes it as a case. Returns the files.
@@ -521,7 +488,7 @@ fn delete_keys(
 }
 
 /// A connection to the server: the raw pipelining one where the address allows it.
-fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn Target>> {
+fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn Target + Send>> {
     let options = &request.connect;
     if let Some(t) = wire::WireTarget::connect(
         &request.target,
@@ -655,6 +622,9 @@ fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
     if request.allow_debug {
         line.push_str(" --allow-debug");
     }
+    if request.jobs > 1 {
+        line.push_str(&format!(" --jobs {}", request.jobs));
+    }
     match request.errors {
         ErrorMatch::Exact => {}
         ErrorMatch::Code => line.push_str(" --errors code"),
@@ -673,89 +643,6 @@ fn random_seed() -> u64 {
         .unwrap_or_default();
     let mut rng = Rng::seeded(now.as_nanos() as u64 ^ (u64::from(std::process::id()) << 32));
     rng.next_u64() >> 1
-}
-
-/// A progress bar on a terminal; plain lines every ten seconds otherwise.
-struct Progress {
-    bar: Option<ProgressBar>,
-    length: Length,
-    last_line: Instant,
-}
-
-impl Progress {
-    fn new(length: Length) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let (len, unit) = match length {
-                Length::Ops(n) => (n, "cmds"),
-                Length::Time(d) => (d.as_secs().max(1), "s"),
-            };
-            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-            let template =
-                format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{msg}}");
-            bar.set_style(
-                ProgressStyle::with_template(&template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar
-        });
-        Self {
-            bar,
-            length,
-            last_line: Instant::now(),
-        }
-    }
-
-    fn line(generated: u64, report: &DiffReport, elapsed: Duration) -> String {
-        format!(
-            "{generated} commands, {:.0} compared/s, {} divergences ({} kinds), {} deadlines passed",
-            report.compared as f64 / elapsed.as_secs_f64().max(1e-9),
-            report.divergence_count,
-            report.kinds.len(),
-            report.deadlines_passed
-        )
-    }
-
-    fn tick(&mut self, generated: u64, report: &DiffReport, elapsed: Duration) {
-        match &self.bar {
-            Some(bar) => {
-                if self.last_line.elapsed() < Duration::from_millis(200) {
-                    return;
-                }
-                self.last_line = Instant::now();
-                bar.set_position(match self.length {
-                    Length::Ops(_) => generated,
-                    Length::Time(_) => elapsed.as_secs(),
-                });
-                bar.set_message(format!(
-                    "{:.0}/s, {} divergences",
-                    report.compared as f64 / elapsed.as_secs_f64().max(1e-9),
-                    report.divergence_count
-                ));
-            }
-            None => {
-                if self.last_line.elapsed() >= Duration::from_secs(10) {
-                    self.last_line = Instant::now();
-                    eprintln!(
-                        "fuzz: {:.0} s, {}",
-                        elapsed.as_secs_f64(),
-                        Self::line(generated, report, elapsed)
-                    );
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self, generated: u64, report: &DiffReport, elapsed: Duration) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-        eprintln!(
-            "fuzz: done after {:.1} s, {}",
-            elapsed.as_secs_f64(),
-            Self::line(generated, report, elapsed)
-        );
-    }
 }
 
 #[cfg(test)]

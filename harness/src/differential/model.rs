@@ -58,42 +58,50 @@ pub(super) fn tracked_reply(
     clock: &mut BatchClock,
     alternatives: &mut Alternatives,
 ) -> Result<Expected, TargetError> {
-    let key = argv.get(1).cloned().unwrap_or_default();
-    let alternative = alternatives.remove(&key);
+    let key: &[u8] = argv.get(1).map_or(&[], Vec::as_slice);
+    let alternative = if alternatives.is_empty() {
+        None
+    } else {
+        alternatives.remove(key)
+    };
     set_clock(model, clock.floor);
     let unreclaimed = (config.background_expiry
         && alternative.is_none()
-        && model.engine_mut().has_expired_fields(0, &key))
-    .then(|| model.engine_mut().keyspace(0).get(&key).cloned())
+        && model.engine_mut().has_expired_fields(0, key))
+    .then(|| model.engine_mut().keyspace(0).get(key).cloned())
     .flatten();
     let expected = model_reply(model, argv, actual, config, clock)?;
+    if alternative.is_none() && unreclaimed.is_none() {
+        // Nothing else to follow: the common case, with no copy of the key.
+        return Ok(expected);
+    }
     let explained = agrees(&expected, argv, actual, config, clock.margin);
-    let primary = model.engine_mut().keyspace(0).get(&key).cloned();
+    let primary = model.engine_mut().keyspace(0).get(key).cloned();
     let other = match (alternative, unreclaimed) {
         (Some(state), _) => Some(state),
         (None, Some(before)) if explained => {
-            restore(model, &key, Some(before));
-            model.engine_mut().reclaim_expired(0, &key);
-            Some(model.engine_mut().keyspace(0).get(&key).cloned())
+            restore(model, key, Some(before));
+            model.engine_mut().reclaim_expired(0, key);
+            Some(model.engine_mut().keyspace(0).get(key).cloned())
         }
         _ => None,
     };
     let Some(other) = other else {
         return Ok(expected);
     };
-    restore(model, &key, other);
+    restore(model, key, other);
     set_clock(model, clock.floor);
     let reply = answer(model, argv)?;
     let fits = agrees(&reply, argv, actual, config, clock.margin);
-    let after = model.engine_mut().keyspace(0).get(&key).cloned();
+    let after = model.engine_mut().keyspace(0).get(key).cloned();
     if fits && !explained {
         // The other state explains what the engine's did not: it was the right one.
         return Ok(reply);
     }
     if fits && after != primary {
-        alternatives.insert(key.clone(), after);
+        alternatives.insert(key.to_vec(), after);
     }
-    restore(model, &key, primary);
+    restore(model, key, primary);
     set_clock(model, clock.floor);
     Ok(expected)
 }
@@ -106,11 +114,18 @@ pub(super) fn model_reply(
     config: &DiffConfig,
     clock: &mut BatchClock,
 ) -> Result<Expected, TargetError> {
-    let key = argv.get(1).cloned().unwrap_or_default();
+    let key: &[u8] = argv.get(1).map_or(&[], Vec::as_slice);
     set_clock(model, clock.floor);
-    // Time matters only to a key whose fields have deadlines; others need no snapshot.
-    let before = match model.engine_mut().keyspace(0).get(&key) {
-        Some(value @ Value::Hash(h)) if h.has_ttls() => Some(value.clone()),
+    // Time matters only to a key with a deadline that some variant could reach, or to a
+    // GT/LT (a near tie between two far deadlines set at different instants, such as two
+    // relative TTLs at the 2^46 ms limit); others need no snapshot.
+    let reach = clock.hi + 2 * clock.slack + 4 * clock.margin;
+    let before = match model.engine_mut().keyspace(0).get(key) {
+        Some(value @ Value::Hash(h))
+            if h.earliest_expiry().is_some_and(|at| at <= reach) || compares_deadlines(argv) =>
+        {
+            Some(value.clone())
+        }
         _ => None,
     };
     let plain = answer(model, argv)?;
@@ -120,23 +135,23 @@ pub(super) fn model_reply(
     if agrees(&plain, argv, actual, config, clock.margin) {
         return Ok(plain);
     }
-    let after_plain = model.engine_mut().keyspace(0).get(&key).cloned();
+    let after_plain = model.engine_mut().keyspace(0).get(key).cloned();
     // What each variant said, for explaining a multi-field reply field by field.
     let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
     for variant in variants(&before, clock, config.background_expiry) {
         let at = match variant {
             Variant::At(at) => {
-                restore(model, &key, Some(before.clone()));
+                restore(model, key, Some(before.clone()));
                 at
             }
             Variant::Shifted(by) => {
-                restore(model, &key, Some(shifted(&before, by)));
+                restore(model, key, Some(shifted(&before, by)));
                 clock.floor
             }
             Variant::Reclaimed { cycle_at, at } => {
-                restore(model, &key, Some(before.clone()));
+                restore(model, key, Some(before.clone()));
                 set_clock(model, cycle_at);
-                model.engine_mut().reclaim_expired(0, &key);
+                model.engine_mut().reclaim_expired(0, key);
                 at
             }
         };
@@ -145,14 +160,14 @@ pub(super) fn model_reply(
         if let Variant::Shifted(by) = variant {
             // The shift only stood in for this command's view: deadlines it did not set go
             // back, so that repeated ties cannot walk a field's deadline away.
-            unshift(model, &key, &before, by);
+            unshift(model, key, &before, by);
         }
         if agrees(&reply, argv, actual, config, clock.margin) {
             clock.floor = clock.floor.max(at);
             set_clock(model, clock.floor);
             return Ok(reply);
         }
-        let state = model.engine_mut().keyspace(0).get(&key).cloned();
+        let state = model.engine_mut().keyspace(0).get(key).cloned();
         tried.push((reply.reply, state, at));
     }
     if let Some((reply, state)) = field_by_field(
@@ -167,14 +182,14 @@ pub(super) fn model_reply(
             window: 4 * clock.margin,
         },
     ) {
-        restore(model, &key, state);
+        restore(model, key, state);
         set_clock(model, clock.floor);
         return Ok(Expected {
             probe: plain.probe,
             reply,
         });
     }
-    restore(model, &key, after_plain);
+    restore(model, key, after_plain);
     set_clock(model, clock.floor);
     Ok(plain)
 }
@@ -263,12 +278,7 @@ impl Tie<'_> {
     /// The field's pending deadline and the one the command sets, if the command is GT or
     /// LT with a time still ahead and the two are within the window.
     fn deadlines(&self, argv: &[Vec<u8>], field: &[u8]) -> Option<(i64, i64)> {
-        let compares = argv
-            .iter()
-            .skip(3)
-            .take(2)
-            .any(|a| a.eq_ignore_ascii_case(b"GT") || a.eq_ignore_ascii_case(b"LT"));
-        if !compares {
+        if !compares_deadlines(argv) {
             return None;
         }
         let time: i64 = std::str::from_utf8(argv.get(2)?).ok()?.parse().ok()?;
@@ -285,6 +295,14 @@ impl Tie<'_> {
         let old = hash.get(field)?.expire_at_ms?;
         (new > self.now && (new - old).abs() <= self.window).then_some((old, new))
     }
+}
+
+/// Whether a command names GT or LT where the HEXPIRE family takes them.
+fn compares_deadlines(argv: &[Vec<u8>]) -> bool {
+    argv.iter()
+        .skip(3)
+        .take(2)
+        .any(|a| a.eq_ignore_ascii_case(b"GT") || a.eq_ignore_ascii_case(b"LT"))
 }
 
 /// The fields of an HEXPIRE-family command, if it is one.

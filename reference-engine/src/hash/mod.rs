@@ -192,6 +192,11 @@ impl HashValue {
         self.iter().any(|f| f.expire_at_ms.is_some())
     }
 
+    /// The earliest deadline of any field, expired or not.
+    pub fn earliest_expiry(&self) -> Option<i64> {
+        self.iter().filter_map(|f| f.expire_at_ms).min()
+    }
+
     /// The stored field, expired or not.
     pub fn get(&self, field: &[u8]) -> Option<FieldView<'_>> {
         match &self.storage {

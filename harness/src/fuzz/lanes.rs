@@ -1,0 +1,298 @@
+//! The run proper: one lane per `--jobs`, each a whole fuzzer of its own (its connection,
+//! generator, engine and keys) on its own thread, and the progress of them all.
+//!
+//! Lanes share nothing but counters and a stop flag, so each one keeps the guarantees of a
+//! single run: its commands follow from its seed, and its keys are its own, so no lane can
+//! disturb another's comparison. More lanes keep the server busy while a lane works out
+//! what the engine expects, which is where a single lane spends most of its time.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reference_engine::{Clock, ManualClock, SystemClock};
+
+use super::{FuzzRequest, Length};
+use crate::differential::{DiffConfig, DiffReport, Differ, Reference};
+use crate::gen::Generator;
+use crate::target::{EmbeddedTarget, Target, TargetError};
+
+/// Deadlines that fall due during the run, per second of a lane (see
+/// [`Generator::allow_soon`]): each holds its key for ~100 ms, so with the run's 8 keys this
+/// leaves most keys free most of the time, at any speed of the target.
+const SOON_PER_SECOND: u32 = 16;
+
+/// One lane before it runs.
+pub(super) struct Lane<'t> {
+    pub target: &'t mut (dyn Target + Send),
+    pub gen: Generator,
+    /// The seed of the lane's engine (HRANDFIELD's picks).
+    pub seed: u64,
+    /// This lane's share of `--ops`.
+    pub length: Length,
+}
+
+/// What the lanes did, together.
+pub(super) struct Ran {
+    pub report: DiffReport,
+    pub interrupted: bool,
+    /// Commands compared until the run stopped generating, and how long that took.
+    pub compared_while_running: usize,
+    pub running: Duration,
+}
+
+/// What each lane last published, for the progress line.
+#[derive(Default)]
+struct Counters {
+    generated: AtomicU64,
+    compared: AtomicU64,
+    divergences: AtomicU64,
+    deadlines: AtomicU64,
+}
+
+/// Runs the lanes to the end and merges their reports. A lane whose target fails stops the
+/// others; the first such error is returned.
+pub(super) fn run(
+    lanes: Vec<Lane<'_>>,
+    config: &DiffConfig,
+    request: &FuzzRequest,
+) -> Result<Ran, TargetError> {
+    let counters: Vec<Counters> = lanes.iter().map(|_| Counters::default()).collect();
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let mut progress = Progress::new(request.length);
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .into_iter()
+            .zip(&counters)
+            .map(|(lane, counters)| {
+                let stop = &stop;
+                scope.spawn(move || {
+                    let ran = run_lane(lane, config, counters, stop, started);
+                    if ran.as_ref().map_or(true, |r| r.stopped) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    ran
+                })
+            })
+            .collect();
+        while !handles.iter().all(|h| h.is_finished()) {
+            progress.tick(&sum(&counters), started.elapsed());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Vec<_>>()
+    });
+    progress.finish(&sum(&counters), started.elapsed());
+    let mut merged = Ran {
+        report: DiffReport::default(),
+        interrupted: false,
+        compared_while_running: 0,
+        running: Duration::ZERO,
+    };
+    for result in results {
+        let lane = result?;
+        merged.interrupted |= lane.interrupted;
+        merged.compared_while_running += lane.compared_while_running;
+        merged.running = merged.running.max(lane.running);
+        merged.report.absorb(lane.report, config.max_divergences);
+    }
+    Ok(merged)
+}
+
+/// One lane's result.
+struct LaneRan {
+    report: DiffReport,
+    interrupted: bool,
+    /// It found as many kinds of divergence as the run shrinks: the run ends.
+    stopped: bool,
+    compared_while_running: usize,
+    running: Duration,
+}
+
+fn run_lane(
+    lane: Lane<'_>,
+    config: &DiffConfig,
+    counters: &Counters,
+    stop: &AtomicBool,
+    started: Instant,
+) -> Result<LaneRan, TargetError> {
+    let Lane {
+        target,
+        mut gen,
+        seed,
+        length,
+    } = lane;
+    let mut model = EmbeddedTarget::with_clock(
+        target.protocol(),
+        ManualClock::new(SystemClock.now_ms()),
+        Some(seed),
+    );
+    let mut differ = Differ::new(Reference::Model(&mut model), target, config);
+    let soon_every = Duration::from_secs(1) / SOON_PER_SECOND;
+    let mut next_soon = Duration::ZERO;
+    let mut generated: u64 = 0;
+    let mut interrupted = false;
+    loop {
+        if generated % 256 == 0 {
+            publish(counters, generated, differ.report());
+            if crate::interrupt::requested() {
+                interrupted = true;
+                break;
+            }
+            let done = match length {
+                Length::Ops(n) => generated >= n,
+                Length::Time(d) => started.elapsed() >= d,
+            };
+            if done || differ.stopped() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        let now = started.elapsed();
+        gen.allow_soon(now >= next_soon);
+        let op = gen.next_op();
+        if op.deadline_in_ms.is_some() {
+            next_soon = now + soon_every;
+        }
+        differ.push(op)?;
+        generated += 1;
+    }
+    // The rate is the run's own: the drain and final reconciliation that follow wait for
+    // deadlines on purpose.
+    let compared_while_running = differ.report().compared;
+    let running = started.elapsed();
+    let stopped = differ.stopped();
+    if !interrupted {
+        differ.finish()?;
+    }
+    publish(counters, generated, differ.report());
+    Ok(LaneRan {
+        report: differ.into_report(),
+        interrupted,
+        stopped,
+        compared_while_running,
+        running,
+    })
+}
+
+fn publish(counters: &Counters, generated: u64, report: &DiffReport) {
+    counters.generated.store(generated, Ordering::Relaxed);
+    counters
+        .compared
+        .store(report.compared as u64, Ordering::Relaxed);
+    counters
+        .divergences
+        .store(report.divergence_count as u64, Ordering::Relaxed);
+    counters
+        .deadlines
+        .store(report.deadlines_passed as u64, Ordering::Relaxed);
+}
+
+/// The lanes' counters added up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    generated: u64,
+    compared: u64,
+    divergences: u64,
+    deadlines: u64,
+}
+
+fn sum(counters: &[Counters]) -> Totals {
+    let mut t = Totals::default();
+    for c in counters {
+        t.generated += c.generated.load(Ordering::Relaxed);
+        t.compared += c.compared.load(Ordering::Relaxed);
+        t.divergences += c.divergences.load(Ordering::Relaxed);
+        t.deadlines += c.deadlines.load(Ordering::Relaxed);
+    }
+    t
+}
+
+/// A progress bar on a terminal; plain lines every ten seconds otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    length: Length,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(length: Length) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let (len, unit) = match length {
+                Length::Ops(n) => (n, "cmds"),
+                Length::Time(d) => (d.as_secs().max(1), "s"),
+            };
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            let template =
+                format!("{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit}  {{msg}}");
+            bar.set_style(
+                ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Self {
+            bar,
+            length,
+            last_line: Instant::now(),
+        }
+    }
+
+    fn line(t: &Totals, elapsed: Duration) -> String {
+        format!(
+            "{} commands, {:.0} compared/s, {} divergences, {} deadlines passed",
+            t.generated,
+            t.compared as f64 / elapsed.as_secs_f64().max(1e-9),
+            t.divergences,
+            t.deadlines
+        )
+    }
+
+    fn tick(&mut self, t: &Totals, elapsed: Duration) {
+        match &self.bar {
+            Some(bar) => {
+                if self.last_line.elapsed() < Duration::from_millis(200) {
+                    return;
+                }
+                self.last_line = Instant::now();
+                bar.set_position(match self.length {
+                    Length::Ops(_) => t.generated,
+                    Length::Time(_) => elapsed.as_secs(),
+                });
+                bar.set_message(format!(
+                    "{:.0}/s, {} divergences",
+                    t.compared as f64 / elapsed.as_secs_f64().max(1e-9),
+                    t.divergences
+                ));
+            }
+            None => {
+                if self.last_line.elapsed() >= Duration::from_secs(10) {
+                    self.last_line = Instant::now();
+                    eprintln!(
+                        "fuzz: {:.0} s, {}",
+                        elapsed.as_secs_f64(),
+                        Self::line(t, elapsed)
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, t: &Totals, elapsed: Duration) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        eprintln!(
+            "fuzz: done after {:.1} s, {}",
+            elapsed.as_secs_f64(),
+            Self::line(t, elapsed)
+        );
+    }
+}
