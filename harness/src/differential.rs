@@ -1045,6 +1045,52 @@ pub(crate) fn walk(
 mod tests {
     use super::*;
 
+    fn divergence(signature: &str) -> Divergence {
+        Divergence {
+            index: 0,
+            argv: vec![b"HGET".to_vec()],
+            expected: Reply::Null,
+            actual: Reply::Integer(1),
+            mismatch: Mismatch {
+                reason: "differs".into(),
+            },
+            history: Vec::new(),
+            key: None,
+            window: Vec::new(),
+            complete: true,
+            policy: Policy::Exact,
+            signature: signature.into(),
+        }
+    }
+
+    #[test]
+    fn lanes_reports_add_up_and_keep_one_divergence_per_kind() {
+        let mut a = DiffReport {
+            compared: 10,
+            divergence_count: 3,
+            waited_ms: 5,
+            divergences: vec![divergence("x")],
+            kinds: [("x".to_string(), 3)].into(),
+            ..DiffReport::default()
+        };
+        a.per_command.entry("HGET".into()).or_default().calls = 4;
+        let mut b = DiffReport {
+            compared: 7,
+            divergence_count: 2,
+            waited_ms: 9,
+            divergences: vec![divergence("x"), divergence("y"), divergence("z")],
+            kinds: [("x".to_string(), 1), ("y".to_string(), 1)].into(),
+            ..DiffReport::default()
+        };
+        b.per_command.entry("HGET".into()).or_default().calls = 6;
+        a.absorb(b, 2);
+        assert_eq!((a.compared, a.divergence_count, a.waited_ms), (17, 5, 9));
+        let kept: Vec<&str> = a.divergences.iter().map(|d| d.signature.as_str()).collect();
+        assert_eq!(kept, ["x", "y"]);
+        assert_eq!(a.kinds["x"], 4);
+        assert_eq!(a.per_command["HGET"].calls, 10);
+    }
+
     #[test]
     fn signatures_blank_numbers_and_quoted_names() {
         let argv = vec![b"hexpire".to_vec()];

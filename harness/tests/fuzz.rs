@@ -89,6 +89,47 @@ fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
 }
 
 #[test]
+fn two_lanes_share_out_the_ops_find_nothing_on_redis_8_2_and_leave_no_key() {
+    let binary = redis_8_2_binary()
+        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
+    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let out = out_dir("lanes");
+    let output = fuzz(&[
+        "--target",
+        &redis.addr(),
+        "--seed",
+        "11",
+        "--ops",
+        "30001",
+        "--commands",
+        "all",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(", 30001 commands, "), "{all}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("no divergence"), "{all}");
+    // Both lanes' calls are in the table: ~30,000 over 32 commands.
+    let hset_calls: u64 = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("HSET ")?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no HSET row\n{all}"));
+    assert!(hset_calls > 600, "{all}");
+    assert_eq!(dbsize(&redis.addr()), 0, "the run left keys behind\n{all}");
+}
+
+#[test]
 fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
     let binary = valkey_9_1_binary()
         .expect("Valkey 9.1.2 is not installed: run scripts/install-servers.sh (tests never skip)");
@@ -107,6 +148,8 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
         "2",
         "--resp",
         "3",
+        "--jobs",
+        "2",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -119,6 +162,7 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
         let file = case::load(path).unwrap_or_else(|e| panic!("{e}\n{all}"));
         let header = file.header.join("\n");
         assert!(header.contains("seed 5"), "{header}");
+        assert!(header.contains("--jobs 2"), "{header}");
         assert!(header.contains("valkey 9.1.2"), "{header}");
         let steps = file.cases[0].steps.len();
         assert!(

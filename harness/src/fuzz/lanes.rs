@@ -89,19 +89,34 @@ pub(super) fn run(
             })
             .collect::<Vec<_>>()
     });
-    progress.finish(&sum(&counters), started.elapsed());
     let mut merged = Ran {
         report: DiffReport::default(),
         interrupted: false,
         compared_while_running: 0,
         running: Duration::ZERO,
     };
+    let mut failure = None;
     for result in results {
-        let lane = result?;
+        let lane = match result {
+            Ok(lane) => lane,
+            Err(e) => {
+                failure.get_or_insert(e);
+                continue;
+            }
+        };
         merged.interrupted |= lane.interrupted;
         merged.compared_while_running += lane.compared_while_running;
         merged.running = merged.running.max(lane.running);
         merged.report.absorb(lane.report, config.max_divergences);
+    }
+    // The rate while generating, as the summary gives it (the drain waits on purpose).
+    let totals = Totals {
+        compared: merged.compared_while_running as u64,
+        ..sum(&counters)
+    };
+    progress.finish(&totals, merged.running.max(Duration::from_millis(1)));
+    if let Some(e) = failure {
+        return Err(e);
     }
     Ok(merged)
 }
