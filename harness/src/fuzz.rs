@@ -4,11 +4,12 @@
 //!
 //! A run, in order:
 //! 1. Connects (exit 2 with one line naming the address if it cannot), refuses a database
-//!    that holds keys unless told otherwise, and picks the commands: `--commands`, or a
-//!    random subset from the seed (swarm testing). Commands the server does not have
-//!    (`ERR unknown command` to the bare name) are left out, and said so.
+//!    that holds keys unless told otherwise, and picks the commands: `--commands`, or
+//!    random subsets from the seed, a new one every [`SWARM_EVERY`] commands (swarm
+//!    testing). Commands the server does not have (`ERR unknown command` to the bare name)
+//!    are left out, and said so.
 //! 2. Sends generated commands in pipelined batches under the run's own key prefix
-//!    (`hc:fz:<run id>:`) until `--ops` or `--duration` is reached or Ctrl-C, with the
+//!    (`hc:fz:<run id>:`), in `--jobs` parallel lanes (see [`lanes`]), until `--ops` or `--duration` is reached or Ctrl-C, with the
 //!    engine in process as the reference (`differential::Reference::Model`). With
 //!    `--allow-debug`, background expiry is frozen for the run (DEBUG SET-ACTIVE-EXPIRE 0)
 //!    and restored at the end.
@@ -44,6 +45,11 @@ mod wire;
 /// empty key within this many commands.
 pub const RESET_EVERY: usize = 1_000;
 const KEYS: usize = 8;
+/// Without `--commands`, each lane enables a random subset of the commands and draws a new
+/// one every this many commands (swarm testing): a subset lets some states grow that
+/// others would cut short (no HDEL, no DEL), and redrawing covers every command within a
+/// short run (at 100,000 commands/s, two subsets a second).
+const SWARM_EVERY: usize = 50_000;
 const BATCH: usize = 256;
 
 /// How long a run goes on.
@@ -99,14 +105,12 @@ pub fn parse_length(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// The commands to generate: `--commands` checked against what the generator knows, or a
-/// random subset from the seed.
-pub fn choose_commands(names: Option<&[String]>, seed: u64) -> anyhow::Result<Swarm> {
+/// The commands to generate: `--commands` checked against what the generator knows, or
+/// (None) every command, which the generator then enables a random subset of at a time
+/// (see [`SWARM_EVERY`]).
+pub fn choose_commands(names: Option<&[String]>) -> anyhow::Result<Swarm> {
     let Some(names) = names else {
-        return Ok(Swarm::random(
-            &mut Rng::seeded(seed ^ 0x5357_4152_4d00),
-            COMMANDS,
-        ));
+        return Ok(Swarm::all(COMMANDS));
     };
     let mut enabled = Vec::new();
     for name in names {
@@ -135,7 +139,7 @@ pub fn choose_commands(names: Option<&[String]>, seed: u64) -> anyhow::Result<Sw
 pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     crate::interrupt::install();
     let seed = request.seed.unwrap_or_else(random_seed);
-    let mut swarm = choose_commands(request.commands.as_deref(), seed)?;
+    let mut swarm = choose_commands(request.commands.as_deref())?;
     let mut target = connect(request, request.protocol)?;
     let target = &mut *target;
     if !request.allow_nonempty {
@@ -178,6 +182,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
                 soon_one_in: 1,
                 invalid_one_in: 10,
                 reset_every: Some(RESET_EVERY),
+                redraw_swarm_every: request.commands.is_none().then_some(SWARM_EVERY),
             },
             swarm.clone(),
         )
@@ -198,7 +203,14 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         target.name(),
         if frozen { "frozen (DEBUG)" } else { "on" }
     );
-    eprintln!("  commands: {}", swarm.enabled.join(" "));
+    match request.commands {
+        Some(_) => eprintln!("  commands: {}", swarm.enabled.join(" ")),
+        None => eprintln!(
+            "  commands: random subsets of these, a new one every {SWARM_EVERY} commands \
+             (swarm testing; --commands all for every one at once): {}",
+            swarm.enabled.join(" ")
+        ),
+    }
     if !lacking.is_empty() {
         eprintln!("  not on the server, left out: {}", lacking.join(" "));
     }
@@ -661,18 +673,17 @@ mod tests {
     }
 
     #[test]
-    fn commands_are_checked_and_the_default_is_a_seeded_subset() {
+    fn commands_are_checked_and_the_default_is_every_command() {
         let names = vec!["hset".to_string(), "HGETEX".to_string(), "hset".to_string()];
         assert_eq!(
-            choose_commands(Some(&names), 1).unwrap().enabled,
+            choose_commands(Some(&names)).unwrap().enabled,
             ["HGETEX", "HSET"]
         );
-        let err = choose_commands(Some(&["HSETT".to_string()]), 1).unwrap_err();
+        let err = choose_commands(Some(&["HSETT".to_string()])).unwrap_err();
         assert!(err.to_string().contains("HSETT"), "{err}");
-        let all = choose_commands(Some(&["all".to_string()]), 1).unwrap();
+        let all = choose_commands(Some(&["all".to_string()])).unwrap();
         assert_eq!(all.enabled.len(), COMMANDS.len());
-        let a = choose_commands(None, 7).unwrap().enabled;
-        assert_eq!(a, choose_commands(None, 7).unwrap().enabled);
-        assert!(a.contains(&"HSET") && a.len() < COMMANDS.len());
+        // No list: every command, for the generator to draw subsets from.
+        assert_eq!(choose_commands(None).unwrap().enabled.len(), COMMANDS.len());
     }
 }

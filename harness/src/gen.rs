@@ -255,15 +255,19 @@ impl Swarm {
         }
     }
 
-    /// A random non-empty subset of `commands`, always with a writer so there is data.
+    /// A random non-empty subset of `commands` (each kept with probability 2/3), always
+    /// with HSET if `commands` has it, so there is data.
     pub fn random(rng: &mut Rng, commands: &[&'static str]) -> Self {
         let mut enabled: Vec<&'static str> = commands
             .iter()
             .copied()
             .filter(|_| rng.below(3) != 0)
             .collect();
-        if !enabled.contains(&"HSET") {
+        if commands.contains(&"HSET") && !enabled.contains(&"HSET") {
             enabled.push("HSET");
+        }
+        if enabled.is_empty() {
+            enabled = commands.to_vec();
         }
         Self { enabled }
     }
@@ -289,6 +293,10 @@ pub struct GenConfig {
     /// starts from nothing within a bounded number of commands, which is what a divergence
     /// needs to be replayed from.
     pub reset_every: Option<usize>,
+    /// Swarm testing within one run: the generator takes the swarm it is given as the
+    /// commands to choose from, and every this many commands draws a new random subset of
+    /// them. A long run then covers every command, and each stretch still leaves some out.
+    pub redraw_swarm_every: Option<usize>,
 }
 
 impl Default for GenConfig {
@@ -301,6 +309,7 @@ impl Default for GenConfig {
             soon_one_in: 1,
             invalid_one_in: 10,
             reset_every: None,
+            redraw_swarm_every: None,
         }
     }
 }
@@ -321,6 +330,10 @@ pub struct Generator {
     pending_reset: Option<usize>,
     /// Whether a time may fall due soon now (see [`Generator::allow_soon`]).
     soon_allowed: bool,
+    /// With `redraw_swarm_every`: the commands subsets are drawn from.
+    universe: Vec<&'static str>,
+    /// Commands generated so far.
+    generated: usize,
 }
 
 impl Generator {
@@ -336,11 +349,19 @@ impl Generator {
         let field_names = (0..config.fields.max(1))
             .map(|i| format!("f{i}").into_bytes())
             .collect();
+        let mut rng = Rng::seeded(seed);
+        let universe = swarm.enabled.clone();
+        let swarm = match config.redraw_swarm_every {
+            Some(_) => Swarm::random(&mut rng, &universe),
+            None => swarm,
+        };
         Self {
             far_deadlines: 0,
-            rng: Rng::seeded(seed),
+            rng,
             config,
             swarm,
+            universe,
+            generated: 0,
             keys: key_names,
             field_names,
             since_reset: vec![0; keys],
@@ -358,6 +379,7 @@ impl Generator {
         self.soon_allowed = allowed;
     }
 
+    /// The commands enabled now.
     pub fn swarm(&self) -> &Swarm {
         &self.swarm
     }
@@ -431,6 +453,12 @@ impl Generator {
 
     /// The next command.
     pub fn next_op(&mut self) -> Op {
+        self.generated += 1;
+        if let Some(every) = self.config.redraw_swarm_every {
+            if self.generated % every.max(1) == 0 {
+                self.swarm = Swarm::random(&mut self.rng, &self.universe);
+            }
+        }
         if let Some(index) = self.pending_reset.take() {
             self.since_reset[index] = 0;
             let key = self.key_name(index);
@@ -939,6 +967,33 @@ mod tests {
             Some((1_302, 1_310))
         );
         assert_eq!(Op::words(&[b"HGET"]).deadline_window(0, 0, 0), None);
+    }
+
+    #[test]
+    fn redrawn_subsets_leave_commands_out_yet_cover_them_all() {
+        let config = GenConfig {
+            redraw_swarm_every: Some(1_000),
+            ..GenConfig::default()
+        };
+        let mut g = Generator::new(3, config, Swarm::all(COMMANDS));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut subsets = std::collections::BTreeSet::new();
+        for _ in 0..40_000 {
+            let subset = g.swarm().enabled.clone();
+            assert!(
+                subset.len() < COMMANDS.len() && subset.contains(&"HSET"),
+                "{subset:?}"
+            );
+            subsets.insert(subset);
+            seen.insert(g.next_op().name());
+        }
+        assert!(subsets.len() >= 30, "{} subsets", subsets.len());
+        assert_eq!(seen.len(), COMMANDS.len(), "{seen:?}");
+        // Without a redraw the swarm is the one given.
+        let mut g = Generator::new(3, GenConfig::default(), Swarm::all(&["HGET", "HSET"]));
+        for _ in 0..100 {
+            assert!(["HGET", "HSET", "DEL"].contains(&g.next_op().name().as_str()));
+        }
     }
 
     #[test]

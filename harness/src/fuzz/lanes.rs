@@ -155,16 +155,17 @@ fn run_lane(
     let mut generated: u64 = 0;
     let mut interrupted = false;
     loop {
+        // --ops is exact; the clock and Ctrl-C are looked at every 256 commands.
+        if matches!(length, Length::Ops(n) if generated >= n) {
+            break;
+        }
         if generated % 256 == 0 {
             publish(counters, generated, differ.report());
             if crate::interrupt::requested() {
                 interrupted = true;
                 break;
             }
-            let done = match length {
-                Length::Ops(n) => generated >= n,
-                Length::Time(d) => started.elapsed() >= d,
-            };
+            let done = matches!(length, Length::Time(d) if started.elapsed() >= d);
             if done || differ.stopped() || stop.load(Ordering::Relaxed) {
                 break;
             }
