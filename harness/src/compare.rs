@@ -39,6 +39,11 @@ pub enum Policy {
     },
     /// TTL readings (HTTL family): codes below zero exact, readings within `tolerance`.
     TtlWithin { tolerance: i64 },
+    /// Readings in seconds (HTTL, HEXPIRETIME) judged from the same readings in ms
+    /// (`millis`, from HPTTL or HPEXPIRETIME on the reference just before): a reading must
+    /// be what Redis's rounding up gives for some ms value within `tolerance` of the
+    /// reference's. A flat one-second tolerance would let a server that rounds down pass.
+    TtlSeconds { millis: Vec<i64>, tolerance: i64 },
     /// A whole HSCAN walk as `[cursor, elements]`: the cursors exact, the elements as a set
     /// of field/value pairs (of fields with `novalues`). A walk may return an element
     /// twice, so duplicates are not counted.
@@ -94,6 +99,9 @@ pub fn compare(
             hash,
         } => random_pick(expected, actual, *count, *with_values, hash),
         Policy::TtlWithin { tolerance } => ttl_within(expected, actual, *tolerance),
+        Policy::TtlSeconds { millis, tolerance } => {
+            ttl_seconds(expected, actual, millis, *tolerance)
+        }
         Policy::Scan { novalues } => scan(expected, actual, !*novalues),
         Policy::ScanPage { novalues, hash } => scan_page(expected, actual, *novalues, hash),
     }
@@ -384,6 +392,35 @@ fn ttl_within(expected: &Reply, actual: &Reply, tolerance: i64) -> Result<(), Mi
     Ok(())
 }
 
+fn ttl_seconds(
+    expected: &Reply,
+    actual: &Reply,
+    millis: &[i64],
+    tolerance: i64,
+) -> Result<(), Mismatch> {
+    ttl_within(expected, actual, 1)?;
+    let (Reply::Array(e), Reply::Array(a)) = (expected, actual) else {
+        return Ok(());
+    };
+    // Redis: (ms + 999) / 1000 of a positive amount.
+    let seconds = |ms: i64| (ms + 999).div_euclid(1000);
+    for (i, ((x, y), ms)) in e.iter().zip(a).zip(millis).enumerate() {
+        if let (Reply::Integer(x), Reply::Integer(y)) = (x, y) {
+            if *x < 0 || *ms < 0 {
+                continue;
+            }
+            let (lo, hi) = (seconds(ms - tolerance), seconds(ms + tolerance));
+            if !(lo..=hi).contains(y) {
+                return Err(Mismatch::new(format!(
+                    "field {}: {y} s is not {ms} ms +/- {tolerance} rounded up ({lo}..={hi})",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn quote(bytes: &[u8]) -> String {
     reference_engine::reply::quote(bytes)
 }
@@ -517,6 +554,30 @@ mod tests {
 
     #[test]
     fn ttl_tolerance_is_for_readings_only() {
+        // Seconds judged from milliseconds: 100,400 ms +/- 250 is 101 s whichever way.
+        let p = Policy::TtlSeconds {
+            millis: vec![100_400, -2, 1_999_900],
+            tolerance: 250,
+        };
+        let e = Reply::Array(vec![
+            Reply::Integer(101),
+            Reply::Integer(-2),
+            Reply::Integer(2_000),
+        ]);
+        assert!(check(&e, &e, &p));
+        let rounded_down = Reply::Array(vec![
+            Reply::Integer(100),
+            Reply::Integer(-2),
+            Reply::Integer(2_000),
+        ]);
+        assert!(!check(&e, &rounded_down, &p));
+        // 1,999,900 ms is within 250 of a whole second: 2,000 or 2,001.
+        let near = Reply::Array(vec![
+            Reply::Integer(101),
+            Reply::Integer(-2),
+            Reply::Integer(2_001),
+        ]);
+        assert!(check(&e, &near, &p));
         let p = Policy::TtlWithin { tolerance: 5 };
         let e = Reply::Array(vec![
             Reply::Integer(100),

@@ -661,11 +661,16 @@ impl<'a> Differ<'a> {
     }
 
     fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
-        let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-        // Looked up before inserting: the common case allocates no key.
-        let stats = match self.report.per_command.get_mut(&name) {
+        // The generator's own spelling when it is one of its commands: no allocation.
+        let known = crate::gen::COMMANDS
+            .iter()
+            .find(|c| argv[0].eq_ignore_ascii_case(c.as_bytes()));
+        let stats = match known.and_then(|c| self.report.per_command.get_mut(*c)) {
             Some(stats) => stats,
-            None => self.report.per_command.entry(name).or_default(),
+            None => {
+                let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+                self.report.per_command.entry(name).or_default()
+            }
         };
         let failed = reply.is_error();
         stats.calls += 1;
@@ -776,6 +781,8 @@ enum Probe {
     Contents,
     /// HGETALL/HKEYS/HVALS: the encoding, which says whether order is defined.
     Encoding,
+    /// HTTL/HEXPIRETIME: the same readings in ms, which say what the seconds may be.
+    Millis,
 }
 
 impl Probe {
@@ -789,6 +796,16 @@ impl Probe {
             Probe::None => None,
             Probe::Contents => Some(vec![b"HGETALL".to_vec(), key]),
             Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
+            Probe::Millis => {
+                let name: &[u8] = if argv[0].eq_ignore_ascii_case(b"HTTL") {
+                    b"HPTTL"
+                } else {
+                    b"HPEXPIRETIME"
+                };
+                let mut probe = argv.to_vec();
+                probe[0] = name.to_vec();
+                Some(probe)
+            }
         }
     }
 }
@@ -877,7 +894,19 @@ fn policy_with(
                 hash: contents(probe),
             }
         }
-        "HTTL" | "HEXPIRETIME" => Policy::TtlWithin { tolerance: 1 },
+        "HTTL" | "HEXPIRETIME" => match probe {
+            Some(Reply::Array(items)) => Policy::TtlSeconds {
+                millis: items
+                    .iter()
+                    .map(|r| match r {
+                        Reply::Integer(ms) => *ms,
+                        _ => -1,
+                    })
+                    .collect(),
+                tolerance: margin.max(250),
+            },
+            _ => Policy::TtlWithin { tolerance: 1 },
+        },
         // A reading carries the skew of the batch that SET the deadline, which may be long
         // gone from the adaptive margin: 136 ms was seen under load. 250 ms is the case
         // runner's tolerance on a server too; a wrong unit or sign is far outside it.
@@ -911,6 +940,8 @@ fn probe_for(argv: &[Vec<u8>]) -> Probe {
         Probe::Contents
     } else if is("HGETALL") || is("HKEYS") || is("HVALS") {
         Probe::Encoding
+    } else if is("HTTL") || is("HEXPIRETIME") {
+        Probe::Millis
     } else {
         Probe::None
     }

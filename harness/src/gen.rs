@@ -216,14 +216,29 @@ pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
     let Some(name) = argv.first() else {
         return Vec::new();
     };
-    let name = name.to_ascii_uppercase();
-    let from = match name.as_slice() {
-        b"HSCAN" | b"HRANDFIELD" => 3,
-        b"HSETEX" | b"HGETEX" | b"HGETDEL" | b"HPERSIST" | b"HTTL" | b"HPTTL" | b"HEXPIRETIME"
-        | b"HPEXPIRETIME" => 2,
+    let is = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    };
+    let from = if is(&["HSCAN", "HRANDFIELD"]) {
+        3
+    } else if is(&[
+        "HSETEX",
+        "HGETEX",
+        "HGETDEL",
+        "HPERSIST",
+        "HTTL",
+        "HPTTL",
+        "HEXPIRETIME",
+        "HPEXPIRETIME",
+    ]) {
+        2
+    } else if is(&["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]) {
         // After the time argument.
-        b"HEXPIRE" | b"HPEXPIRE" | b"HEXPIREAT" | b"HPEXPIREAT" => 3,
-        _ => return Vec::new(),
+        3
+    } else {
+        return Vec::new();
     };
     let mut found = Vec::new();
     let mut i = from;

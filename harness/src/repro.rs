@@ -70,6 +70,9 @@ pub fn case_file(
                 .then_some(Order::Exact),
             ttl_within: match &divergence.policy {
                 Policy::TtlWithin { tolerance } if last => Some(*tolerance),
+                // Seconds right after the commands that set them: exact, so that a server
+                // rounding the other way fails the case (the default allows one second).
+                Policy::TtlSeconds { .. } if last => Some(0),
                 _ => None,
             },
             ..Send::default()
