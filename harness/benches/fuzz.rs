@@ -3,8 +3,8 @@
 //!
 //! Not a test: it prints figures and asserts nothing about speed. It starts its own Redis
 //! 8.2.3 (`HASHCHECK_REDIS_8_2` or `.servers/`), then measures:
-//! - `redis-benchmark -P 64 -t hset` (1,000,000 requests, 100,000 random fields): the
-//!   server's pipelined HSET rate;
+//! - `redis-benchmark -P 64 -t hset` (1,000,000 requests, 100,000 random fields), the best
+//!   of three runs: the server's pipelined HSET rate;
 //! - `hashcheck fuzz --commands all --seed 1` for `HASHCHECK_BENCH_FUZZ_SECS` (default 20)
 //!   seconds in each protocol, with one lane and with two (`--jobs 2`), against the same
 //!   server: commands compared per second while the run generates (each one sent to Redis,
@@ -50,8 +50,14 @@ fn run() -> Result<()> {
     println!("hashcheck fuzz benchmark");
     println!("  redis: {} on {}", binary.display(), redis.addr());
     println!();
-    let hset = redis_benchmark(&redis)?;
-    flush(&redis)?;
+    // The best of three: on a small shared machine one reading of redis-benchmark was
+    // seen anywhere from 0.75M to 1.28M HSETs/s; the best is the fairest denominator.
+    let mut readings = Vec::new();
+    for _ in 0..3 {
+        readings.push(redis_benchmark(&redis)?);
+        flush(&redis)?;
+    }
+    let hset = readings.iter().copied().fold(0.0, f64::max);
     let mut rows = Vec::new();
     for (resp, commands, label, jobs) in [
         ("2", "all", "all 32 commands", 1),
@@ -69,8 +75,14 @@ fn run() -> Result<()> {
     }
     println!("Throughput");
     println!(
-        "  redis 8.2.3, redis-benchmark -P 64 -c 50, HSET: {hset:.0} requests/s ({:.2} us each)",
-        1e6 / hset
+        "  redis 8.2.3, redis-benchmark -P 64 -c 50, HSET: {hset:.0} requests/s ({:.2} us each), \
+         the best of {}",
+        1e6 / hset,
+        readings
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "  {:<44}{:>12}{:>8}{:>16}{:>14}",
