@@ -590,7 +590,10 @@ impl<'a> Differ<'a> {
                     Reference::Server(_) => true,
                 };
                 let window = self.windows.entry(key).or_default();
-                if exists {
+                // Only a DEL restarts the window. A key can be gone for the reference
+                // and not for the target (a server that leaves an empty hash behind): the
+                // commands that made it must stay to replay what follows.
+                if exists || !sent.op.is("DEL") {
                     window.push(sent, self.config.window);
                 } else {
                     window.restart();

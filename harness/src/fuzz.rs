@@ -19,8 +19,8 @@
 //!    engine (it must pass) and the server (it should fail).
 //!
 //! Memory stays flat over long runs: the driver keeps a bounded window of commands per key
-//! (emptied whenever the key stops existing; the generator deletes each key every
-//! [`RESET_EVERY`] commands on it) and one window per kind of divergence.
+//! (emptied at each DEL of the key; the generator deletes each key every [`RESET_EVERY`]
+//! commands on it) and one window per kind of divergence.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

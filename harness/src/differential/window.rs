@@ -61,7 +61,8 @@ impl Window {
         self.entries.push_back(sent);
     }
 
-    /// The key is gone: what came before cannot matter to what comes after.
+    /// A DEL removed the key on both sides: what came before cannot matter to what comes
+    /// after.
     pub fn restart(&mut self) {
         self.entries.clear();
         self.complete = true;
