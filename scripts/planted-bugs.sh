@@ -87,9 +87,12 @@ PY
   kill "$serve_pid"; wait "$serve_pid" 2>/dev/null; serve_pid=""
   done_line=$(grep -m1 "fuzz: done after" "$out/$name.log" | sed 's/^fuzz: //')
   shrunk=$(grep -m1 -o "shrunk from [0-9]* to [0-9]* commands" "$out/$name.log")
+  # The written case, run again on the engine and on the planted server.
+  verdict=$(grep -m1 -o "RESP2: engine [a-z]*, target [a-z]*; RESP3: engine [a-z]*, target [a-z]*" \
+    "$out/$name.log")
   if [ "$rc" = 1 ]; then
     found=$((found + 1))
-    echo "$name: found; $done_line; $shrunk"
+    echo "$name: found; $done_line; $shrunk; case: ${verdict:-not written}"
   else
     echo "$name: NOT found (exit $rc); $done_line"
   fi

@@ -243,10 +243,10 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
             },
         })
         .collect();
-    let run = lanes::run(lanes, &config, request);
+    let ran = lanes::run(lanes, &config, request);
     drop(extra);
     let cleanup = delete_keys(target, &pool_keys, request);
-    if frozen && (run.is_err() || cleanup.is_err()) {
+    if frozen && (ran.failure.is_some() || cleanup.is_err()) {
         // The run is over either way: best effort, on a fresh connection.
         if let Ok(mut fresh) = connect(request, request.protocol) {
             let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
@@ -255,10 +255,10 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let lanes::Ran {
         report,
         interrupted,
+        failure,
         compared_while_running,
         running,
-    } = run?;
-    cleanup?;
+    } = ran;
     print!("{}", stats_table(&report, &swarm));
     println!(
         "{compared_while_running} commands compared in {:.1} s ({:.0}/s), then {} more in {:.1} s \
@@ -272,6 +272,29 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         report.deadlines_passed,
         report.waited_ms
     );
+    if let Some(e) = failure {
+        // What ran so far, then the cause: the divergences cannot be shrunk on a target
+        // that failed, but they are not lost.
+        let style = Style::for_stream(&std::io::stdout());
+        for (n, d) in report.divergences.iter().enumerate() {
+            println!();
+            println!(
+                "divergence {} of {}: {}",
+                n + 1,
+                report.divergences.len(),
+                d.signature
+            );
+            print_divergence(d, format!("hc:fz:{run_id}:").as_bytes(), style);
+        }
+        if let Err(c) = &cleanup {
+            eprintln!("hashcheck: the run's keys (hc:fz:{run_id}:*) may remain: {c:#}");
+        }
+        return Err(anyhow::Error::new(e).context(format!(
+            "the run stopped after {} commands compared, {} divergences",
+            report.compared, report.divergence_count
+        )));
+    }
+    cleanup?;
 
     let rerun = rerun_line(request, seed, &swarm);
     let provenance = Provenance {

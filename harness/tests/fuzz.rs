@@ -200,6 +200,50 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
 }
 
 #[test]
+fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
+    let binary = redis_8_2_binary()
+        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
+    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let out = out_dir("dies");
+    let child = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
+        .args([
+            "fuzz",
+            "--target",
+            &redis.addr(),
+            "--seed",
+            "13",
+            "--jobs",
+            "2",
+        ])
+        .args(["--duration", "30s", "--timeout", "2s", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hashcheck fuzz");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    // Dropping the handle kills the server.
+    drop(redis);
+    let output = child.wait_with_output().expect("hashcheck fuzz ends");
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The report of what ran: the per-command table and the totals.
+    assert!(stdout.contains("command          calls"), "{all}");
+    let compared: u64 = stdout
+        .lines()
+        .find_map(|l| l.split_once(" commands compared in ")?.0.parse().ok())
+        .unwrap_or_else(|| panic!("no totals\n{all}"));
+    assert!(compared > 1_000, "{all}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("hashcheck: the run stopped after ") && last.contains("127.0.0.1:"),
+        "{all}"
+    );
+}
+
+#[test]
 fn an_unreachable_target_is_exit_2_naming_the_address() {
     let output = fuzz(&["--target", "127.0.0.1:1", "--ops", "10"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));

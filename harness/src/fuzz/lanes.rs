@@ -37,6 +37,9 @@ pub(super) struct Lane<'t> {
 pub(super) struct Ran {
     pub report: DiffReport,
     pub interrupted: bool,
+    /// The first lane's target failure (a hang, a closed connection, broken RESP): the run
+    /// stopped there, and `report` is what every lane did until then.
+    pub failure: Option<TargetError>,
     /// Commands compared until the run stopped generating, and how long that took.
     pub compared_while_running: usize,
     pub running: Duration,
@@ -52,12 +55,8 @@ struct Counters {
 }
 
 /// Runs the lanes to the end and merges their reports. A lane whose target fails stops the
-/// others; the first such error is returned.
-pub(super) fn run(
-    lanes: Vec<Lane<'_>>,
-    config: &DiffConfig,
-    request: &FuzzRequest,
-) -> Result<Ran, TargetError> {
+/// others; nothing they found is lost.
+pub(super) fn run(lanes: Vec<Lane<'_>>, config: &DiffConfig, request: &FuzzRequest) -> Ran {
     let counters: Vec<Counters> = lanes.iter().map(|_| Counters::default()).collect();
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -70,7 +69,7 @@ pub(super) fn run(
                 let stop = &stop;
                 scope.spawn(move || {
                     let ran = run_lane(lane, config, counters, stop, started);
-                    if ran.as_ref().map_or(true, |r| r.stopped) {
+                    if ran.stopped || ran.failure.is_some() {
                         stop.store(true, Ordering::Relaxed);
                     }
                     ran
@@ -92,18 +91,14 @@ pub(super) fn run(
     let mut merged = Ran {
         report: DiffReport::default(),
         interrupted: false,
+        failure: None,
         compared_while_running: 0,
         running: Duration::ZERO,
     };
-    let mut failure = None;
-    for result in results {
-        let lane = match result {
-            Ok(lane) => lane,
-            Err(e) => {
-                failure.get_or_insert(e);
-                continue;
-            }
-        };
+    for lane in results {
+        if let Some(e) = lane.failure {
+            merged.failure.get_or_insert(e);
+        }
         merged.interrupted |= lane.interrupted;
         merged.compared_while_running += lane.compared_while_running;
         merged.running = merged.running.max(lane.running);
@@ -115,10 +110,7 @@ pub(super) fn run(
         ..sum(&counters)
     };
     progress.finish(&totals, merged.running.max(Duration::from_millis(1)));
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    Ok(merged)
+    merged
 }
 
 /// One lane's result.
@@ -127,6 +119,7 @@ struct LaneRan {
     interrupted: bool,
     /// It found as many kinds of divergence as the run shrinks: the run ends.
     stopped: bool,
+    failure: Option<TargetError>,
     compared_while_running: usize,
     running: Duration,
 }
@@ -137,7 +130,7 @@ fn run_lane(
     counters: &Counters,
     stop: &AtomicBool,
     started: Instant,
-) -> Result<LaneRan, TargetError> {
+) -> LaneRan {
     let Lane {
         target,
         mut gen,
@@ -154,6 +147,7 @@ fn run_lane(
     let mut next_soon = Duration::ZERO;
     let mut generated: u64 = 0;
     let mut interrupted = false;
+    let mut failure = None;
     loop {
         // --ops is exact; the clock and Ctrl-C are looked at every 256 commands.
         if matches!(length, Length::Ops(n) if generated >= n) {
@@ -176,7 +170,10 @@ fn run_lane(
         if op.deadline_in_ms.is_some() {
             next_soon = now + soon_every;
         }
-        differ.push(op)?;
+        if let Err(e) = differ.push(op) {
+            failure = Some(e);
+            break;
+        }
         generated += 1;
     }
     // The rate is the run's own: the drain and final reconciliation that follow wait for
@@ -184,17 +181,18 @@ fn run_lane(
     let compared_while_running = differ.report().compared;
     let running = started.elapsed();
     let stopped = differ.stopped();
-    if !interrupted {
-        differ.finish()?;
+    if !interrupted && failure.is_none() {
+        failure = differ.finish().err();
     }
     publish(counters, generated, differ.report());
-    Ok(LaneRan {
+    LaneRan {
         report: differ.into_report(),
         interrupted,
         stopped,
+        failure,
         compared_while_running,
         running,
-    })
+    }
 }
 
 fn publish(counters: &Counters, generated: u64, report: &DiffReport) {
