@@ -20,11 +20,14 @@ target_dir="$(cargo metadata --format-version 1 --no-deps \
 fuzzer="$target_dir/release/hashcheck"
 
 work=$(mktemp -d)
-out=$(mktemp -d)
+# PLANTED_OUT keeps each run's log and written case there (default: a temporary directory).
+out="${PLANTED_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
 serve_pid=""
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-  rm -rf "$work" "$out"
+  rm -rf "$work"
+  [ -z "${PLANTED_OUT:-}" ] && rm -rf "$out"
 }
 trap cleanup EXIT
 git archive HEAD | tar -x -C "$work"

@@ -861,11 +861,17 @@ impl Generator {
     /// GT/LT compare deadlines, and two equal offsets sent a few milliseconds apart compare
     /// one way on one server and the other way on another. Offsets 10 s apart decide GT/LT
     /// the same way everywhere.
+    ///
+    /// The milliseconds part varies too: with whole seconds, HTTL right after a relative
+    /// HPEXPIRE reads an exact number of seconds, where rounding up and rounding down
+    /// agree, so a server that rounds down showed in a run but not when the commands were
+    /// replayed to shrink them.
     fn far_offset(&mut self) -> i64 {
         self.far_deadlines += 1;
         // 7919 is coprime with 100_003: a mixed order with no repeat for 100_003 picks.
         let slot = (self.far_deadlines * 7919) % 100_003;
-        FAR_MS[0] + slot * 10_000
+        // Under a second: offsets stay at least 9 s apart.
+        FAR_MS[0] + slot * 10_000 + (slot * 389) % 1_000
     }
 
     /// Bends a valid command into a probably invalid one.
