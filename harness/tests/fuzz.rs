@@ -49,6 +49,13 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A Redis 8.2.3 of the test's own, on a free loopback port, stopped when dropped.
+fn redis_8_2() -> ServerProcess {
+    let binary = redis_8_2_binary()
+        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
+    ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3")
+}
+
 fn dbsize(addr: &str) -> i64 {
     let mut t = NetworkTarget::connect(addr, None, std::time::Duration::from_secs(5)).unwrap();
     runner::safety::dbsize(&mut t).unwrap()
@@ -56,9 +63,7 @@ fn dbsize(addr: &str) -> i64 {
 
 #[test]
 fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
-    let binary = redis_8_2_binary()
-        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
-    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let redis = redis_8_2();
     let out = out_dir("redis");
     for resp in ["2", "3"] {
         let output = fuzz(&[
@@ -90,9 +95,7 @@ fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
 
 #[test]
 fn two_lanes_share_out_the_ops_find_nothing_on_redis_8_2_and_leave_no_key() {
-    let binary = redis_8_2_binary()
-        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
-    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let redis = redis_8_2();
     let out = out_dir("lanes");
     let output = fuzz(&[
         "--target",
@@ -201,9 +204,7 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
 
 #[test]
 fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
-    let binary = redis_8_2_binary()
-        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
-    let redis = ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3");
+    let redis = redis_8_2();
     let out = out_dir("dies");
     let child = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
         .args([
