@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use reference_engine::resp::decode_reply;
+use reference_engine::resp::{decode_reply, encode_request_into};
 use reference_engine::{Protocol, Reply};
 
 use crate::target::{hello_protocol, ClockKind, ServerIdentity, Target, TargetError};
@@ -144,33 +144,6 @@ fn plain_address(spec: &str) -> Option<&str> {
     plain.then_some(addr)
 }
 
-fn encode(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
-    header(out, b'*', argv.len());
-    for arg in argv {
-        header(out, b'$', arg.len());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `*<n>\r\n` or `$<n>\r\n`, without going through `fmt` (a hot path: every argument).
-fn header(out: &mut Vec<u8>, kind: u8, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push(kind);
-    out.extend_from_slice(&digits[at..]);
-    out.extend_from_slice(b"\r\n");
-}
-
 impl Target for WireTarget {
     fn name(&self) -> &str {
         &self.name
@@ -205,7 +178,7 @@ impl Target for WireTarget {
         }
         self.out.clear();
         for argv in batch {
-            encode(&mut self.out, argv);
+            encode_request_into(&mut self.out, argv);
         }
         if let Err(e) = self.stream.write_all(&self.out) {
             return Err(self.io_error(e.to_string()));
@@ -245,34 +218,6 @@ mod tests {
         assert_eq!(plain_address("rediss://h:1"), None);
         assert_eq!(plain_address("redis://h:1?protocol=resp3"), None);
         assert_eq!(plain_address("h"), None);
-    }
-
-    #[test]
-    fn commands_are_encoded_as_multibulk() {
-        let mut out = Vec::new();
-        encode(
-            &mut out,
-            &[
-                b"HSET".to_vec(),
-                b"k".to_vec(),
-                b"\x00".to_vec(),
-                Vec::new(),
-            ],
-        );
-        assert_eq!(
-            out,
-            b"*4\r\n$4\r\nHSET\r\n$1\r\nk\r\n$1\r\n\x00\r\n$0\r\n\r\n".to_vec()
-        );
-        assert_eq!(
-            out,
-            reference_engine::resp::encode_request(&[&b"HSET"[..], b"k", b"\x00", b""])
-        );
-        // Lengths of several digits.
-        let long = vec![b'x'; 1_234_567];
-        let mut out = Vec::new();
-        encode(&mut out, &vec![long.clone(); 10]);
-        let args: Vec<&[u8]> = vec![&long[..]; 10];
-        assert_eq!(out, reference_engine::resp::encode_request(&args));
     }
 
     #[test]
