@@ -59,7 +59,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", conflicts_with = "duration")]
     pub ops: Option<u64>,
     /// Stop after this long: 60s, 10m, 1h, 500ms (default 60s).
-    #[arg(long, value_name = "DURATION", value_parser = crate::fuzz::parse_length)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
     /// The protocol to speak.
     #[arg(long, value_enum, default_value = "2")]
@@ -80,7 +80,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_cases: u16,
     /// Time allowed for shrinking each divergence.
-    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = crate::fuzz::parse_length)]
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     pub shrink_time: std::time::Duration,
     /// How error replies are compared: `any` looks past error texts for other differences.
     #[arg(long, value_enum, default_value = "exact")]
@@ -261,20 +261,29 @@ impl ConnectionArgs {
     }
 }
 
-/// `5s`, `500ms`, `1.5` (seconds): a positive duration.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
-        (ms, 0.001)
-    } else if let Some(s) = text.strip_suffix('s') {
-        (s, 1.0)
+/// Every duration flag: `60s`, `10m`, `1h`, `500ms`, or plain seconds (`1.5`); more than
+/// zero and at most a week. One reading for all of them, so a unit that works for
+/// `--duration` works for `--timeout` too.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3_600.0)
     } else {
-        (text, 1.0)
+        (t, 1.0)
     };
     match number.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && (n * scale) < 86_400.0 => {
-            Ok(std::time::Duration::from_secs_f64(n * scale))
+        Ok(n) if n > 0.0 && n * unit <= 7.0 * 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * unit))
         }
-        _ => Err(format!("{text:?} is not a duration like 5s, 500ms or 1.5")),
+        _ => Err(format!(
+            "{text:?} is not a duration like 60s, 10m, 1h, 500ms or 1.5 (at most a week)"
+        )),
     }
 }
 
@@ -472,6 +481,34 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn every_duration_flag_reads_the_same_units() {
+        assert_eq!(
+            parse_duration("60s"),
+            Ok(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_duration("10m"),
+            Ok(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_duration("1h"),
+            Ok(std::time::Duration::from_secs(3_600))
+        );
+        assert_eq!(
+            parse_duration("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("2.5"),
+            Ok(std::time::Duration::from_millis(2_500))
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("8d").is_err());
+        assert!(parse_duration("169h").is_err());
+    }
 
     #[test]
     fn flags_are_consistent() {

@@ -83,28 +83,6 @@ pub struct FuzzRequest {
     pub jobs: usize,
 }
 
-/// `60s`, `10m`, `1h`, `500ms`, or plain seconds.
-pub fn parse_length(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, unit) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = t.strip_suffix('h') {
-        (n, 3_600.0)
-    } else {
-        (t, 1.0)
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && n * unit <= 7.0 * 86_400.0 => Ok(Duration::from_secs_f64(n * unit)),
-        _ => Err(format!(
-            "{text:?} is not a duration like 60s, 10m, 1h or 500ms"
-        )),
-    }
-}
-
 /// The commands to generate: `--commands` checked against what the generator knows, or
 /// (None) every command, which the generator then enables a random subset of at a time
 /// (see [`SWARM_EVERY`]).
@@ -683,17 +661,6 @@ fn random_seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lengths_read_like_durations() {
-        assert_eq!(parse_length("60s"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_length("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_length("1h"), Ok(Duration::from_secs(3_600)));
-        assert_eq!(parse_length("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_length("2.5"), Ok(Duration::from_millis(2_500)));
-        assert!(parse_length("soon").is_err());
-        assert!(parse_length("0s").is_err());
-    }
 
     #[test]
     fn commands_are_checked_and_the_default_is_every_command() {
