@@ -13,16 +13,25 @@
 //! - the ratio of the two. The goal is at least 0.5;
 //! - the server's own CPU time per compared command (INFO cpu), and the ratio that alone
 //!   would allow: the full mix costs Redis about twice what an HSET does, which caps the
-//!   ratio below 0.5 however fast the fuzzer is, on a machine with one core for Redis.
+//!   ratio below 0.5 however fast the fuzzer is, on a machine with one core for Redis;
+//! - the full mix again with the server on CPU 0 and the fuzzer on CPU 1 (`taskset`): what
+//!   one core of fuzzer compares, and so how many cores the goal would take;
+//! - the same mix without the fuzzer: 1,000,000 of the generator's commands, encoded in
+//!   advance and streamed by `redis-cli --pipe`, which only counts replies. That is the
+//!   fastest any client could have Redis run this mix here: the ceiling of the ratio.
 //!
 //! The fuzzer and redis-benchmark each share the machine with the server the same way (one
 //! client process, one server), so the ratio says how close the fuzzer comes to the rate at
 //! which Redis can be fed at all.
 
+use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context, Result};
+use hashcheck::gen::{GenConfig, Generator, Swarm, COMMANDS};
 use hashcheck::process::{redis_8_2_binary, ServerProcess};
+use reference_engine::resp::encode_request_into;
 
 const GOAL: f64 = 0.5;
 /// The commands without TTLs, scans, random picks or floats.
@@ -50,15 +59,11 @@ fn run() -> Result<()> {
     println!("hashcheck fuzz benchmark");
     println!("  redis: {} on {}", binary.display(), redis.addr());
     println!();
-    // The best of three: on a small shared machine one reading of redis-benchmark was
-    // seen anywhere from 0.75M to 1.28M HSETs/s; the best is the fairest denominator.
-    let mut readings = Vec::new();
-    for _ in 0..3 {
-        readings.push(redis_benchmark(&redis)?);
-        flush(&redis)?;
-    }
-    let hset = readings.iter().copied().fold(0.0, f64::max);
-    let mut rows = Vec::new();
+    // Each rate is set against redis-benchmark run just before and just after it: on this
+    // small shared machine one HSET reading was seen anywhere from 0.75M to 1.3M/s within
+    // the hour, so a reading taken minutes away can move a ratio by half.
+    let plain: Vec<&'static str> = PLAIN.split(',').collect();
+    let mut rows: Vec<Row> = Vec::new();
     for (resp, commands, label, jobs) in [
         ("2", "all", "all 32 commands", 1),
         ("3", "all", "all 32 commands", 1),
@@ -67,51 +72,127 @@ fn run() -> Result<()> {
         ("2", PLAIN, "plain field commands", 1),
         ("2", PLAIN, "plain field commands", 2),
     ] {
-        let busy_before = redis_cpu(&redis)?;
-        let (rate, compared) = fuzz_rate(&redis, resp, commands, jobs, secs)?;
-        let busy = redis_cpu(&redis)? - busy_before;
-        rows.push((resp, label, jobs, rate, busy / compared.max(1.0)));
-        flush(&redis)?;
+        rows.push(measure(&redis, Kind::Fuzz, || {
+            let busy_before = redis_cpu(&redis)?;
+            let (rate, compared) = fuzz_rate(&redis, resp, commands, jobs, secs, None)?;
+            let busy = redis_cpu(&redis)? - busy_before;
+            let what = format!("fuzz, {label}, RESP{resp}, --jobs {jobs}, {secs} s");
+            Ok((what, rate, busy / compared.max(1.0)))
+        })?);
     }
-    println!("Throughput");
+    for (resp, commands, label) in [
+        ("2", COMMANDS, "all 32 commands"),
+        ("3", COMMANDS, "all 32 commands"),
+        ("2", &plain[..], "plain field commands"),
+    ] {
+        rows.push(measure(&redis, Kind::Pipe, || {
+            let (rate, redis_s) = pipe_rate(&redis, resp, commands)?;
+            Ok((
+                format!("--pipe, {label}, RESP{resp}, 1M commands"),
+                rate,
+                redis_s,
+            ))
+        })?);
+    }
+    // Last, as it pins the server: one core for Redis, one for the fuzzer (two lanes, so
+    // one lane computes while the other waits). The rate is what one core of fuzzer
+    // gives, which tells how many cores the goal would take.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinned = cores >= 2 && pin(&redis, 0).is_ok();
+    if pinned {
+        for resp in ["2", "3"] {
+            rows.push(measure(&redis, Kind::Pinned, || {
+                let busy_before = redis_cpu(&redis)?;
+                let (rate, compared) = fuzz_rate(&redis, resp, "all", 2, secs, Some(1))?;
+                let busy = redis_cpu(&redis)? - busy_before;
+                let what = format!("pinned, all 32 commands, RESP{resp}, --jobs 2, {secs} s");
+                Ok((what, rate, busy / compared.max(1.0)))
+            })?);
+        }
+    }
+    println!("Throughput, each against redis-benchmark -P 64 -c 50 HSET just before and after it");
     println!(
-        "  redis 8.2.3, redis-benchmark -P 64 -c 50, HSET: {hset:.0} requests/s ({:.2} us each), \
-         the best of {}",
-        1e6 / hset,
-        readings
-            .iter()
-            .map(|r| format!("{r:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "  {:<50}{:>10}{:>11}{:>7}{:>9}{:>8}",
+        "", "per second", "HSET/s", "ratio", "redis us", "bound"
     );
-    println!(
-        "  {:<44}{:>12}{:>8}{:>16}{:>14}",
-        "hashcheck fuzz (compared commands)", "per second", "ratio", "redis us/cmd", "redis-bound"
-    );
-    for (resp, label, jobs, rate, redis_s) in &rows {
-        let ratio = rate / hset;
-        // If the fuzzer cost nothing, the server's own time per command would still cap
-        // the rate: one core's worth of that, as a ratio to redis-benchmark.
-        let ceiling = 1.0 / redis_s.max(1e-12) / hset;
+    for row in &rows {
+        let ratio = row.rate / row.hset;
+        let bound = match row.kind {
+            // If the fuzzer cost nothing, the server's own time per command would still
+            // cap the rate: one core's worth of that, as a ratio to HSET.
+            Kind::Fuzz => format!("{:.2}", 1.0 / row.redis_s.max(1e-12) / row.hset),
+            Kind::Pipe => String::new(),
+            Kind::Pinned => format!("{:.1}c", GOAL * row.hset / row.rate),
+        };
         println!(
-            "  {:<44}{rate:>12.0}{ratio:>8.2}{:>16.2}{ceiling:>14.2}",
-            format!("{label}, RESP{resp}, --jobs {jobs}, {secs} s"),
-            redis_s * 1e6
+            "  {:<50}{:>10.0}{:>11.0}{ratio:>7.2}{:>9.2}{bound:>8}",
+            row.what,
+            row.rate,
+            row.hset,
+            row.redis_s * 1e6
         );
     }
+    if !pinned {
+        println!("  (pinned rows skipped: they need 2 cores and taskset)");
+    }
     println!();
-    for (resp, label, jobs, rate, _) in &rows {
-        let ratio = rate / hset;
+    for row in rows.iter().filter(|r| r.kind == Kind::Fuzz) {
+        let ratio = row.rate / row.hset;
         println!(
-            "  ratio fuzz ({label}, RESP{resp}, --jobs {jobs}) / redis-benchmark: {ratio:.2}   goal >= {GOAL}: {}",
+            "  ratio {}: {ratio:.2}   goal >= {GOAL}: {}",
+            row.what,
             if ratio >= GOAL { "met" } else { "NOT met" }
         );
     }
     println!();
-    println!("  redis us/cmd: the server's CPU time per compared command in that run (INFO cpu);");
-    println!("  redis-bound: the ratio the run could reach if the fuzzer cost nothing and the");
-    println!("  server had one core to itself, i.e. what the command mix itself allows.");
+    println!("  HSET/s: the mean of the redis-benchmark runs just before and after the row.");
+    println!("  redis us: the server's CPU time per command in that row (INFO cpu).");
+    println!("  bound, fuzz rows: the ratio the row could reach if the fuzzer cost nothing and");
+    println!("    the server had one core to itself, i.e. what the mix allows at that pace.");
+    println!("  --pipe rows: the same mix with no fuzzer, the fastest any client gets it run.");
+    println!("  bound, pinned rows (server on CPU 0, fuzzer alone on CPU 1): how many such");
+    println!("    cores the fuzzer would need for the goal, if lanes scale with cores and the");
+    println!("    server keeps up (see the --pipe rows).");
     Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fuzz,
+    Pipe,
+    Pinned,
+}
+
+struct Row {
+    kind: Kind,
+    what: String,
+    rate: f64,
+    /// redis-benchmark's HSET rate around this row.
+    hset: f64,
+    /// The server's CPU seconds per command.
+    redis_s: f64,
+}
+
+/// Runs `run` (which gives a label, a rate and the server's CPU seconds per command)
+/// between two redis-benchmark runs.
+fn measure(
+    redis: &ServerProcess,
+    kind: Kind,
+    run: impl FnOnce() -> Result<(String, f64, f64)>,
+) -> Result<Row> {
+    let before = redis_benchmark(redis)?;
+    flush(redis)?;
+    let (what, rate, redis_s) = run()?;
+    flush(redis)?;
+    let after = redis_benchmark(redis)?;
+    flush(redis)?;
+    Ok(Row {
+        kind,
+        what,
+        rate,
+        hset: (before + after) / 2.0,
+        redis_s,
+    })
 }
 
 /// The server's CPU seconds so far (user + system, from INFO cpu).
@@ -130,6 +211,16 @@ fn redis_cpu(redis: &ServerProcess) -> Result<f64> {
         }
     }
     Ok(total)
+}
+
+/// Keeps the server on one CPU.
+fn pin(redis: &ServerProcess, cpu: usize) -> Result<()> {
+    let out = Command::new("taskset")
+        .args(["-pc", &cpu.to_string(), &redis.pid().to_string()])
+        .output()
+        .context("running taskset")?;
+    ensure!(out.status.success(), "taskset failed");
+    Ok(())
 }
 
 /// Requests per second of `redis-benchmark -P 64 -t hset`.
@@ -158,17 +249,85 @@ fn redis_benchmark(redis: &ServerProcess) -> Result<f64> {
     bail!("{tool} printed no HSET line: {text}")
 }
 
+/// Commands per second Redis takes of the fuzzer's own mix when fed by the cheapest client
+/// there is: the generator's commands (seed 1, the fuzz run's settings, deadlines all far),
+/// encoded in advance and streamed by `redis-cli --pipe`, which only counts the replies.
+/// No fuzzer that also has to compute and compare every reply can beat this rate, so it is
+/// the mix's own ceiling, measured rather than estimated. Returns the rate and the server's
+/// CPU time per command.
+fn pipe_rate(redis: &ServerProcess, resp: &str, commands: &[&'static str]) -> Result<(f64, f64)> {
+    const OPS: usize = 1_000_000;
+    let config = GenConfig {
+        key_prefix: b"hc:bench:pipe:".to_vec(),
+        keys: 8,
+        fields: 6,
+        short_ttls: true,
+        soon_one_in: 1,
+        invalid_one_in: 10,
+        reset_every: Some(hashcheck::fuzz::RESET_EVERY),
+        redraw_swarm_every: None,
+    };
+    let mut generator = Generator::new(1, config, Swarm::all(commands));
+    generator.allow_soon(false);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
+    let mut stream = Vec::with_capacity(OPS * 80);
+    if resp == "3" {
+        encode_request_into(&mut stream, &[&b"HELLO"[..], b"3"]);
+    }
+    for _ in 0..OPS {
+        encode_request_into(&mut stream, &generator.next_op().resolve(now));
+    }
+    let busy_before = redis_cpu(redis)?;
+    let started = Instant::now();
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running redis-cli --pipe")?;
+    let mut stdin = child.stdin.take().context("redis-cli stdin")?;
+    let writer = std::thread::spawn(move || stdin.write_all(&stream));
+    let out = child.wait_with_output()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    writer.join().expect("writer thread")?;
+    let busy = redis_cpu(redis)? - busy_before;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "errors: <e>, replies: <r>"
+    let replies: f64 = text
+        .rsplit_once("replies: ")
+        .and_then(|(_, r)| r.trim().parse().ok())
+        .with_context(|| format!("redis-cli --pipe printed no reply count: {text}"))?;
+    let sent = OPS as f64 + if resp == "3" { 1.0 } else { 0.0 };
+    ensure!(
+        replies == sent,
+        "redis-cli --pipe got {replies} replies for {sent} commands"
+    );
+    Ok((OPS as f64 / elapsed, busy / OPS as f64))
+}
+
 /// Compared commands per second of a `hashcheck fuzz` run, and how many were compared in
 /// all, as the run reports them.
+/// With `cpu`, the fuzzer runs on that CPU alone (`taskset`).
 fn fuzz_rate(
     redis: &ServerProcess,
     resp: &str,
     commands: &str,
     jobs: u32,
     secs: u64,
+    cpu: Option<usize>,
 ) -> Result<(f64, f64)> {
     let out_dir = std::env::temp_dir().join(format!("hashcheck-bench-fuzz-{}", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
+    let hashcheck = env!("CARGO_BIN_EXE_hashcheck");
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpu.to_string(), hashcheck]);
+            c
+        }
+        None => Command::new(hashcheck),
+    };
+    let out = command
         .args(["fuzz", "--target", &redis.addr(), "--seed", "1"])
         .args(["--commands", commands, "--jobs", &jobs.to_string()])
         .args(["--resp", resp, "--duration", &format!("{secs}s")])
