@@ -8,7 +8,6 @@
 //! `{resp2, resp3}`). Times stay relative (`{unix_s}`/`{unix_ms}`) unless the case wrote
 //! them as literals, so the case means the same thing tomorrow.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use reference_engine::resp::canonical;
@@ -225,34 +224,59 @@ fn crosses_a_deadline(commands: &[Sent]) -> bool {
 }
 
 /// Sets every send step's `expect` to the engine's reply.
+///
+/// The engine runs the steps twice, on clocks a second and a half apart (another second,
+/// and another place in it), and each time in a reply is written in the form that reads
+/// the same in both: a case must hold whenever it runs. Where no form does (a reading in ms of a deadline set in whole
+/// seconds), the step allows a second either way.
 fn fill_expectations(steps: &mut [Step]) {
-    let start = SystemClock.now_ms();
+    let start = SystemClock.now_ms().div_euclid(1000) * 1000 + 250;
     let resp2 = engine_replies(steps, Protocol::Resp2, start);
     let resp3 = engine_replies(steps, Protocol::Resp3, start);
-    let literals = literal_numbers(steps);
+    let shifted = engine_replies(steps, Protocol::Resp3, start + 1_500);
     for (i, step) in steps.iter_mut().enumerate() {
         let Step::Send(send) = step else {
             continue;
         };
-        let (Some((r2, now)), Some((r3, _))) = (&resp2[i], &resp3[i]) else {
+        let (Some(r2), Some(r3)) = (&resp2[i], &resp3[i]) else {
             continue;
         };
-        let like = time_shape(&send.command(), r3, &literals);
+        let now = r3.now;
+        let command = send.command();
+        let (like, phase_free) = time_shape(&command, r3, shifted[i].as_ref());
         let like = like.as_ref();
-        send.expect = Some(if canonical(r3, Protocol::Resp2) == *r2 {
-            Expect::from_reply(r3, like, *now)
+        send.expect = Some(if canonical(&r3.reply, Protocol::Resp2) == r2.reply {
+            Expect::from_reply(&r3.reply, like, now)
         } else {
             Expect::PerProtocol {
-                resp2: Box::new(Expect::from_reply(r2, like, *now)),
-                resp3: Box::new(Expect::from_reply(r3, like, *now)),
+                resp2: Box::new(Expect::from_reply(&r2.reply, like, now)),
+                resp3: Box::new(Expect::from_reply(&r3.reply, like, now)),
             }
         });
+        if !phase_free {
+            let second = if matches!(command.as_str(), "HTTL" | "HEXPIRETIME") {
+                1
+            } else {
+                1_000
+            };
+            send.ttl_within = Some(send.ttl_within.unwrap_or(0).max(second));
+        }
     }
 }
 
-/// Each step's reply on a fresh engine in `protocol`, and the time it ran at. HSCAN from
-/// cursor 0 is walked to the end, as the case runner compares it.
-fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<(Reply, i64)>> {
+/// A step's reply on the engine.
+struct Ran {
+    reply: Reply,
+    /// The engine's time when it ran.
+    now: i64,
+    /// For HTTL and HEXPIRETIME, the same question in milliseconds (HPTTL, HPEXPIRETIME)
+    /// just before: the readings in seconds are written with the milliseconds they round.
+    millis: Option<Reply>,
+}
+
+/// Each step's reply on a fresh engine in `protocol`. HSCAN from cursor 0 is walked to the
+/// end, as the case runner compares it.
+fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<Ran>> {
     let clock = ManualClock::new(start);
     let mut engine = EmbeddedTarget::with_clock(protocol, clock.clone(), None);
     steps
@@ -265,6 +289,19 @@ fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<
             Step::Send(send) => {
                 let now = clock.now_ms();
                 let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(now)).collect();
+                let in_millis: Option<&[u8]> = match send.command().as_str() {
+                    "HTTL" => Some(b"HPTTL"),
+                    "HEXPIRETIME" => Some(b"HPEXPIRETIME"),
+                    _ => None,
+                };
+                let millis = match in_millis {
+                    Some(name) => {
+                        let mut probe = argv.clone();
+                        probe[0] = name.to_vec();
+                        Some(engine.call(&probe).ok()?)
+                    }
+                    None => None,
+                };
                 let reply = engine.call(&argv).ok()?;
                 let walks = send.command() == "HSCAN" && argv.get(2).is_some_and(|c| c == b"0");
                 let reply = if walks {
@@ -272,56 +309,72 @@ fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<
                 } else {
                     reply
                 };
-                Some((reply, now))
+                Some(Ran { reply, now, millis })
             }
         })
         .collect()
 }
 
-/// Integers the steps send literally, which replies may echo as absolute times.
-fn literal_numbers(steps: &[Step]) -> BTreeSet<i64> {
-    steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Send(send) => Some(&send.args),
-            Step::Wait { .. } => None,
+/// How to write the numbers of a TTL reading so that the case holds whenever it runs, and
+/// whether that form reads the same in `ran` and in `shifted` (the same step on a clock
+/// a second and a half later). `None` for other commands: their replies do not move with time.
+fn time_shape(command: &str, ran: &Ran, shifted: Option<&Ran>) -> (Option<Expect>, bool) {
+    if !matches!(command, "HTTL" | "HPTTL" | "HEXPIRETIME" | "HPEXPIRETIME") {
+        return (None, true);
+    }
+    let (Reply::Array(items), Some(shifted)) = (&ran.reply, shifted) else {
+        return (None, true);
+    };
+    let mut phase_free = true;
+    let forms = (0..items.len())
+        .map(|i| {
+            let here = time_forms(command, ran, i);
+            let there = time_forms(command, shifted, i);
+            match here.iter().find(|form| there.contains(form)) {
+                Some(form) => form.clone(),
+                None => {
+                    phase_free = false;
+                    here[0].clone()
+                }
+            }
         })
-        .flatten()
-        .filter_map(|a| match a {
-            Arg::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
-            _ => None,
-        })
-        .collect()
+        .collect();
+    (Some(Expect::Array(forms)), phase_free)
 }
 
-/// For HEXPIRETIME/HPEXPIRETIME, which timestamps in the reply to write relative to now:
-/// those that are not a literal time the steps sent.
-fn time_shape(command: &str, reply: &Reply, literals: &BTreeSet<i64>) -> Option<Expect> {
-    let seconds = match command {
-        "HEXPIRETIME" => true,
-        "HPEXPIRETIME" => false,
-        _ => return None,
+/// The ways to write item `i` of a TTL reading, best first; the last is the literal
+/// integer. HEXPIRETIME and HTTL in seconds keep the milliseconds they round (read from
+/// HPEXPIRETIME/HPTTL), so the reading does not depend on where in its second it runs.
+fn time_forms(command: &str, ran: &Ran, i: usize) -> Vec<Expect> {
+    let Reply::Array(items) = &ran.reply else {
+        return vec![Expect::Int(0)];
     };
-    let Reply::Array(items) = reply else {
-        return None;
+    let Some(Reply::Integer(x)) = items.get(i) else {
+        // Not a number: nothing moves with time.
+        return vec![Expect::Int(0)];
     };
-    let literal = |x: i64| {
-        literals.iter().any(|&l| {
-            l == x
-                || (seconds && (l + 999).div_euclid(1000) == x)
-                || (!seconds && l.checked_mul(1000) == Some(x))
-        })
+    let x = *x;
+    let millis = match &ran.millis {
+        Some(Reply::Array(ms)) => match ms.get(i) {
+            Some(Reply::Integer(ms)) if *ms >= 0 && case::ceil_s(*ms) == x => Some(*ms),
+            _ => None,
+        },
+        _ => None,
     };
-    Some(Expect::Array(
-        items
-            .iter()
-            .map(|item| match item {
-                Reply::Integer(x) if *x >= 0 && !literal(*x) && seconds => Expect::UnixS(0),
-                Reply::Integer(x) if *x >= 0 && !literal(*x) => Expect::UnixMs(0),
-                _ => Expect::Int(0),
-            })
-            .collect(),
-    ))
+    let mut forms = Vec::new();
+    if x >= 0 {
+        match command {
+            "HEXPIRETIME" => {
+                forms.extend(millis.map(|ms| Expect::UnixMsInS(ms - ran.now)));
+                forms.push(Expect::UnixS(x - case::unix_s(ran.now)));
+            }
+            "HPEXPIRETIME" => forms.push(Expect::UnixMs(x - ran.now)),
+            "HTTL" => forms.extend(millis.map(Expect::MsInS)),
+            _ => {}
+        }
+    }
+    forms.push(Expect::Int(x));
+    forms
 }
 
 #[cfg(test)]
@@ -471,22 +524,88 @@ mod tests {
         }
     }
 
+    fn ran(now: i64, reply: Vec<i64>, millis: Option<Vec<i64>>) -> Ran {
+        let ints = |v: Vec<i64>| Reply::Array(v.into_iter().map(Reply::Integer).collect());
+        Ran {
+            reply: ints(reply),
+            now,
+            millis: millis.map(ints),
+        }
+    }
+
     #[test]
-    fn literal_times_stay_absolute() {
-        let literals: BTreeSet<i64> = [70_368_744_177_663].into_iter().collect();
-        let reply = Reply::Array(vec![
-            Reply::Integer(70_368_744_178),
-            Reply::Integer(1_800_000_000),
-            Reply::Integer(-2),
-        ]);
-        assert_eq!(
-            time_shape("HEXPIRETIME", &reply, &literals),
-            Some(Expect::Array(vec![
-                Expect::Int(0),
-                Expect::UnixS(0),
-                Expect::Int(0)
-            ]))
+    fn times_are_written_in_the_form_that_reads_the_same_on_another_clock() {
+        // HEXPIRETIME of: a literal deadline, one whole second set by {unix_s: 100}, one
+        // 1500 ms away, and a missing field.
+        let a = ran(
+            10_250,
+            vec![70_368_744_178, 111, 12, -2],
+            Some(vec![70_368_744_177_663, 111_000, 11_750, -2]),
         );
-        assert_eq!(time_shape("HTTL", &reply, &literals), None);
+        let b = ran(
+            11_750,
+            vec![70_368_744_178, 112, 14, -2],
+            Some(vec![70_368_744_177_663, 112_000, 13_250, -2]),
+        );
+        assert_eq!(
+            time_shape("HEXPIRETIME", &a, Some(&b)),
+            (
+                Some(Expect::Array(vec![
+                    Expect::Int(70_368_744_178),
+                    Expect::UnixS(100),
+                    Expect::UnixMsInS(1_500),
+                    Expect::Int(-2),
+                ])),
+                true
+            )
+        );
+        // HTTL of 1500 ms left keeps the milliseconds.
+        let a = ran(10_250, vec![2], Some(vec![1_500]));
+        let b = ran(11_750, vec![2], Some(vec![1_500]));
+        assert_eq!(
+            time_shape("HTTL", &a, Some(&b)),
+            (Some(Expect::Array(vec![Expect::MsInS(1_500)])), true)
+        );
+        // HPTTL of a deadline set in whole seconds moves with the clock's phase: no form
+        // holds, and the step is told so.
+        let a = ran(10_250, vec![100_750], None);
+        let b = ran(11_750, vec![100_250], None);
+        assert_eq!(
+            time_shape("HPTTL", &a, Some(&b)),
+            (Some(Expect::Array(vec![Expect::Int(100_750)])), false)
+        );
+        assert_eq!(time_shape("HLEN", &a, Some(&b)), (None, true));
+    }
+
+    #[test]
+    fn a_written_hexpiretime_after_hpexpire_holds_at_any_phase() {
+        let text = "source: test\nbehaviour: test\ncases:\n  - name: phase\n    steps:\n      \
+                    - send: [HSET, h, a, \"1\"]\n      \
+                    - send: [HPEXPIRE, h, 1500, FIELDS, 1, a]\n      \
+                    - send: [HEXPIRETIME, h, FIELDS, 1, a]\n        ttl_within: 0\n";
+        let mut file = case::load_str(Path::new("phase.yaml"), text).unwrap();
+        fill_expectations(&mut file.cases[0].steps);
+        let Step::Send(last) = &file.cases[0].steps[2] else {
+            unreachable!()
+        };
+        assert_eq!(
+            last.expect,
+            Some(Expect::Array(vec![Expect::UnixMsInS(1_500)]))
+        );
+        assert_eq!(last.ttl_within, Some(0));
+        // On an engine whose clock stands anywhere in its second, the case passes. (With
+        // the whole seconds alone, `{unix_s: 2}`, it failed about half the time.)
+        let state = crate::runner::RunState::new();
+        for phase in [0, 1, 499, 500, 501, 999] {
+            let clock = ManualClock::new(1_800_000_000_000 + phase);
+            let mut engine = EmbeddedTarget::with_clock(Protocol::Resp3, clock, None);
+            let report =
+                crate::runner::run_case(&mut engine, &file, 0, &state, &Default::default());
+            assert_eq!(
+                report.outcome,
+                crate::runner::Outcome::Pass,
+                "phase {phase}"
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use reference_engine::{Protocol, Reply};
 
@@ -275,6 +276,8 @@ pub fn run_case(
         failures: Vec::new(),
         counts: StepCounts::default(),
         actuals: Vec::with_capacity(case.steps.len()),
+        started: Instant::now(),
+        waited_ms: 0,
     };
     let ended = run.steps(case);
     if !run.cleanup() {
@@ -448,6 +451,10 @@ struct CaseRun<'a> {
     failures: Vec<Failure>,
     counts: StepCounts,
     actuals: Vec<Option<Observed>>,
+    /// When the first step was sent, and the waits since: how far a real clock has run
+    /// ahead of the case's own time (see [`CaseRun::lag_ms`]).
+    started: Instant,
+    waited_ms: u64,
 }
 
 /// What a send step produced.
@@ -463,9 +470,13 @@ enum Judged {
 
 impl CaseRun<'_> {
     fn steps(&mut self, case: &Case) -> Ended {
+        self.started = Instant::now();
         for step in &case.steps {
             let result = match step {
-                Step::Wait { ms, .. } => self.target.advance_clock(*ms).map(|()| None),
+                Step::Wait { ms, .. } => {
+                    self.waited_ms += ms;
+                    self.target.advance_clock(*ms).map(|()| None)
+                }
                 Step::Send(send) => self.send(send).map(Some),
             };
             match result {
@@ -536,7 +547,11 @@ impl CaseRun<'_> {
         };
 
         let protocol = self.target.protocol();
-        let expected = send.expect.as_ref().map(|e| e.to_reply(protocol, now_ms));
+        let lag_ms = self.lag_ms();
+        let expected = send
+            .expect
+            .as_ref()
+            .map(|e| e.to_reply_after(protocol, now_ms, lag_ms, Some(&actual)));
         if let Some(reason) = unsupported(&actual, expected.as_ref()) {
             return Ok(Judged::Unsupported(
                 format!("unsupported: {command}: {reason}"),
@@ -586,6 +601,18 @@ impl CaseRun<'_> {
                 Ok(Judged::Failed(seen, Box::new(failure)))
             }
         }
+    }
+
+    /// How much longer the case has taken on a real clock than its waits say: each step
+    /// takes time, and each wait sleeps a little over. A deadline the case set may so have
+    /// come this much closer by now than the case's own time tells.
+    fn lag_ms(&self) -> i64 {
+        if self.target.clock() != ClockKind::Real {
+            return 0;
+        }
+        let elapsed = self.started.elapsed().as_millis() as i64;
+        // +1: both counts are whole milliseconds.
+        (elapsed - self.waited_ms as i64 + 1).max(0)
     }
 
     /// One command, with the run's key prefix taken out of error texts again.

@@ -281,7 +281,7 @@ pub fn display_word(bytes: &[u8]) -> String {
 /// Unix seconds as `{unix_s: n}` counts them: the next whole second, so that a time "100 s
 /// from now" is never less than 100 s away.
 pub fn unix_s(now_ms: i64) -> i64 {
-    now_ms.div_euclid(1000) + i64::from(now_ms.rem_euclid(1000) != 0)
+    ceil_s(now_ms)
 }
 
 /// How the elements of a collection reply are compared.
@@ -332,18 +332,62 @@ pub enum Expect {
     UnixS(i64),
     /// `{unix_ms: n}`: an integer, now + n when the step runs.
     UnixMs(i64),
+    /// `{unix_ms_in_s: n}`: the instant now + n ms in whole unix seconds, rounded up: what
+    /// HEXPIRETIME reads for a deadline n ms away. Unlike `{unix_s}`, it keeps the
+    /// milliseconds, so the reading does not depend on where in its second the case runs.
+    UnixMsInS(i64),
+    /// `{ms_in_s: n}`: n ms in whole seconds, rounded up: what HTTL reads with n ms left.
+    MsInS(i64),
+}
+
+/// `ms` in whole seconds, rounded up (how HTTL and HEXPIRETIME read milliseconds).
+pub fn ceil_s(ms: i64) -> i64 {
+    ms.div_euclid(1000) + i64::from(ms.rem_euclid(1000) != 0)
 }
 
 impl Expect {
     /// The reply a client of `protocol` must read, for a step run at `now_ms`.
     pub fn to_reply(&self, protocol: Protocol, now_ms: i64) -> Reply {
-        let resp3 = self.resp3_reply(protocol, now_ms);
+        self.to_reply_after(protocol, now_ms, 0, None)
+    }
+
+    /// [`Expect::to_reply`] for a server whose clock ran `lag_ms` ahead of the case's own
+    /// time (the case's waits) by this step: a deadline set earlier in the case fell due up
+    /// to that much sooner than the case says, so a time reading (`{unix_s}`, `{unix_ms}`,
+    /// `{unix_ms_in_s}`, `{ms_in_s}`) may be the one of up to `lag_ms` earlier. Where
+    /// `actual` has an integer in that range, it is the one expected; otherwise the case's
+    /// own value is.
+    pub fn to_reply_after(
+        &self,
+        protocol: Protocol,
+        now_ms: i64,
+        lag_ms: i64,
+        actual: Option<&Reply>,
+    ) -> Reply {
+        let resp3 = self.resp3_reply(protocol, now_ms, lag_ms, actual);
         reference_engine::resp::canonical(&resp3, protocol)
     }
 
     /// The RESP3-shaped reply, with `{resp2, resp3}` resolved for `protocol`.
-    fn resp3_reply(&self, protocol: Protocol, now_ms: i64) -> Reply {
-        let r = |e: &Expect| e.resp3_reply(protocol, now_ms);
+    fn resp3_reply(
+        &self,
+        protocol: Protocol,
+        now_ms: i64,
+        lag: i64,
+        actual: Option<&Reply>,
+    ) -> Reply {
+        let r = |e: &Expect| e.resp3_reply(protocol, now_ms, lag, None);
+        // `read(ms) + plus`, or the integer of `actual` if that is what it gives for some
+        // time up to `lag` ms before `ms`.
+        let within = |ms: i64, read: fn(i64) -> i64, plus: i64| {
+            let lo = read(ms.saturating_sub(lag)).saturating_add(plus);
+            let hi = read(ms).saturating_add(plus);
+            match actual {
+                Some(Reply::Integer(a)) if (lo..=hi).contains(a) => *a,
+                _ => hi,
+            }
+        };
+        let same = |ms: i64| ms;
         match self {
             Expect::Int(n) => Reply::Integer(*n),
             Expect::Bulk(b) => Reply::Bulk(b.clone()),
@@ -353,17 +397,31 @@ impl Expect {
             Expect::Error(s) => Reply::Error(s.clone()),
             // The comparison is told to look at the code only; the text is a placeholder.
             Expect::ErrorCode(code) => Reply::Error(code.clone()),
-            Expect::Array(items) => Reply::Array(items.iter().map(r).collect()),
+            Expect::Array(items) => {
+                let actual_at = |i: usize| match actual {
+                    Some(Reply::Array(a)) => a.get(i),
+                    _ => None,
+                };
+                Reply::Array(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| e.resp3_reply(protocol, now_ms, lag, actual_at(i)))
+                        .collect(),
+                )
+            }
             Expect::Map(pairs) => Reply::Map(pairs.iter().map(|(k, v)| (r(k), r(v))).collect()),
             Expect::Set(items) => Reply::Set(items.iter().map(r).collect()),
             Expect::Double(d) => Reply::Double(*d),
             Expect::Boolean(b) => Reply::Boolean(*b),
             Expect::PerProtocol { resp2, resp3 } => match protocol {
-                Protocol::Resp2 => r(resp2),
-                Protocol::Resp3 => r(resp3),
+                Protocol::Resp2 => resp2.resp3_reply(protocol, now_ms, lag, actual),
+                Protocol::Resp3 => resp3.resp3_reply(protocol, now_ms, lag, actual),
             },
-            Expect::UnixS(offset) => Reply::Integer(unix_s(now_ms) + offset),
-            Expect::UnixMs(offset) => Reply::Integer(now_ms + offset),
+            Expect::UnixS(n) => Reply::Integer(within(now_ms, unix_s, *n)),
+            Expect::UnixMs(d) => Reply::Integer(within(now_ms.saturating_add(*d), same, 0)),
+            Expect::UnixMsInS(d) => Reply::Integer(within(now_ms.saturating_add(*d), ceil_s, 0)),
+            Expect::MsInS(ms) => Reply::Integer(within(*ms, ceil_s, 0)),
         }
     }
 
@@ -378,10 +436,10 @@ impl Expect {
         }
     }
 
-    /// Whether the expectation contains `{unix_s}` / `{unix_ms}`.
+    /// Whether the expectation contains `{unix_s}`, `{unix_ms}` or `{unix_ms_in_s}`.
     pub fn is_time_relative(&self) -> bool {
         match self {
-            Expect::UnixS(_) | Expect::UnixMs(_) => true,
+            Expect::UnixS(_) | Expect::UnixMs(_) | Expect::UnixMsInS(_) => true,
             Expect::Array(items) | Expect::Set(items) => items.iter().any(Expect::is_time_relative),
             Expect::Map(pairs) => pairs
                 .iter()
@@ -405,6 +463,16 @@ impl Expect {
             Reply::Integer(n) => match like {
                 Some(Expect::UnixS(_)) => Expect::UnixS(n - unix_s(now_ms)),
                 Some(Expect::UnixMs(_)) => Expect::UnixMs(n - now_ms),
+                // A reading in seconds keeps the milliseconds it was written with while they
+                // still give it; otherwise the end of that second.
+                Some(Expect::UnixMsInS(d)) if ceil_s(now_ms.saturating_add(*d)) == *n => {
+                    Expect::UnixMsInS(*d)
+                }
+                Some(Expect::UnixMsInS(_)) => {
+                    Expect::UnixMsInS(n.saturating_mul(1000).saturating_sub(now_ms))
+                }
+                Some(Expect::MsInS(ms)) if ceil_s(*ms) == *n => Expect::MsInS(*ms),
+                Some(Expect::MsInS(_)) => Expect::MsInS(n.saturating_mul(1000)),
                 _ => Expect::Int(*n),
             },
             Reply::Simple(s) => Expect::Status(s.clone()),
@@ -462,6 +530,46 @@ mod tests {
         assert_eq!(Version::parse("seven"), None);
         assert_eq!(Version::parse("1.2.3.4"), None);
         assert!(Version(7, 10, 0) > Version(7, 4, 0));
+    }
+
+    #[test]
+    fn time_readings_allow_for_a_clock_ahead_of_the_case() {
+        let read = |e: Expect, now: i64, lag: i64, actual: i64| {
+            e.to_reply_after(Protocol::Resp3, now, lag, Some(&Reply::Integer(actual)))
+        };
+        // A deadline 500 ms after 9,505 reads as 11 s; set up to 10 ms sooner, as 10 s.
+        assert_eq!(
+            read(Expect::UnixMsInS(500), 9_505, 0, 10),
+            Reply::Integer(11)
+        );
+        assert_eq!(
+            read(Expect::UnixMsInS(500), 9_505, 10, 10),
+            Reply::Integer(10)
+        );
+        assert_eq!(
+            read(Expect::UnixMsInS(500), 9_505, 10, 9),
+            Reply::Integer(11)
+        );
+        // 1,001 ms left reads as 2 s; 2 ms less, as 1 s. Never as 3.
+        assert_eq!(read(Expect::MsInS(1_001), 0, 2, 1), Reply::Integer(1));
+        assert_eq!(read(Expect::MsInS(1_001), 0, 2, 3), Reply::Integer(2));
+        assert_eq!(read(Expect::UnixS(100), 5_001, 5, 105), Reply::Integer(105));
+        assert_eq!(read(Expect::UnixS(100), 5_001, 0, 105), Reply::Integer(106));
+        assert_eq!(
+            read(Expect::UnixMs(100), 5_000, 3, 5_097),
+            Reply::Integer(5_097)
+        );
+        assert_eq!(
+            read(Expect::UnixMs(100), 5_000, 3, 5_096),
+            Reply::Integer(5_100)
+        );
+        // Inside an array, item by item.
+        let e = Expect::Array(vec![Expect::MsInS(1_001), Expect::Int(-2)]);
+        let actual = Reply::Array(vec![Reply::Integer(1), Reply::Integer(-2)]);
+        assert_eq!(
+            e.to_reply_after(Protocol::Resp2, 0, 2, Some(&actual)),
+            actual
+        );
     }
 
     #[test]

@@ -477,7 +477,7 @@ impl Loader<'_> {
         let bad = || {
             self.error(
                 line,
-                "expected one of {status: ..}, {error: ..}, {error_code: ..}, {map: [[k, v], ..]}, {set: [..]}, {double: ..}, {bulk: ..}, {int: ..}, {boolean: ..}, {nil_array: true}, {unix_s: n}, {unix_ms: n} or {resp2: .., resp3: ..}",
+                "expected one of {status: ..}, {error: ..}, {error_code: ..}, {map: [[k, v], ..]}, {set: [..]}, {double: ..}, {bulk: ..}, {int: ..}, {boolean: ..}, {nil_array: true}, {unix_s: n}, {unix_ms: n}, {unix_ms_in_s: n}, {ms_in_s: n} or {resp2: .., resp3: ..}",
             )
         };
         if map.len() != 1 || keys.len() != 1 {
@@ -509,6 +509,8 @@ impl Loader<'_> {
             "int" => Ok(Expect::Int(self.int(value, line, "int")?)),
             "unix_s" => Ok(Expect::UnixS(self.int(value, line, "unix_s")?)),
             "unix_ms" => Ok(Expect::UnixMs(self.int(value, line, "unix_ms")?)),
+            "unix_ms_in_s" => Ok(Expect::UnixMsInS(self.int(value, line, "unix_ms_in_s")?)),
+            "ms_in_s" => Ok(Expect::MsInS(self.int(value, line, "ms_in_s")?)),
             "boolean" => match value {
                 Value::Bool(b) => Ok(Expect::Boolean(*b)),
                 _ => Err(self.error(line, "expected true or false after boolean:")),

@@ -157,6 +157,8 @@ enum ArbExpect {
     PerProtocol(Box<ArbExpect>, Box<ArbExpect>),
     UnixS(i64),
     UnixMs(i64),
+    UnixMsInS(i64),
+    MsInS(i64),
 }
 
 /// Deeper than this, expectations become `null`, to keep inputs cheap.
@@ -331,6 +333,8 @@ impl ArbExpect {
             },
             ArbExpect::UnixS(n) => Expect::UnixS(*n),
             ArbExpect::UnixMs(n) => Expect::UnixMs(*n),
+            ArbExpect::UnixMsInS(n) => Expect::UnixMsInS(*n),
+            ArbExpect::MsInS(n) => Expect::MsInS(*n),
         }
     }
 }

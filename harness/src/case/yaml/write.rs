@@ -155,6 +155,8 @@ pub(super) fn reply(expect: &Expect) -> String {
         }
         Expect::UnixS(n) => format!("{{unix_s: {n}}}"),
         Expect::UnixMs(n) => format!("{{unix_ms: {n}}}"),
+        Expect::UnixMsInS(n) => format!("{{unix_ms_in_s: {n}}}"),
+        Expect::MsInS(n) => format!("{{ms_in_s: {n}}}"),
     }
 }
 
