@@ -94,21 +94,26 @@ impl Reply {
 
     /// The value a RESP2 client would receive, as a reply in the RESP2 subset.
     pub fn to_resp2(&self) -> Reply {
+        self.clone().into_resp2()
+    }
+
+    /// [`Reply::to_resp2`], taking the reply: nothing is copied that need not change.
+    pub fn into_resp2(self) -> Reply {
         match self {
             Reply::Map(pairs) => Reply::Array(
                 pairs
-                    .iter()
-                    .flat_map(|(k, v)| [k.to_resp2(), v.to_resp2()])
+                    .into_iter()
+                    .flat_map(|(k, v)| [k.into_resp2(), v.into_resp2()])
                     .collect(),
             ),
             Reply::Set(items) | Reply::Array(items) => {
-                Reply::Array(items.iter().map(Reply::to_resp2).collect())
+                Reply::Array(items.into_iter().map(Reply::into_resp2).collect())
             }
-            Reply::Double(d) => Reply::Bulk(format_double(*d).into_bytes()),
-            Reply::Boolean(b) => Reply::Integer(i64::from(*b)),
-            Reply::BigNumber(n) => Reply::Bulk(n.clone().into_bytes()),
-            Reply::Verbatim { text, .. } => Reply::Bulk(text.clone()),
-            other => other.clone(),
+            Reply::Double(d) => Reply::Bulk(format_double(d).into_bytes()),
+            Reply::Boolean(b) => Reply::Integer(i64::from(b)),
+            Reply::BigNumber(n) => Reply::Bulk(n.into_bytes()),
+            Reply::Verbatim { text, .. } => Reply::Bulk(text),
+            other => other,
         }
     }
 

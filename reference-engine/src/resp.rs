@@ -430,21 +430,34 @@ pub fn decode_replies(buf: &[u8]) -> Result<Vec<Reply>, ReplyError> {
 /// What `decode_reply(encode(reply, protocol))` gives: RESP2 projects (`to_resp2`), and RESP3
 /// has a single null, so a null array comes back as [`Reply::Null`].
 pub fn canonical(reply: &Reply, protocol: Protocol) -> Reply {
+    into_canonical(reply.clone(), protocol)
+}
+
+/// [`canonical`], taking the reply: nothing is copied that need not change.
+pub fn into_canonical(reply: Reply, protocol: Protocol) -> Reply {
     match protocol {
-        Protocol::Resp2 => reply.to_resp2(),
+        Protocol::Resp2 => reply.into_resp2(),
         Protocol::Resp3 => match reply {
             Reply::NullArray => Reply::Null,
-            Reply::Array(items) => {
-                Reply::Array(items.iter().map(|r| canonical(r, protocol)).collect())
-            }
-            Reply::Set(items) => Reply::Set(items.iter().map(|r| canonical(r, protocol)).collect()),
-            Reply::Map(pairs) => Reply::Map(
-                pairs
-                    .iter()
-                    .map(|(k, v)| (canonical(k, protocol), canonical(v, protocol)))
+            Reply::Array(items) => Reply::Array(
+                items
+                    .into_iter()
+                    .map(|r| into_canonical(r, protocol))
                     .collect(),
             ),
-            other => other.clone(),
+            Reply::Set(items) => Reply::Set(
+                items
+                    .into_iter()
+                    .map(|r| into_canonical(r, protocol))
+                    .collect(),
+            ),
+            Reply::Map(pairs) => Reply::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (into_canonical(k, protocol), into_canonical(v, protocol)))
+                    .collect(),
+            ),
+            other => other,
         },
     }
 }

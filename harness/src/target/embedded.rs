@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use reference_engine::resp::canonical;
+use reference_engine::resp::into_canonical;
 use reference_engine::{Engine, ManualClock, Protocol, Reply, Session};
 
 use super::{ClockKind, ServerIdentity, Target, TargetError};
@@ -83,7 +83,7 @@ impl Target for EmbeddedTarget {
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         let reply = self.engine.execute(&mut self.session, argv);
         // After HELLO the session's protocol is the new one, as for the reply on the wire.
-        Ok(canonical(&reply, self.session.protocol))
+        Ok(into_canonical(reply, self.session.protocol))
     }
 
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
