@@ -44,7 +44,7 @@ pub(super) struct BatchClock {
 
 /// States a key may be in besides the engine's, per key: set when a command's reply fit
 /// both "not reclaimed" and "reclaimed by a background cycle" but left different states.
-pub(super) type Alternatives = std::collections::HashMap<Vec<u8>, Option<Value>>;
+pub(super) type Alternatives = super::KeyMap<Option<Value>>;
 
 /// [`model_reply`], also following a second possible state of the key. A reply that fits
 /// both the lazy state and a reclaimed one (HSETEX KEEPTTL over an expired field replies 1
@@ -624,7 +624,7 @@ mod tests {
                 lo: 480,
             };
             let config = DiffConfig::default();
-            let mut alternatives = Alternatives::new();
+            let mut alternatives = Alternatives::default();
             let set = argv("HSETEX k KEEPTTL FIELDS 1 f x");
             let got = tracked_reply(
                 &mut model,

@@ -14,6 +14,8 @@
 //! its deadline is strictly before `now`.
 
 pub(crate) mod fold;
+
+pub use fold::FixedState;
 // Their index-based and size-reporting methods are there for their own tests.
 #[cfg_attr(not(test), allow(dead_code))]
 mod listpack;
