@@ -2,23 +2,21 @@
 //! to how fast Redis 8.2.3 takes pipelined HSETs, on this machine and in one run.
 //!
 //! Not a test: it prints figures and asserts nothing about speed. It starts its own Redis
-//! 8.2.3 (`HASHCHECK_REDIS_8_2` or `.servers/`), then measures:
-//! - `redis-benchmark -P 64 -t hset` (1,000,000 requests, 100,000 random fields), the best
-//!   of three runs: the server's pipelined HSET rate;
+//! 8.2.3 (`HASHCHECK_REDIS_8_2` or `.servers/`), then measures, each row between two runs of
+//! `redis-benchmark -P 64 -t hset` (1,000,000 requests, 100,000 random fields) whose mean is
+//! the row's denominator:
 //! - `hashcheck fuzz --commands all --seed 1` for `HASHCHECK_BENCH_FUZZ_SECS` (default 20)
-//!   seconds in each protocol, with one lane and with two (`--jobs 2`), against the same
-//!   server: commands compared per second while the run generates (each one sent to Redis,
-//!   answered by the engine, and compared); and again with the plain field commands only
-//!   (no TTLs, scans or random picks), to show how much the mix decides;
-//! - the ratio of the two. The goal is at least 0.5;
-//! - the server's own CPU time per compared command (INFO cpu), and the ratio that alone
-//!   would allow: the full mix costs Redis about twice what an HSET does, which caps the
-//!   ratio below 0.5 however fast the fuzzer is, on a machine with one core for Redis;
-//! - the full mix again with the server on CPU 0 and the fuzzer on CPU 1 (`taskset`): what
-//!   one core of fuzzer compares, and so how many cores the goal would take;
+//!   seconds in each protocol, with one lane and with two (`--jobs 2`): commands compared
+//!   per second while the run generates (each one sent to Redis, answered by the engine, and
+//!   compared); and again with the plain field commands only (no TTLs, scans or random
+//!   picks), to show how much the mix decides. The ratio's goal is at least 0.5;
+//! - with each, the server's own CPU time per command (INFO cpu), and the ratio that alone
+//!   would allow if the fuzzer cost nothing and the server had a core to itself;
 //! - the same mix without the fuzzer: 1,000,000 of the generator's commands, encoded in
 //!   advance and streamed by `redis-cli --pipe`, which only counts replies. That is the
-//!   fastest any client could have Redis run this mix here: the ceiling of the ratio.
+//!   fastest any client could have Redis run this mix here: the ceiling of the ratio;
+//! - the full mix again with the server on CPU 0 and the fuzzer alone on CPU 1 (`taskset`):
+//!   what one core of fuzzer compares, and so how many cores the goal would take.
 //!
 //! The fuzzer and redis-benchmark each share the machine with the server the same way (one
 //! client process, one server), so the ratio says how close the fuzzer comes to the rate at
