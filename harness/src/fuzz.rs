@@ -83,6 +83,21 @@ pub struct FuzzRequest {
     pub jobs: usize,
 }
 
+/// The generator's settings in a fuzz run, for keys under `key_prefix`; `redraw_swarm_every`
+/// as in [`GenConfig`]. Public so that the benchmark streams exactly the fuzz run's mix.
+pub fn gen_config(key_prefix: Vec<u8>, redraw_swarm_every: Option<usize>) -> GenConfig {
+    GenConfig {
+        key_prefix,
+        keys: KEYS,
+        fields: 6,
+        short_ttls: true,
+        soon_one_in: 1,
+        invalid_one_in: 10,
+        reset_every: Some(RESET_EVERY),
+        redraw_swarm_every,
+    }
+}
+
 /// The commands to generate: `--commands` checked against what the generator knows, or
 /// (None) every command, which the generator then enables a random subset of at a time
 /// (see [`SWARM_EVERY`]).
@@ -152,16 +167,10 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let generator = |lane: usize| {
         Generator::new(
             lane_seed(lane),
-            GenConfig {
-                key_prefix: lane_prefix(lane),
-                keys: KEYS,
-                fields: 6,
-                short_ttls: true,
-                soon_one_in: 1,
-                invalid_one_in: 10,
-                reset_every: Some(RESET_EVERY),
-                redraw_swarm_every: request.commands.is_none().then_some(SWARM_EVERY),
-            },
+            gen_config(
+                lane_prefix(lane),
+                request.commands.is_none().then_some(SWARM_EVERY),
+            ),
             swarm.clone(),
         )
     };
