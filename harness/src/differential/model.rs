@@ -18,6 +18,7 @@
 //! The first state that explains the target's reply is kept. If none does, the plain reply
 //! is the expectation and the state is the plain one, so the divergence is reported.
 
+use reference_engine::hash::is_expired;
 use reference_engine::keyspace::Value;
 use reference_engine::{Clock, Reply};
 
@@ -65,12 +66,13 @@ pub(super) fn tracked_reply(
         alternatives.remove(key)
     };
     set_clock(model, clock.floor);
-    let unreclaimed = (config.background_expiry
-        && alternative.is_none()
-        && model.engine_mut().has_expired_fields(0, key))
-    .then(|| model.engine_mut().keyspace(0).get(key).cloned())
-    .flatten();
-    let expected = model_reply(model, argv, actual, config, clock)?;
+    let earliest = earliest_deadline(model, key);
+    // Fields expired but not reclaimed: the earliest deadline has passed.
+    let unreclaimed =
+        (config.background_expiry && alternative.is_none() && is_expired(earliest, clock.floor))
+            .then(|| model.engine_mut().keyspace(0).get(key).cloned())
+            .flatten();
+    let expected = model_reply(model, argv, actual, config, clock, earliest)?;
     if alternative.is_none() && unreclaimed.is_none() {
         // Nothing else to follow: the common case, with no copy of the key.
         return Ok(expected);
@@ -106,13 +108,24 @@ pub(super) fn tracked_reply(
     Ok(expected)
 }
 
-/// The model's reply to one command; see the module docs.
+/// The earliest deadline of any field of the hash at `key`, expired or not. Each call
+/// walks the hash, so a command asks once.
+fn earliest_deadline(model: &mut EmbeddedTarget, key: &[u8]) -> Option<i64> {
+    match model.engine_mut().keyspace(0).get(key) {
+        Some(Value::Hash(h)) => h.earliest_expiry(),
+        _ => None,
+    }
+}
+
+/// The model's reply to one command (see the module docs), given the key's
+/// [`earliest_deadline`].
 pub(super) fn model_reply(
     model: &mut EmbeddedTarget,
     argv: &[Vec<u8>],
     actual: &Reply,
     config: &DiffConfig,
     clock: &mut BatchClock,
+    earliest: Option<i64>,
 ) -> Result<Expected, TargetError> {
     let key: &[u8] = argv.get(1).map_or(&[], Vec::as_slice);
     set_clock(model, clock.floor);
@@ -120,12 +133,9 @@ pub(super) fn model_reply(
     // GT/LT (a near tie between two far deadlines set at different instants, such as two
     // relative TTLs at the 2^46 ms limit); others need no snapshot.
     let reach = clock.hi + 2 * clock.slack + 4 * clock.margin;
+    let snapshot = earliest.is_some_and(|at| at <= reach) || compares_deadlines(argv);
     let before = match model.engine_mut().keyspace(0).get(key) {
-        Some(value @ Value::Hash(h))
-            if h.earliest_expiry().is_some_and(|at| at <= reach) || compares_deadlines(argv) =>
-        {
-            Some(value.clone())
-        }
+        Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
     let plain = answer(model, argv)?;
@@ -444,6 +454,18 @@ mod tests {
 
     use super::*;
 
+    /// [`model_reply`] as a command of the driver calls it.
+    fn reply_of(
+        model: &mut EmbeddedTarget,
+        argv: &[Vec<u8>],
+        actual: &Reply,
+        config: &DiffConfig,
+        clock: &mut BatchClock,
+    ) -> Result<Expected, TargetError> {
+        let earliest = earliest_deadline(model, &argv[1]);
+        model_reply(model, argv, actual, config, clock, earliest)
+    }
+
     fn argv(line: &str) -> Vec<Vec<u8>> {
         line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
     }
@@ -481,7 +503,7 @@ mod tests {
         let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
         let actual = Reply::Array(vec![Reply::Integer(0), Reply::Integer(1)]);
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
         assert_eq!(got.reply, actual);
         // `a` kept its deadline (the target did not update it), `b` got the later one.
         assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
@@ -500,7 +522,7 @@ mod tests {
             Reply::Integer(0),
         ]);
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
         assert_eq!(got.reply, actual);
         assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
         // Mentions of one field that no single timing explains are a divergence.
@@ -510,7 +532,7 @@ mod tests {
             Reply::Integer(1),
             Reply::Integer(1),
         ]);
-        let got = model_reply(&mut model, &gt, &odd, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &gt, &odd, &config, &mut batch).unwrap();
         assert_ne!(got.reply, odd);
     }
 
@@ -520,7 +542,7 @@ mod tests {
         let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
         let actual = Reply::Array(vec![Reply::Integer(2), Reply::Integer(1)]);
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
         // The plain reply and state: `a` updated (5 ms later), `b` tied.
         assert_eq!(
             got.reply,
@@ -547,7 +569,7 @@ mod tests {
         // Lazily both expired fields still count; the target's cycle took only `a`.
         let hlen = argv("HLEN k");
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &hlen, &Reply::Integer(2), &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &hlen, &Reply::Integer(2), &config, &mut batch).unwrap();
         assert_eq!(got.reply, Reply::Integer(2));
         assert!(deadline(&mut model, b"a").is_none() && deadline(&mut model, b"b").is_some());
         // Without background expiry there is no such explanation.
@@ -555,7 +577,7 @@ mod tests {
             background_expiry: false,
             ..DiffConfig::default()
         };
-        let got = model_reply(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
+        let got = reply_of(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
         assert_eq!(got.reply, Reply::Integer(2));
     }
 
@@ -580,12 +602,12 @@ mod tests {
         }
         let actual = Reply::Array(vec![Reply::Integer(1)]);
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
         assert_eq!(got.reply, actual);
         assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
         // Far apart, it is not a tie: still a divergence.
         let far = argv("HPEXPIRE k 900000 LT FIELDS 1 a");
-        let got = model_reply(&mut model, &far, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &far, &actual, &config, &mut batch).unwrap();
         assert_ne!(got.reply, actual);
     }
 
@@ -598,7 +620,7 @@ mod tests {
         let lt = argv("HPEXPIREAT k 1100005 LT FIELDS 1 b");
         let actual = Reply::Array(vec![Reply::Integer(1)]);
         let config = DiffConfig::default();
-        let got = model_reply(&mut model, &lt, &actual, &config, &mut batch).unwrap();
+        let got = reply_of(&mut model, &lt, &actual, &config, &mut batch).unwrap();
         assert_eq!(got.reply, actual);
         // `a` keeps its deadline exactly; `b` has the one LT set.
         assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
