@@ -235,9 +235,15 @@ pub struct ConnectionArgs {
     /// Time allowed for TCP connect, TLS handshake and connection setup (e.g. 5s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: std::time::Duration,
-    /// Time allowed for each command's reply (e.g. 10s).
+    /// Time allowed for each command, or each pipelined batch: from sending it to the last
+    /// byte of its reply (e.g. 10s).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+    /// The largest reply accepted from the server (its bytes, plus 48 for each element):
+    /// 512mb, 64kb, 2gb. A larger one stops the run. The default is Redis's own
+    /// proto-max-bulk-len.
+    #[arg(long, value_name = "SIZE", default_value = "512mb", value_parser = parse_size)]
+    pub max_reply: u64,
     /// TLS (rediss://): trust the CA certificate(s) in this PEM file instead of the system's.
     #[arg(long, value_name = "FILE", conflicts_with = "tls_insecure")]
     pub tls_ca: Option<PathBuf>,
@@ -255,6 +261,7 @@ impl ConnectionArgs {
         ConnectOptions {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
+            max_reply: self.max_reply,
             tls_ca: self.tls_ca.clone(),
             tls_insecure: self.tls_insecure,
         }
@@ -283,6 +290,32 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         }
         _ => Err(format!(
             "{text:?} is not a duration like 60s, 10m, 1h, 500ms or 1.5 (at most a week)"
+        )),
+    }
+}
+
+/// A size flag: `512mb`, `64kb`, `2gb`, or plain bytes; at least 1 KB (a reply limit
+/// smaller than INFO's answer could not connect at all).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, unit) = if let Some(n) = t.strip_suffix("gb") {
+        (n, 1u64 << 30)
+    } else if let Some(n) = t.strip_suffix("mb") {
+        (n, 1 << 20)
+    } else if let Some(n) = t.strip_suffix("kb") {
+        (n, 1 << 10)
+    } else {
+        (t.strip_suffix('b').unwrap_or(&t), 1)
+    };
+    match number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+    {
+        Some(n) if n >= 1024 => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a size like 512mb, 64kb or 2gb (at least 1kb)"
         )),
     }
 }

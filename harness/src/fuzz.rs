@@ -39,7 +39,6 @@ use crate::shrink::{Budget, Shrinker};
 use crate::target::{ConnectOptions, EmbeddedTarget, NetworkTarget, Target};
 
 mod lanes;
-mod wire;
 
 /// Each key is deleted after this many commands on it, so a divergence replays from an
 /// empty key within this many commands.
@@ -509,21 +508,12 @@ fn delete_keys(
     Ok(())
 }
 
-/// A connection to the server: the raw pipelining one where the address allows it.
+/// A connection to the server, pipelining raw RESP with bounded replies (see `target::wire`).
 fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn Target + Send>> {
-    let options = &request.connect;
-    if let Some(t) = wire::WireTarget::connect(
-        &request.target,
-        protocol,
-        options.connect_timeout,
-        options.timeout,
-    )? {
-        return Ok(Box::new(t));
-    }
     Ok(Box::new(NetworkTarget::connect_with(
         &request.target,
         Some(protocol),
-        options,
+        &request.connect,
     )?))
 }
 

@@ -90,14 +90,12 @@ impl RunRequest {
         &self.protocols
     }
 
-    /// The target with this request's timeouts and TLS settings.
+    /// The target with this request's timeouts, reply limit and TLS settings.
     pub fn target_spec(&self, spec: &str) -> TargetSpec {
-        let mut target = TargetSpec::new(spec);
-        target.timeout = self.connect.timeout;
-        target.connect_timeout = self.connect.connect_timeout;
-        target.tls_ca = self.connect.tls_ca.clone();
-        target.tls_insecure = self.connect.tls_insecure;
-        target
+        TargetSpec {
+            spec: spec.to_string(),
+            connect: self.connect.clone(),
+        }
     }
 
     /// The suite options for `target`.

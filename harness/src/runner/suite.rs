@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use reference_engine::Protocol;
 
@@ -23,14 +22,8 @@ use crate::target::{self, ConnectOptions, ServerIdentity, Target, TargetError};
 pub struct TargetSpec {
     /// `embedded`, a `redis://` or `rediss://` URL, or `host:port`.
     pub spec: String,
-    /// Bounds every command (write and reply).
-    pub timeout: Duration,
-    /// Bounds connecting: TCP, TLS and the connection setup.
-    pub connect_timeout: Duration,
-    /// TLS: the CA file to trust instead of the system's.
-    pub tls_ca: Option<std::path::PathBuf>,
-    /// TLS: accept any certificate.
-    pub tls_insecure: bool,
+    /// Timeouts, reply limit and TLS settings.
+    pub connect: ConnectOptions,
 }
 
 impl TargetSpec {
@@ -40,23 +33,9 @@ impl TargetSpec {
     }
 
     pub fn new(spec: impl Into<String>) -> Self {
-        let defaults = ConnectOptions::default();
         Self {
             spec: spec.into(),
-            timeout: defaults.timeout,
-            connect_timeout: defaults.connect_timeout,
-            tls_ca: None,
-            tls_insecure: false,
-        }
-    }
-
-    /// The timeouts and TLS settings, as the target module takes them.
-    pub fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions {
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            tls_ca: self.tls_ca.clone(),
-            tls_insecure: self.tls_insecure,
+            connect: ConnectOptions::default(),
         }
     }
 
@@ -66,7 +45,7 @@ impl TargetSpec {
 
     /// A new connection (or engine) speaking `protocol`.
     pub fn open(&self, protocol: Protocol) -> Result<Box<dyn Target>, TargetError> {
-        target::open_with(&self.spec, Some(protocol), &self.connect_options())
+        target::open_with(&self.spec, Some(protocol), &self.connect)
     }
 }
 

@@ -7,7 +7,7 @@
 //! and the caller should stop using that target.
 //!
 //! - [`embedded`]: the reference engine in process, on a manual clock.
-//! - [`network`]: any server speaking RESP, through the `redis` crate.
+//! - [`network`]: any server speaking RESP, over [`wire`] (bounded in size and time).
 
 use std::fmt;
 use std::time::Duration;
@@ -17,6 +17,8 @@ use thiserror::Error;
 
 pub mod embedded;
 pub mod network;
+mod tls;
+pub mod wire;
 
 pub use embedded::EmbeddedTarget;
 pub use network::NetworkTarget;
@@ -188,8 +190,11 @@ pub struct ConnectOptions {
     /// Bounds the TCP connect, the TLS handshake and the connection setup (HELLO, AUTH,
     /// SELECT) together.
     pub connect_timeout: Duration,
-    /// Bounds each command: sending it and reading its whole reply.
+    /// Bounds each command, or each pipelined batch: from sending it to the last byte of
+    /// its last reply.
     pub timeout: Duration,
+    /// The largest reply accepted, in bytes plus [`wire::ELEMENT_COST`] per element.
+    pub max_reply: u64,
     /// A PEM file with the CA certificate(s) that signed the server's certificate, instead of
     /// the system's trust store (`rediss://` only).
     pub tls_ca: Option<std::path::PathBuf>,
@@ -204,6 +209,7 @@ impl ConnectOptions {
         Self {
             connect_timeout: timeout,
             timeout,
+            max_reply: wire::DEFAULT_MAX_REPLY,
             tls_ca: None,
             tls_insecure: false,
         }

@@ -1,43 +1,48 @@
-//! A server on the network as a [`Target`], through the `redis` crate.
+//! A server on the network as a [`Target`]: `redis://`, `rediss://` (TLS), `redis+unix://`
+//! or plain `host:port`.
 //!
-//! Only raw commands (`redis::cmd` with byte arguments) and `redis::Value` are used: the
-//! crate's typed helpers coerce replies, and a conformance harness must see them as sent.
-//! Two things in the crate would hide replies, and are avoided:
-//! - `Cmd::query` turns any error reply, even one nested in an array, into a Rust `Err`.
-//!   `ConnectionLike::req_command` returns the value as parsed, errors in place.
-//! - `Pipeline::query` fails the whole pipeline when one reply is an error, unless
-//!   `ignore_errors` is set; with it, every reply comes back in order.
+//! The `redis` crate reads the URL (host, port, user, password, database, protocol), as every
+//! Redis client reads it. The socket is hashcheck's own, and every byte of every reply,
+//! the connection setup's included, goes through [`Wire`], which bounds each reply in size
+//! and each batch in time. The crate's connection cannot do that: its parser takes any
+//! declared length and keeps reading, and its timeouts bound each socket read, so a server
+//! that answers `$9223372036854775807` and then streams bytes took a run to 3 GB in 9 s,
+//! and one that sends a byte a second was never timed out. Owning the socket costs the
+//! setup commands (HELLO/AUTH/SELECT, a few lines here) and TLS (`tls.rs`, rustls as the
+//! crate used it).
 //!
-//! What the crate cannot carry: RESP2's `$-1` and `*-1` both become `Value::Nil`, read here
-//! as [`Reply::Null`] (no hash command sends `*-1`); a simple string, error or verbatim
-//! string that is not UTF-8 is a parse error ([`TargetError::Protocol`]); attributes are
-//! dropped and pushes skipped, as the crate does.
+//! Replies are decoded with the engine's decoder, so they are exactly what the engine's
+//! replies are compared in (`resp::canonical`): RESP2's `*-1` stays [`Reply::NullArray`],
+//! errors keep their bytes, attributes are dropped and pushes skipped.
 
+use std::net::{TcpStream, ToSocketAddrs};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use redis::{ConnectionAddr, ConnectionLike, IntoConnectionInfo, ProtocolVersion, Value};
+use redis::{ConnectionAddr, IntoConnectionInfo, ProtocolVersion};
 use reference_engine::{Protocol, Reply};
 
+use super::tls::{TlsStream, Trust};
+use super::wire::{Deadline, Stream, Wire};
 use super::{hello_protocol, ClockKind, ConnectOptions, ServerIdentity, Target, TargetError};
 
 /// A connection to a Redis-compatible server.
 pub struct NetworkTarget {
     name: String,
-    connection: redis::Connection,
+    wire: Wire,
     protocol: Protocol,
     identity: ServerIdentity,
     /// Set after a transport failure: a timed-out reply may still arrive and would be read
     /// as the answer to the next command, so the connection is not used again.
     broken: bool,
-    /// The command timeout, for error messages.
+    /// Bounds each call or batch.
     timeout: Duration,
 }
 
 impl NetworkTarget {
     /// Connects to `spec`: `redis://[user:pass@]host:port[/db][?protocol=resp3]` (or
     /// `valkey://`), or plain `host:port`. `protocol` overrides the URL's; `timeout` bounds
-    /// connecting and every read and write.
+    /// connecting and every command.
     pub fn connect(
         spec: &str,
         protocol: Option<Protocol>,
@@ -46,35 +51,32 @@ impl NetworkTarget {
         Self::connect_with(spec, protocol, &ConnectOptions::new(timeout))
     }
 
-    /// [`NetworkTarget::connect`] with TLS (`rediss://`) and separate timeouts. Every error
-    /// names the step that failed: the URL, the TLS settings, the connection setup (TCP, TLS,
-    /// HELLO/AUTH/SELECT) or the first command (`INFO server`).
+    /// [`NetworkTarget::connect`] with TLS (`rediss://`), separate timeouts and a reply
+    /// limit. Every error names the address (never a credential) and the step that failed:
+    /// the URL, the TLS settings, the connection setup (TCP, TLS, HELLO/AUTH/SELECT, within
+    /// the connect timeout) or the first command (`INFO server`).
     pub fn connect_with(
         spec: &str,
         protocol: Option<Protocol>,
         options: &ConnectOptions,
     ) -> Result<Self, TargetError> {
+        let started = Instant::now();
         let url = if spec.contains("://") {
             spec.to_string()
         } else {
             format!("redis://{spec}")
         };
-        let connect_error = |reason: String| TargetError::Connect {
-            target: redact(spec),
-            reason,
-        };
-        let mut info = url
+        let info = url
             .as_str()
             .into_connection_info()
-            .map_err(|e| connect_error(format!("bad URL: {e}")))?;
+            .map_err(|e| TargetError::Connect {
+                target: redact(spec),
+                reason: format!("bad URL: {e}"),
+            })?;
+        let settings = info.redis_settings();
+        let db = settings.db();
         let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
-        if !tls && (options.tls_ca.is_some() || options.tls_insecure) {
-            return Err(connect_error(
-                "--tls-ca and --tls-insecure need a rediss:// URL".to_string(),
-            ));
-        }
-        let db = info.redis_settings().db();
-        // Never let the name carry a password into a report.
+        // The name carries the address only, never a credential, into reports and errors.
         let mut name = match info.addr() {
             ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
             ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}"),
@@ -83,100 +85,61 @@ impl NetworkTarget {
         if db != 0 {
             name.push_str(&format!("/{db}"));
         }
-        if let ConnectionAddr::TcpTls {
-            host,
-            port,
-            tls_params,
-            ..
-        } = info.addr().clone()
-        {
-            // An explicit flag, never a URL fragment, decides whether certificates are checked.
-            info = info.set_addr(ConnectionAddr::TcpTls {
-                host,
-                port,
-                insecure: options.tls_insecure,
-                tls_params,
-            });
+        let fail = |reason: String| TargetError::Connect {
+            target: name.clone(),
+            reason,
+        };
+        if !tls && (options.tls_ca.is_some() || options.tls_insecure) {
+            return Err(fail(
+                "--tls-ca and --tls-insecure need a rediss:// URL".to_string(),
+            ));
         }
-        let mut settings = info.redis_settings().clone();
-        if let Some(p) = protocol {
-            settings = settings.set_protocol(match p {
-                Protocol::Resp2 => ProtocolVersion::RESP2,
-                Protocol::Resp3 => ProtocolVersion::RESP3,
-            });
-        }
-        // CLIENT SETINFO would change the client's state on the server; a conformance run
-        // sends only what its cases say.
-        settings = settings.set_skip_set_lib_name();
-        let protocol = match settings.protocol() {
+        let protocol = protocol.unwrap_or(match settings.protocol() {
             ProtocolVersion::RESP2 => Protocol::Resp2,
             _ => Protocol::Resp3,
-        };
-        let setup = setup_step(&settings, protocol, tls);
-        info = info.set_redis_settings(settings);
-        let client = match &options.tls_ca {
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    connect_error(format!("cannot read --tls-ca {}: {e}", path.display()))
-                })?;
-                redis::Client::build_with_tls(
-                    info,
-                    redis::TlsCertificates {
-                        client_tls: None,
-                        root_cert: Some(pem),
-                    },
-                )
-            }
-            None => redis::Client::open(info),
-        }
-        .map_err(|e| connect_error(format!("TLS settings: {e}")))?;
-        let connection = client
-            .get_connection_with_timeout(options.connect_timeout)
-            .map_err(|e| {
-                connect_error(format!(
-                    "{setup}: {}",
-                    describe(&e, options.connect_timeout)
-                ))
-            })?;
-        connection
-            .set_read_timeout(Some(options.timeout))
-            .and_then(|()| connection.set_write_timeout(Some(options.timeout)))
-            .map_err(|e| connect_error(e.to_string()))?;
+        });
+        let setup = setup_commands(settings, protocol);
+        let step = setup_step(&setup, tls);
+        let setup_deadline = Deadline::after(options.connect_timeout, "--connect-timeout");
+        let stream = open_stream(info.addr(), options, started + options.connect_timeout)
+            .map_err(|e| fail(format!("{step}: {e}")))?;
         let mut target = Self {
-            name,
-            connection,
-            protocol,
+            name: name.clone(),
+            wire: Wire::new(stream, options.max_reply),
+            protocol: Protocol::Resp2,
             identity: ServerIdentity::from_info(""),
             broken: false,
             timeout: options.timeout,
         };
-        // rustls completes its handshake on the first read, so with nothing sent during
-        // setup (RESP2, no AUTH, no SELECT) a certificate problem shows up here.
-        let first = if tls && setup.ends_with("handshake)") {
-            "TLS handshake + INFO server"
-        } else {
-            "INFO server"
-        };
+        // CLIENT SETINFO, which the crate would send, would change the client's state on the
+        // server; a conformance run sends only what its cases say.
+        let replies = target
+            .wire
+            .exchange(&setup, &setup_deadline)
+            .map_err(|e| fail(format!("{step}: {e}")))?;
+        for (argv, reply) in setup.iter().zip(&replies) {
+            if let Reply::Error(e) = reply {
+                return Err(fail(format!("{step}: {e}")));
+            }
+            if argv[0] == b"HELLO" {
+                match hello_protocol(argv, reply) {
+                    Some(p) => target.protocol = p,
+                    None => return Err(fail(format!("{step}: HELLO 3 replied {reply}"))),
+                }
+            }
+        }
         let info = target
             .call(&[b"INFO".to_vec(), b"server".to_vec()])
-            .map_err(|e| connect_error(format!("{first}: {}", e.reason())))?;
+            .map_err(|e| fail(format!("INFO server: {}", e.reason())))?;
         match &info {
             Reply::Bulk(text) | Reply::Verbatim { text, .. } => {
                 target.identity = ServerIdentity::from_info(&String::from_utf8_lossy(text));
             }
             // AUTH or ACL problems show up here when the URL had no password.
-            Reply::Error(e) => return Err(connect_error(format!("INFO server: {e}"))),
+            Reply::Error(e) => return Err(fail(format!("INFO server: {e}"))),
             _ => {}
         }
         Ok(target)
-    }
-
-    fn command(argv: &[Vec<u8>]) -> redis::Cmd {
-        let mut cmd = redis::Cmd::new();
-        for arg in argv {
-            cmd.arg(arg.as_slice());
-        }
-        cmd
     }
 
     fn check_open(&self) -> Result<(), TargetError> {
@@ -189,20 +152,27 @@ impl NetworkTarget {
         Ok(())
     }
 
-    fn failure(&mut self, e: redis::RedisError) -> TargetError {
-        self.broken = true;
-        let (target, reason) = (self.name.clone(), describe(&e, self.timeout));
-        if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
-            TargetError::Io { target, reason }
-        } else {
-            TargetError::Protocol { target, reason }
+    fn exchange(&mut self, batch: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, TargetError> {
+        self.check_open()?;
+        let deadline = Deadline::after(self.timeout, "--timeout");
+        let replies = match self.wire.exchange(batch, &deadline) {
+            Ok(replies) => replies,
+            Err(e) => {
+                self.broken = true;
+                let (target, reason) = (self.name.clone(), e.to_string());
+                return Err(if e.is_transport() {
+                    TargetError::Io { target, reason }
+                } else {
+                    TargetError::Protocol { target, reason }
+                });
+            }
+        };
+        for (argv, reply) in batch.iter().zip(&replies) {
+            if let Some(p) = hello_protocol(argv, reply) {
+                self.protocol = p;
+            }
         }
-    }
-
-    fn note_hello(&mut self, argv: &[Vec<u8>], reply: &Reply) {
-        if let Some(p) = hello_protocol(argv, reply) {
-            self.protocol = p;
-        }
+        Ok(replies)
     }
 }
 
@@ -224,45 +194,15 @@ impl Target for NetworkTarget {
     }
 
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
-        self.check_open()?;
-        let value = match self.connection.req_command(&Self::command(argv)) {
-            Ok(value) => value,
-            Err(e) => return Err(self.failure(e)),
-        };
-        let reply = to_reply(value);
-        self.note_hello(argv, &reply);
-        Ok(reply)
+        let mut replies = self.exchange(std::slice::from_ref(&argv.to_vec()))?;
+        Ok(replies.pop().unwrap_or(Reply::Null))
     }
 
     fn call_batch(&mut self, batch: &[Vec<Vec<u8>>]) -> Result<Vec<Reply>, TargetError> {
-        self.check_open()?;
         if batch.is_empty() {
-            return Ok(Vec::new());
+            return self.check_open().map(|()| Vec::new());
         }
-        let mut pipe = redis::pipe();
-        for argv in batch {
-            pipe.add_command(Self::command(argv));
-        }
-        let value = match pipe.ignore_errors().query::<Value>(&mut self.connection) {
-            Ok(value) => value,
-            Err(e) => return Err(self.failure(e)),
-        };
-        let replies = match value {
-            Value::Array(values) if values.len() == batch.len() => {
-                values.into_iter().map(to_reply).collect::<Vec<_>>()
-            }
-            other => {
-                self.broken = true;
-                return Err(TargetError::Protocol {
-                    target: self.name.clone(),
-                    reason: format!("{} replies expected, got {other:?}", batch.len()),
-                });
-            }
-        };
-        for (argv, reply) in batch.iter().zip(&replies) {
-            self.note_hello(argv, reply);
-        }
-        Ok(replies)
+        self.exchange(batch)
     }
 
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
@@ -271,23 +211,123 @@ impl Target for NetworkTarget {
     }
 }
 
-/// What the crate does while connecting, for naming the step that failed: TCP (and TLS),
-/// then HELLO for RESP3, AUTH when the URL has a password, SELECT for a db other than 0.
-fn setup_step(settings: &redis::RedisConnectionInfo, protocol: Protocol, tls: bool) -> String {
+/// The socket, connected (and for TLS, through its handshake) by `deadline`.
+fn open_stream(
+    addr: &ConnectionAddr,
+    options: &ConnectOptions,
+    deadline: Instant,
+) -> Result<Stream, String> {
+    let left = || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(format!(
+                "not connected within {:?} (--connect-timeout)",
+                options.connect_timeout
+            ))
+        } else {
+            Ok(left)
+        }
+    };
+    match addr {
+        ConnectionAddr::Tcp(host, port) => tcp(host, *port, left).map(Stream::Plain),
+        ConnectionAddr::TcpTls { host, port, .. } => {
+            let socket = tcp(host, *port, left)?;
+            // An explicit flag, never a URL fragment, decides whether certificates are checked.
+            let trust = match (&options.tls_ca, options.tls_insecure) {
+                (_, true) => Trust::Anyone,
+                (Some(path), false) => Trust::CaFile(path),
+                (None, false) => Trust::System,
+            };
+            let mut tls = TlsStream::new(socket, host, trust)?;
+            tls.handshake(deadline).map_err(|e| match e.kind() {
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
+                    "TLS handshake not done within {:?} (--connect-timeout)",
+                    options.connect_timeout
+                ),
+                _ => format!("TLS handshake: {e}"),
+            })?;
+            Ok(Stream::Tls(Box::new(tls)))
+        }
+        #[cfg(unix)]
+        ConnectionAddr::Unix(path) => std::os::unix::net::UnixStream::connect(path)
+            .map(Stream::Unix)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        other => Err(format!("unsupported address {other}")),
+    }
+}
+
+fn tcp(
+    host: &str,
+    port: u16,
+    left: impl Fn() -> Result<Duration, String>,
+) -> Result<TcpStream, String> {
+    let mut last = format!("{host} resolves to no address");
+    for addr in (host, port).to_socket_addrs().map_err(|e| e.to_string())? {
+        match TcpStream::connect_timeout(&addr, left()?) {
+            Ok(socket) => {
+                socket.set_nodelay(true).map_err(|e| e.to_string())?;
+                return Ok(socket);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                last = format!("connection refused ({e})");
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// What is sent before the first command: HELLO 3 (with AUTH in it) for RESP3, AUTH for
+/// RESP2 when the URL has a password, SELECT for a database other than 0.
+fn setup_commands(settings: &redis::RedisConnectionInfo, protocol: Protocol) -> Vec<Vec<Vec<u8>>> {
+    let mut commands = Vec::new();
+    let password = settings.password();
+    let user = settings.username();
+    match protocol {
+        Protocol::Resp3 => {
+            let mut hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
+            if let Some(password) = password {
+                hello.push(b"AUTH".to_vec());
+                hello.push(user.unwrap_or("default").as_bytes().to_vec());
+                hello.push(password.as_bytes().to_vec());
+            }
+            commands.push(hello);
+        }
+        Protocol::Resp2 => {
+            if let Some(password) = password {
+                let mut auth = vec![b"AUTH".to_vec()];
+                if let Some(user) = user {
+                    auth.push(user.as_bytes().to_vec());
+                }
+                auth.push(password.as_bytes().to_vec());
+                commands.push(auth);
+            }
+        }
+    }
+    if settings.db() != 0 {
+        commands.push(vec![
+            b"SELECT".to_vec(),
+            settings.db().to_string().into_bytes(),
+        ]);
+    }
+    commands
+}
+
+/// The setup's steps, for naming the one that failed: `connection setup (TCP connect,
+/// HELLO 3, SELECT 2)`. Never the arguments: AUTH's are credentials.
+fn setup_step(setup: &[Vec<Vec<u8>>], tls: bool) -> String {
     let mut steps = vec![if tls {
         "TCP + TLS handshake"
     } else {
         "TCP connect"
     }
     .to_string()];
-    if protocol == Protocol::Resp3 {
-        steps.push("HELLO 3".to_string());
-    }
-    if settings.password().is_some() && protocol == Protocol::Resp2 {
-        steps.push("AUTH".to_string());
-    }
-    if settings.db() != 0 {
-        steps.push(format!("SELECT {}", settings.db()));
+    for argv in setup {
+        steps.push(match argv[0].as_slice() {
+            b"HELLO" => "HELLO 3".to_string(),
+            b"SELECT" => format!("SELECT {}", String::from_utf8_lossy(&argv[1])),
+            other => String::from_utf8_lossy(other).into_owned(),
+        });
     }
     format!("connection setup ({})", steps.join(", "))
 }
@@ -306,139 +346,13 @@ fn redact(spec: &str) -> String {
     }
 }
 
-/// A transport error in words a CI log reader can act on, on one line.
-fn describe(e: &redis::RedisError, timeout: Duration) -> String {
-    let text = describe_lines(e, timeout);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn describe_lines(e: &redis::RedisError, timeout: Duration) -> String {
-    if e.is_timeout() {
-        format!("no reply within {timeout:?} ({e})")
-    } else if e.is_connection_refusal() {
-        format!("connection refused ({e})")
-    } else if e.is_connection_dropped() {
-        format!("the server closed the connection ({e})")
-    } else if e.kind() == redis::ErrorKind::Parse {
-        format!("the reply is not valid RESP ({e})")
-    } else {
-        e.to_string()
-    }
-}
-
-/// A `redis::Value` as the reply it was on the wire.
-pub fn to_reply(value: Value) -> Reply {
-    match value {
-        Value::Nil => Reply::Null,
-        Value::Int(n) => Reply::Integer(n),
-        Value::BulkString(bytes) => Reply::Bulk(bytes),
-        Value::Array(items) => Reply::Array(items.into_iter().map(to_reply).collect()),
-        Value::SimpleString(s) => Reply::Simple(s),
-        Value::Okay => Reply::ok(),
-        Value::Map(pairs) => Reply::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (to_reply(k), to_reply(v)))
-                .collect(),
-        ),
-        Value::Attribute { data, .. } => to_reply(*data),
-        Value::Set(items) => Reply::Set(items.into_iter().map(to_reply).collect()),
-        Value::Double(d) => Reply::Double(d),
-        Value::Boolean(b) => Reply::Boolean(b),
-        Value::VerbatimString { format, text } => Reply::Verbatim {
-            format: match format {
-                redis::VerbatimFormat::Text => "txt".to_string(),
-                redis::VerbatimFormat::Markdown => "mkd".to_string(),
-                redis::VerbatimFormat::Unknown(f) => f,
-                // VerbatimFormat is non-exhaustive; a future format keeps its Debug name.
-                other => format!("{other:?}"),
-            },
-            text: text.into_bytes(),
-        },
-        Value::BigNumber(digits) => Reply::BigNumber(String::from_utf8_lossy(&digits).into_owned()),
-        Value::Push { data, .. } => Reply::Array(data.into_iter().map(to_reply).collect()),
-        // The crate splits an error into a code and the rest at the first space; joined
-        // again, it is the text after the '-' byte for byte.
-        Value::ServerError(e) => Reply::Error(match e.details() {
-            Some(detail) => format!("{} {detail}", e.code()),
-            None => e.code().to_string(),
-        }),
-        // Value is non-exhaustive; show anything newer rather than guess its meaning.
-        other => Reply::Error(format!("hashcheck: unknown redis::Value {other:?}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The crate's own parser on wire bytes, as the connection would run it.
-    fn parsed(bytes: &[u8]) -> Reply {
-        to_reply(redis::parse_redis_value(bytes).unwrap())
-    }
-
-    #[test]
-    fn server_errors_keep_their_exact_text() {
-        assert_eq!(
-            parsed(b"-ERR unknown command 'x', with args beginning with: \r\n"),
-            Reply::Error("ERR unknown command 'x', with args beginning with: ".into())
-        );
-        assert_eq!(
-            parsed(b"-WRONGTYPE Operation against a key\r\n"),
-            Reply::Error("WRONGTYPE Operation against a key".into())
-        );
-        assert_eq!(parsed(b"-NOPROTO\r\n"), Reply::Error("NOPROTO".into()));
-        assert_eq!(parsed(b"-ERR \r\n"), Reply::Error("ERR ".into()));
-        assert_eq!(
-            parsed(b"*2\r\n:1\r\n-ERR inner\r\n"),
-            Reply::Array(vec![Reply::Integer(1), Reply::Error("ERR inner".into())])
-        );
-    }
-
-    #[test]
-    fn resp3_types_convert_faithfully() {
-        assert_eq!(parsed(b"+OK\r\n"), Reply::ok());
-        assert_eq!(parsed(b"_\r\n"), Reply::Null);
-        assert_eq!(parsed(b",1.5\r\n"), Reply::Double(1.5));
-        assert_eq!(parsed(b"#t\r\n"), Reply::Boolean(true));
-        assert_eq!(
-            parsed(b"(12345678901234567890\r\n"),
-            Reply::BigNumber("12345678901234567890".into())
-        );
-        assert_eq!(
-            parsed(b"=7\r\ntxt:a:b\r\n"),
-            Reply::Verbatim {
-                format: "txt".into(),
-                text: b"a:b".to_vec()
-            }
-        );
-        assert_eq!(
-            parsed(b"%1\r\n$1\r\nf\r\n~1\r\n$1\r\nv\r\n"),
-            Reply::Map(vec![(Reply::bulk("f"), Reply::Set(vec![Reply::bulk("v")]))])
-        );
-        assert_eq!(parsed(b"|1\r\n+a\r\n+b\r\n:3\r\n"), Reply::Integer(3));
-        // The crate merges RESP2's two nulls.
-        assert_eq!(parsed(b"*-1\r\n"), Reply::Null);
-    }
-
-    #[test]
-    fn every_encodable_reply_survives_the_crate() {
-        let reply = Reply::Array(vec![
-            Reply::Map(vec![(Reply::bulk("a\0b"), Reply::Double(-0.25))]),
-            Reply::Set(vec![Reply::Integer(i64::MIN), Reply::Boolean(false)]),
-            Reply::Error("ERR x".into()),
-            Reply::Simple("PONG".into()),
-            Reply::Null,
-            Reply::Bulk(vec![0xff, b'\r', b'\n']),
-        ]);
-        for protocol in [Protocol::Resp2, Protocol::Resp3] {
-            let bytes = reply.to_bytes(protocol);
-            assert_eq!(
-                parsed(&bytes),
-                reference_engine::resp::canonical(&reply, protocol),
-                "{protocol:?}"
-            );
-        }
+    /// A loopback port with nothing listening: bound, then closed.
+    fn closed_port() -> u16 {
+        crate::process::free_port().unwrap()
     }
 
     #[test]
@@ -446,23 +360,54 @@ mod tests {
         assert_eq!(redact("redis://u:pw@h:1/2"), "redis://u:***@h:1/2");
         assert_eq!(redact("rediss://:pw@h:1"), "rediss://:***@h:1");
         assert_eq!(redact("h:1"), "h:1");
-        let err =
-            NetworkTarget::connect("redis://u:secret@127.0.0.1:1", None, Duration::from_secs(2))
-                .err()
-                .unwrap();
+        let port = closed_port();
+        let err = NetworkTarget::connect(
+            &format!("redis://u:secret@127.0.0.1:{port}"),
+            None,
+            Duration::from_secs(2),
+        )
+        .err()
+        .unwrap();
         assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot connect to 127.0.0.1:{port}: ")),
+            "{err}"
+        );
     }
 
     #[test]
     fn unreachable_servers_are_connect_errors() {
-        // Port 1 on loopback: nothing listens there, the connection is refused at once.
-        let err = NetworkTarget::connect("127.0.0.1:1", None, Duration::from_secs(2))
-            .err()
-            .unwrap();
+        let port = closed_port();
+        let err =
+            NetworkTarget::connect(&format!("127.0.0.1:{port}"), None, Duration::from_secs(2))
+                .err()
+                .unwrap();
         assert!(matches!(err, TargetError::Connect { .. }), "{err}");
+        assert!(err.to_string().contains("connection refused"), "{err}");
         let err = NetworkTarget::connect("redis://[bad", None, Duration::from_secs(2))
             .err()
             .unwrap();
         assert!(matches!(err, TargetError::Connect { .. }), "{err}");
+    }
+
+    #[test]
+    fn setup_sends_credentials_only_inside_auth_and_never_names_them() {
+        let info = "redis://alice:pw@h:1/3".into_connection_info().unwrap();
+        let resp3 = setup_commands(info.redis_settings(), Protocol::Resp3);
+        assert_eq!(
+            resp3,
+            [
+                vec!["HELLO", "3", "AUTH", "alice", "pw"],
+                vec!["SELECT", "3"]
+            ]
+            .map(|c| c.iter().map(|w| w.as_bytes().to_vec()).collect::<Vec<_>>())
+        );
+        let resp2 = setup_commands(info.redis_settings(), Protocol::Resp2);
+        assert_eq!(resp2[0][0], b"AUTH");
+        let step = setup_step(&resp2, false);
+        assert_eq!(step, "connection setup (TCP connect, AUTH, SELECT 3)");
+        let plain = "redis://h:1".into_connection_info().unwrap();
+        assert!(setup_commands(plain.redis_settings(), Protocol::Resp2).is_empty());
     }
 }
