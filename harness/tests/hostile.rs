@@ -1,0 +1,367 @@
+//! hashcheck against servers that attack it: a proxy in front of Redis 8.2.3 forwards every
+//! command, except one, chosen by its place in the run, whose reply is an attack:
+//! - an endless bulk string (`$9223372036854775807` and bytes without end);
+//! - an endless array (`*9223372036854775807` and `:1` without end);
+//! - an endless simple string (`+` and bytes without end), under `--max-reply 16mb`;
+//! - the real reply, one byte a second.
+//!
+//! `run` and `fuzz` must stop with exit 2 and a one-line cause, within the timeout (a second
+//! more for the drip), with a peak resident memory under 100 MB, and report what ran before.
+//! Memory is the child's own peak (`ru_maxrss` from `wait4`).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hashcheck::process::{start_redis_8_2, ServerProcess};
+use reference_engine::resp::{decode_reply, encode_request, RequestParser};
+
+const MAX_RSS_KB: i64 = 100 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Attack {
+    EndlessBulk,
+    EndlessArray,
+    /// A simple string that never ends: no length to refuse, only bytes to count.
+    EndlessLine,
+    Drip,
+}
+
+/// A proxy to `upstream` that attacks the reply to the request numbered `at` (counting
+/// from 0 over all connections) and forwards everything else.
+struct Proxy {
+    port: u16,
+    /// When the attack began.
+    attacked: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Proxy {
+    fn start(upstream: u16, attack: Attack, at: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let attacked = Arc::new(Mutex::new(None));
+        let count = Arc::new(AtomicUsize::new(0));
+        let shared = attacked.clone();
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let (count, attacked) = (count.clone(), shared.clone());
+                thread::spawn(move || {
+                    let _ = serve(client, upstream, attack, at, &count, &attacked);
+                });
+            }
+        });
+        Self { port, attacked }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn attacked(&self) -> Instant {
+        self.attacked.lock().unwrap().expect("the attack happened")
+    }
+}
+
+fn serve(
+    mut client: TcpStream,
+    upstream: u16,
+    attack: Attack,
+    at: usize,
+    count: &AtomicUsize,
+    attacked: &Mutex<Option<Instant>>,
+) -> std::io::Result<()> {
+    let mut server = TcpStream::connect(("127.0.0.1", upstream))?;
+    let mut parser = RequestParser::new();
+    let mut chunk = vec![0; 1 << 16];
+    loop {
+        let n = client.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        parser.feed(&chunk[..n]);
+        while let Ok(Some(argv)) = parser.next_request() {
+            server.write_all(&encode_request(&argv))?;
+            let reply = read_reply(&mut server)?;
+            if count.fetch_add(1, Ordering::SeqCst) != at {
+                client.write_all(&reply)?;
+                continue;
+            }
+            *attacked.lock().unwrap() = Some(Instant::now());
+            // Until the client goes away.
+            match attack {
+                Attack::EndlessBulk => {
+                    client.write_all(b"$9223372036854775807\r\n")?;
+                    let bytes = vec![b'a'; 1 << 16];
+                    loop {
+                        client.write_all(&bytes)?;
+                    }
+                }
+                Attack::EndlessArray => {
+                    client.write_all(b"*9223372036854775807\r\n")?;
+                    let ones = b":1\r\n".repeat(1 << 14);
+                    loop {
+                        client.write_all(&ones)?;
+                    }
+                }
+                Attack::EndlessLine => {
+                    client.write_all(b"+")?;
+                    let bytes = vec![b'a'; 1 << 16];
+                    loop {
+                        client.write_all(&bytes)?;
+                    }
+                }
+                Attack::Drip => loop {
+                    for b in &reply {
+                        client.write_all(std::slice::from_ref(b))?;
+                        thread::sleep(Duration::from_secs(1));
+                    }
+                    // Then the same again, as if the reply went on.
+                },
+            }
+        }
+    }
+}
+
+fn read_reply(server: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0; 1 << 16];
+    loop {
+        if let Ok(Some((_, used))) = decode_reply(&buf) {
+            buf.truncate(used);
+            return Ok(buf);
+        }
+        let n = server.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// Peak resident memory, in KB.
+    max_rss_kb: i64,
+    ended: Instant,
+}
+
+/// Runs hashcheck and collects its exit, output and peak memory.
+// Reaped with wait4, which gives the rusage that Child::wait drops.
+#[allow(clippy::zombie_processes)]
+fn hashcheck(args: &[&str]) -> Ran {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data, and the child is ours and not yet reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let ended = Instant::now();
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Ran {
+        code,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        max_rss_kb: usage.ru_maxrss,
+        ended,
+    }
+}
+
+fn redis() -> ServerProcess {
+    start_redis_8_2()
+        .expect("Redis 8.2.3 (scripts/install-servers.sh)")
+        .expect("Redis 8.2.3")
+}
+
+/// The cause hashcheck printed: its last line on stderr.
+fn cause(ran: &Ran) -> &str {
+    ran.stderr.trim_end().lines().last().unwrap_or("")
+}
+
+fn run_args<'a>(addr: &'a str, timeout: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "tests/fixtures/good",
+        "--target",
+        addr,
+        "--resp",
+        "2",
+        "-j",
+        "1",
+        "--timeout",
+        timeout,
+    ]
+}
+
+fn fuzz_args<'a>(addr: &'a str, timeout: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "fuzz",
+        "--target",
+        addr,
+        "--seed",
+        "1",
+        "--ops",
+        "20000",
+        "--timeout",
+        timeout,
+        "--out",
+        out,
+    ]
+}
+
+fn out_dir(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("hashcheck-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.to_string_lossy().into_owned()
+}
+
+/// Exit 2, the cause on one line naming the target, in time, in little memory.
+fn assert_stopped(ran: &Ran, proxy: &Proxy, within: Duration, cause_has: &str) {
+    let took = ran.ended - proxy.attacked();
+    let line = cause(ran);
+    eprintln!(
+        "stopped {:.2} s after the attack, peak RSS {} MB: {line}",
+        took.as_secs_f64(),
+        ran.max_rss_kb / 1024
+    );
+    assert_eq!(ran.code, Some(2), "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        line.contains(cause_has) && line.contains(&proxy.addr()),
+        "{line}\n{}",
+        ran.stderr
+    );
+    assert!(took <= within, "took {took:?}, allowed {within:?}");
+    assert!(
+        ran.max_rss_kb < MAX_RSS_KB,
+        "peak RSS {} KB",
+        ran.max_rss_kb
+    );
+}
+
+#[test]
+fn run_stops_at_an_endless_bulk_or_array() {
+    let redis = redis();
+    for attack in [Attack::EndlessBulk, Attack::EndlessArray] {
+        // Past INFO and DBSIZE, inside the first case.
+        let proxy = Proxy::start(redis.port(), attack, 6);
+        let ran = hashcheck(&run_args(&proxy.addr(), "5s"));
+        assert_stopped(&ran, &proxy, Duration::from_secs(5), "reply too large");
+        assert!(cause(&ran).contains("--max-reply"), "{}", ran.stderr);
+        // What ran before is reported.
+        assert!(
+            ran.stdout.contains("the case stopped here") && ran.stdout.contains("1 aborted"),
+            "{}",
+            ran.stdout
+        );
+    }
+    let proxy = Proxy::start(redis.port(), Attack::EndlessLine, 6);
+    let addr = proxy.addr();
+    let mut args = run_args(&addr, "5s");
+    args.extend(["--max-reply", "16mb"]);
+    let ran = hashcheck(&args);
+    assert_stopped(
+        &ran,
+        &proxy,
+        Duration::from_secs(5),
+        "bytes received and not complete",
+    );
+    assert!(cause(&ran).contains("over the limit of 16 MB (--max-reply)"));
+}
+
+#[test]
+fn fuzz_stops_at_an_endless_bulk_or_array_and_says_how_far_it_got() {
+    let redis = redis();
+    for attack in [Attack::EndlessBulk, Attack::EndlessArray] {
+        let proxy = Proxy::start(redis.port(), attack, 400);
+        let out = out_dir("endless");
+        let ran = hashcheck(&fuzz_args(&proxy.addr(), "5s", &out));
+        assert_stopped(&ran, &proxy, Duration::from_secs(5), "reply too large");
+        assert!(
+            ran.stderr.contains("the run stopped after"),
+            "{}",
+            ran.stderr
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn a_server_that_drips_is_timed_out_per_reply_not_per_read() {
+    let redis = redis();
+    let allowed = Duration::from_secs(3);
+    // From the first command (INFO server, at connect) and inside a run.
+    for at in [0, 6] {
+        let proxy = Proxy::start(redis.port(), Attack::Drip, at);
+        let ran = hashcheck(&run_args(&proxy.addr(), "2s"));
+        assert_stopped(&ran, &proxy, allowed, "within 2s (--timeout)");
+    }
+    for at in [0, 400] {
+        let proxy = Proxy::start(redis.port(), Attack::Drip, at);
+        let out = out_dir("drip");
+        let ran = hashcheck(&fuzz_args(&proxy.addr(), "2s", &out));
+        assert_stopped(&ran, &proxy, allowed, "within 2s (--timeout)");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn the_reply_limit_is_a_flag() {
+    let redis = redis();
+    // HGETALL of a hash of 2,000 fields of 1 KB: about 2 MB.
+    let mut setup = TcpStream::connect(redis.addr()).unwrap();
+    let mut argv: Vec<Vec<u8>> = vec![b"HSET".to_vec(), b"big".to_vec()];
+    for i in 0..2000 {
+        argv.push(format!("f{i}").into_bytes());
+        argv.push(vec![b'v'; 1024]);
+    }
+    setup.write_all(&encode_request(&argv)).unwrap();
+    read_reply(&mut setup).unwrap();
+    let connect = |limit: u64| {
+        let options = hashcheck::target::ConnectOptions {
+            max_reply: limit,
+            ..hashcheck::target::ConnectOptions::default()
+        };
+        hashcheck::target::NetworkTarget::connect_with(&redis.addr(), None, &options).unwrap()
+    };
+    use hashcheck::target::Target;
+    let hgetall = [b"HGETALL".to_vec(), b"big".to_vec()];
+    let reply = connect(4 << 20).call(&hgetall).unwrap();
+    assert!(matches!(reply, reference_engine::Reply::Array(a) if a.len() == 4000));
+    let err = connect(1 << 20).call(&hgetall).err().unwrap().to_string();
+    assert!(
+        err.contains("reply too large") && err.contains("over the limit of 1 MB (--max-reply)"),
+        "{err}"
+    );
+    let ran = hashcheck(&["run", "--max-reply", "1x"]);
+    assert_eq!(ran.code, Some(2));
+    assert!(
+        ran.stderr.contains("is not a size like 512mb"),
+        "{}",
+        ran.stderr
+    );
+}
