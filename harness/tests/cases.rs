@@ -632,15 +632,13 @@ fn exit_codes_of_hashcheck_run() {
     );
     assert!(bad.stdout.is_empty(), "nothing runs when a file is bad");
 
-    // Port 1 on loopback: nobody listens.
-    let unreachable = hashcheck(
-        &["run", "tests/fixtures/good", "--target", "127.0.0.1:1"],
-        here,
-    );
+    // A port bound and closed again: nobody listens there.
+    let addr = format!("127.0.0.1:{}", hashcheck::process::free_port().unwrap());
+    let unreachable = hashcheck(&["run", "tests/fixtures/good", "--target", &addr], here);
     assert_eq!(unreachable.status.code(), Some(2));
     let err = text(&unreachable.stderr);
     assert!(
-        err.starts_with("hashcheck: cannot connect to 127.0.0.1:1"),
+        err.starts_with(&format!("hashcheck: cannot connect to {addr}")),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");

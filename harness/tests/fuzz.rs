@@ -246,12 +246,14 @@ fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
 
 #[test]
 fn an_unreachable_target_is_exit_2_naming_the_address() {
-    let output = fuzz(&["--target", "127.0.0.1:1", "--ops", "10"]);
+    // A port bound and closed again: nobody listens there.
+    let addr = format!("127.0.0.1:{}", hashcheck::process::free_port().unwrap());
+    let output = fuzz(&["--target", &addr, "--ops", "10"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
-    let output = fuzz(&["--target", "127.0.0.1:1", "--commands", "HSET,NOPE"]);
+    assert!(stderr.contains(&addr), "{stderr}");
+    let output = fuzz(&["--target", &addr, "--commands", "HSET,NOPE"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("NOPE"));
 }

@@ -74,7 +74,8 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
                 columns.push(Column::from_verdict(&verdict, error));
             }
             Err(e) => {
-                errors.push(format!("{spec}: {e}"));
+                // It names the target already, as run and fuzz print it.
+                errors.push(e.to_string());
                 columns.push(Column::unreachable(spec.clone(), e.to_string()));
             }
         }

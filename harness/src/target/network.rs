@@ -269,7 +269,7 @@ fn tcp(
                 return Ok(socket);
             }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                last = format!("connection refused ({e})");
+                last = "connection refused".to_string();
             }
             Err(e) => last = e.to_string(),
         }
