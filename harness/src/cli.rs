@@ -544,6 +544,25 @@ mod tests {
     }
 
     #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512mb"), Ok(512 << 20));
+        assert_eq!(parse_size("64KB"), Ok(64 << 10));
+        assert_eq!(parse_size("2gb"), Ok(2 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("100").is_err());
+        assert!(parse_size("1x").is_err());
+        assert!(parse_size("-1mb").is_err());
+        let cli = Cli::try_parse_from(["hashcheck", "fuzz", "--target", "h:1"]).unwrap();
+        let Command::Fuzz(args) = cli.command else {
+            panic!("not fuzz")
+        };
+        assert_eq!(
+            args.connection.max_reply,
+            crate::target::wire::DEFAULT_MAX_REPLY
+        );
+    }
+
+    #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
     }

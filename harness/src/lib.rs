@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`target`]: the one interface to something that answers commands (the embedded
-//!   reference engine, or a server reached through the `redis` crate).
+//!   reference engine, or a server over a connection bounded in reply size and time).
 //! - [`baseline`]: known differences, so a CI gate fails only on new ones.
 //! - [`case`]: YAML case files (model, loader, writer).
 //! - [`runner`]: runs cases against a target (`hashcheck run`); [`report`] prints the outcome.
