@@ -16,6 +16,7 @@ use reference_engine::{Protocol, Reply};
 use thiserror::Error;
 
 pub mod embedded;
+mod frame;
 pub mod network;
 mod tls;
 pub mod wire;
