@@ -390,3 +390,40 @@ fn connection_errors_read_the_same_in_run_matrix_and_fuzz() {
         }
     }
 }
+
+#[test]
+fn a_tls_handshake_that_drips_is_timed_out_too() {
+    // A TLS record header (handshake, 16 KB long), then its body a byte a second.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            thread::spawn(move || {
+                let _ = client.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+                while client.write_all(&[0]).is_ok() {
+                    thread::sleep(Duration::from_secs(1));
+                }
+            });
+        }
+    });
+    let url = format!("rediss://127.0.0.1:{port}");
+    let started = Instant::now();
+    let ran = hashcheck(&[
+        "run",
+        "tests/fixtures/good",
+        "--target",
+        &url,
+        "--tls-insecure",
+        "--connect-timeout",
+        "2s",
+    ]);
+    let took = ran.ended - started;
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(
+        cause(&ran).contains("TLS handshake not done within 2s (--connect-timeout)"),
+        "{}",
+        ran.stderr
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
