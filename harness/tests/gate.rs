@@ -100,11 +100,8 @@ impl Lawful {
     fn new(protocol: Protocol) -> Self {
         Self {
             inner: EmbeddedTarget::new(protocol),
-            identity: ServerIdentity {
-                product: "lawful".into(),
-                version: "1.0".into(),
-                redis_version: Some("7.2.4".into()),
-            },
+            // As a proxy in front of Redis 8.2.3 would: its INFO says Redis.
+            identity: ServerIdentity::from_info("redis_version:8.2.3\n"),
         }
     }
 
@@ -259,6 +256,7 @@ fn run_lawful(details: Details) -> SuiteReport {
     SuiteReport {
         identity: Lawful::new(Protocol::Resp2).identity.clone(),
         target: "lawful".into(),
+        details: details.resolve(false),
         cases,
         stopped_early: false,
         stop: None,
@@ -376,6 +374,7 @@ fn unknown_commands_are_unsupported_per_command_and_protocol() {
     let report = SuiteReport {
         identity: ServerIdentity::from_info("redis_version:1\n"),
         target: "partial".into(),
+        details: Details::Legal,
         cases,
         stopped_early: false,
         stop: None,

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reference_engine::{Clock, ManualClock, SystemClock};
+use reference_engine::{Clock, ManualClock, Protocol, SystemClock};
 
-use super::{FuzzRequest, Length};
+use super::{FuzzRequest, Length, PROTOCOL_EVERY};
 use crate::differential::{DiffConfig, DiffReport, Differ, Reference};
 use crate::gen::Generator;
 use crate::target::{EmbeddedTarget, Target, TargetError};
@@ -31,6 +31,8 @@ pub(super) struct Lane<'t> {
     pub seed: u64,
     /// This lane's share of `--ops`.
     pub length: Length,
+    /// Switch between RESP2 and RESP3 every [`PROTOCOL_EVERY`] commands.
+    pub switch_protocol: bool,
 }
 
 /// What the lanes did, together.
@@ -136,6 +138,7 @@ fn run_lane(
         mut gen,
         seed,
         length,
+        switch_protocol,
     } = lane;
     let mut model = EmbeddedTarget::with_clock(
         target.protocol(),
@@ -161,6 +164,16 @@ fn run_lane(
             }
             let done = matches!(length, Length::Time(d) if started.elapsed() >= d);
             if done || differ.stopped() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if switch_protocol && generated > 0 && generated % PROTOCOL_EVERY == 0 {
+            let next = match differ.protocol() {
+                Protocol::Resp2 => Protocol::Resp3,
+                _ => Protocol::Resp2,
+            };
+            if let Err(e) = differ.switch_protocol(next) {
+                failure = Some(e);
                 break;
             }
         }

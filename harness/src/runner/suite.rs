@@ -14,7 +14,7 @@ use std::time::Duration;
 use reference_engine::Protocol;
 
 use super::safety;
-use super::{run_case, CaseReport, Outcome, RunOptions, RunState, StepCounts};
+use super::{run_case, CaseReport, Details, Outcome, RunOptions, RunState, StepCounts};
 use crate::case::{CaseFile, Step};
 use crate::target::{self, ConnectOptions, ServerIdentity, Target, TargetError};
 
@@ -175,6 +175,8 @@ pub struct SuiteReport {
     /// What the target said it is, per protocol opened.
     pub identity: ServerIdentity,
     pub target: String,
+    /// Whether Redis's own choices were checked: [`Details::Strict`] or [`Details::Legal`].
+    pub details: Details,
     /// In file, case and protocol order.
     pub cases: Vec<CaseReport>,
     /// Whether the run stopped before every case ran (see `stop` for why).
@@ -318,6 +320,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     Ok(SuiteReport {
         identity,
         target: target_name,
+        details: options.run.details.resolve(options.target.is_embedded()),
         cases: results.into_iter().flatten().collect(),
         stopped_early: not_run > 0,
         stop: if not_run > 0 { stop } else { None },
