@@ -71,7 +71,7 @@ fn verdicts(
     );
     let file = case::load_str(Path::new("cases/x/details.yaml"), &text).unwrap();
     let state = RunState::new();
-    let mut pass = |details| {
+    let pass = |details| {
         let mut target = Rewrite {
             inner: EmbeddedTarget::new(protocol),
             command,
