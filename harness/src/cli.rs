@@ -76,8 +76,9 @@ pub struct FuzzArgs {
     /// the end), so expired fields stay until touched.
     #[arg(long)]
     pub allow_debug: bool,
-    /// Shrink and write at most this many kinds of divergence; the run stops once it has
-    /// found that many.
+    /// Shrink and write at most this many kinds of divergence, the worst first: a wrong
+    /// value or type, then a missing or extra error, then another error text. The run stops
+    /// early once it holds that many wrong values.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_cases: u16,
     /// Time allowed for shrinking each divergence.

@@ -439,6 +439,8 @@ fn junit_json_and_markdown_from_one_run() {
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["summary"]["passed"], false);
     assert_eq!(doc["target"]["product"], "hashcheck");
+    // The embedded engine is checked on Redis's own choices, and the report says so.
+    assert_eq!(doc["run"]["details"], "strict");
     let cases = doc["cases"].as_array().unwrap();
     let failed: Vec<&serde_json::Value> = cases.iter().filter(|c| c["status"] == "fail").collect();
     assert_eq!(
@@ -473,6 +475,10 @@ fn junit_json_and_markdown_from_one_run() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"HKEYS nokey: "), "{xml}");
+    assert!(
+        xml.contains("<property name=\"details\" value=\"strict\"/>"),
+        "{xml}"
+    );
 
     // The schema is not a rubber stamp: a count that is not a number fails it.
     let broken = dir.join("broken.xml");
@@ -487,6 +493,7 @@ fn junit_json_and_markdown_from_one_run() {
 
     let md = std::fs::read_to_string(&markdown).unwrap();
     assert!(md.contains("| Command | hashcheck "), "{md}");
+    assert!(md.contains("), details strict."), "{md}");
     assert!(md.contains("| HKEYS | ❌ "), "{md}");
     assert!(
         md.contains("planted/null-not-empty.yaml:4` missing key, RESP2+RESP3: `HKEYS nokey`"),
