@@ -338,4 +338,8 @@ fn encoding_names_are_compared_only_when_strict() {
     // An error is a reply like any other: it fails both.
     let error = |_: Reply| Reply::Error("ERR no such key".into());
     assert_eq!(both(&steps, "OBJECT ENCODING", error), [WRONG; 2]);
+    // Whether the key exists is not a choice: nil for a hash, or a name for no key, fails.
+    assert_eq!(both(&steps, "OBJECT ENCODING", |_| Reply::Null), [WRONG; 2]);
+    let missing = "      - send: [OBJECT, ENCODING, nokey]\n        expect: null\n";
+    assert_eq!(both(missing, "OBJECT ENCODING", other), [WRONG; 2]);
 }
