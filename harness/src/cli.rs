@@ -77,8 +77,9 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub allow_debug: bool,
     /// Shrink and write at most this many kinds of divergence, the worst first: a wrong
-    /// value or type, then a missing or extra error, then another error text. The run stops
-    /// early once it holds that many wrong values.
+    /// value or type, then a missing or extra error, then another error text. Once that
+    /// many are found the run looks on for worse ones until it is 10 times as old, or
+    /// stops at once if all are wrong values.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_cases: u16,
     /// Time allowed for shrinking each divergence.

@@ -359,6 +359,12 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// Whether as many kinds of divergence are kept as may be (with `keep_worst`, a worse
+    /// kind may still take a place).
+    pub fn budget_full(&self) -> bool {
+        self.report.divergences.len() >= self.config.max_divergences.max(1)
+    }
+
     /// The protocol the target is spoken to in now.
     pub fn protocol(&self) -> Protocol {
         self.target.protocol()

@@ -23,6 +23,12 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 /// leaves most keys free most of the time, at any speed of the target.
 const SOON_PER_SECOND: u32 = 16;
 
+/// Once a lane's `--max-cases` budget is full, it goes on looking for worse kinds of
+/// divergence (see `differential::rank`) until the run is this many times as old as when
+/// the budget filled: a wrong value found after forty error texts still gets in, and a run
+/// that fills its budget at once (a planted bug found in 0.3 s) still ends soon.
+const KEEP_LOOKING: u32 = 10;
+
 /// One lane before it runs.
 pub(super) struct Lane<'t> {
     pub target: &'t mut (dyn Target + Send),
@@ -151,6 +157,8 @@ fn run_lane(
     let mut generated: u64 = 0;
     let mut interrupted = false;
     let mut failure = None;
+    let mut filled_at = None;
+    let mut looked_enough = false;
     loop {
         // --ops is exact; the clock and Ctrl-C are looked at every 256 commands.
         if matches!(length, Length::Ops(n) if generated >= n) {
@@ -162,8 +170,13 @@ fn run_lane(
                 interrupted = true;
                 break;
             }
-            let done = matches!(length, Length::Time(d) if started.elapsed() >= d);
-            if done || differ.stopped() || stop.load(Ordering::Relaxed) {
+            let now = started.elapsed();
+            let done = matches!(length, Length::Time(d) if now >= d);
+            if differ.budget_full() {
+                let at: Duration = *filled_at.get_or_insert(now);
+                looked_enough = now >= at * KEEP_LOOKING;
+            }
+            if done || differ.stopped() || looked_enough || stop.load(Ordering::Relaxed) {
                 break;
             }
         }
@@ -193,7 +206,7 @@ fn run_lane(
     // deadlines on purpose.
     let compared_while_running = differ.report().compared;
     let running = started.elapsed();
-    let stopped = differ.stopped();
+    let stopped = differ.stopped() || looked_enough;
     if !interrupted && failure.is_none() {
         failure = differ.finish().err();
     }
