@@ -585,8 +585,9 @@ fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn 
 /// Per command: calls, error replies, and each option word with how often the command
 /// then succeeded (`!` marks one that never did).
 pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
-    let mut out = String::from(
-        "command          calls    (RESP2    RESP3)    errors  options (sent/succeeded)\n",
+    let mut out = format!(
+        "{:<14} {:>8} ({:>8} {:>8}) {:>9}  options (sent/succeeded)\n",
+        "command", "calls", "RESP2", "RESP3", "errors"
     );
     for (name, stats) in &report.per_command {
         let options: Vec<String> = stats

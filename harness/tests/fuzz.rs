@@ -260,7 +260,10 @@ fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
     assert_eq!(output.status.code(), Some(2), "{all}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     // The report of what ran: the per-command table and the totals.
-    assert!(stdout.contains("command          calls"), "{all}");
+    assert!(
+        stdout.contains("command           calls (   RESP2    RESP3)"),
+        "{all}"
+    );
     let compared: u64 = stdout
         .lines()
         .find_map(|l| l.split_once(" commands compared in ")?.0.parse().ok())
