@@ -24,10 +24,11 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 const SOON_PER_SECOND: u32 = 16;
 
 /// Once a lane's `--max-cases` budget is full, it goes on looking for worse kinds of
-/// divergence (see `differential::rank`) until the run is this many times as old as when
-/// the budget filled: a wrong value found after forty error texts still gets in, and a run
-/// that fills its budget at once (a planted bug found in 0.3 s) still ends soon.
-const KEEP_LOOKING: u32 = 10;
+/// divergence (see `differential::rank`) while new kinds still turn up: it stops when the
+/// run is twice as old as when it last found a new kind, and at least this long after the
+/// budget filled. A wrong value found after forty error texts still gets in, and a run that
+/// finds one bug at once (a planted bug, in 0.3 s) still ends within seconds.
+const LOOK_ON_AT_LEAST: Duration = Duration::from_secs(2);
 
 /// One lane before it runs.
 pub(super) struct Lane<'t> {
@@ -159,6 +160,8 @@ fn run_lane(
     let mut failure = None;
     let mut filled_at = None;
     let mut looked_enough = false;
+    let mut kinds = 0;
+    let mut last_new_kind = Duration::ZERO;
     loop {
         // --ops is exact; the clock and Ctrl-C are looked at every 256 commands.
         if matches!(length, Length::Ops(n) if generated >= n) {
@@ -172,9 +175,13 @@ fn run_lane(
             }
             let now = started.elapsed();
             let done = matches!(length, Length::Time(d) if now >= d);
+            if differ.report().kinds.len() > kinds {
+                kinds = differ.report().kinds.len();
+                last_new_kind = now;
+            }
             if differ.budget_full() {
                 let at: Duration = *filled_at.get_or_insert(now);
-                looked_enough = now >= at * KEEP_LOOKING;
+                looked_enough = now >= (at + LOOK_ON_AT_LEAST).max(last_new_kind * 2);
             }
             if done || differ.stopped() || looked_enough || stop.load(Ordering::Relaxed) {
                 break;
