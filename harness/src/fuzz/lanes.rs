@@ -181,7 +181,7 @@ fn run_lane(
             }
             if differ.budget_full() {
                 let at: Duration = *filled_at.get_or_insert(now);
-                looked_enough = now >= (at + LOOK_ON_AT_LEAST).max(last_new_kind * 2);
+                looked_enough = looked_on_enough(at, last_new_kind, now);
             }
             if done || differ.stopped() || looked_enough || stop.load(Ordering::Relaxed) {
                 break;
@@ -226,6 +226,13 @@ fn run_lane(
         compared_while_running,
         running,
     }
+}
+
+/// Whether a lane whose budget filled at `filled_at`, and which last found a new kind of
+/// divergence at `last_new_kind`, has looked for worse kinds long enough by `now` (all
+/// times since the run started; see [`LOOK_ON_AT_LEAST`]).
+fn looked_on_enough(filled_at: Duration, last_new_kind: Duration, now: Duration) -> bool {
+    now >= (filled_at + LOOK_ON_AT_LEAST).max(last_new_kind * 2)
 }
 
 fn publish(counters: &Counters, generated: u64, report: &DiffReport) {
@@ -341,5 +348,21 @@ impl Progress {
             elapsed.as_secs_f64(),
             Self::line(t, elapsed)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_budget_looks_on_while_new_kinds_turn_up() {
+        let s = Duration::from_secs_f64;
+        // One bug found at once: the run ends 2 s after.
+        assert!(!looked_on_enough(s(0.3), s(0.3), s(2.0)));
+        assert!(looked_on_enough(s(0.3), s(0.3), s(2.3)));
+        // New kinds at 20 s: the run goes on to 40 s at least.
+        assert!(!looked_on_enough(s(0.1), s(20.0), s(39.0)));
+        assert!(looked_on_enough(s(0.1), s(20.0), s(40.0)));
     }
 }
