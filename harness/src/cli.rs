@@ -61,9 +61,10 @@ pub struct FuzzArgs {
     /// Stop after this long: 60s, 10m, 1h, 500ms (default 60s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// The protocol to speak.
-    #[arg(long, value_enum, default_value = "2")]
-    pub resp: ProtocolChoice,
+    /// Pin one protocol. By default each lane switches between RESP2 and RESP3 every
+    /// few thousand commands, so every run checks both.
+    #[arg(long, value_enum)]
+    pub resp: Option<ProtocolChoice>,
     /// Where to write the shrunk reproductions, one YAML case file each.
     #[arg(long, value_name = "DIR", default_value = "fuzz-out")]
     pub out: PathBuf,
@@ -75,8 +76,10 @@ pub struct FuzzArgs {
     /// the end), so expired fields stay until touched.
     #[arg(long)]
     pub allow_debug: bool,
-    /// Shrink and write at most this many kinds of divergence; the run stops once it has
-    /// found that many.
+    /// Shrink and write at most this many kinds of divergence, the worst first: a wrong
+    /// value or type, then a missing or extra error, then another error text. Once that
+    /// many are found the run looks on for worse ones until it is 10 times as old, or
+    /// stops at once if all are wrong values.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_cases: u16,
     /// Time allowed for shrinking each divergence.
@@ -85,6 +88,11 @@ pub struct FuzzArgs {
     /// How error replies are compared: `any` looks past error texts for other differences.
     #[arg(long, value_enum, default_value = "exact")]
     pub errors: ErrorsChoice,
+    /// Whether Redis's own choices where its contract leaves freedom are compared: `strict`
+    /// also compares the order of HGETALL/HKEYS/HVALS on small hashes (for Redis itself).
+    /// The default (`auto` = `legal` on a server) compares only what Redis promises.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub details: DetailsChoice,
     /// Parallel lanes, each on its own connection with its own keys, engine and seed
     /// (lane 0 runs on --seed itself). More lanes keep the server busier.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -173,8 +181,9 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "exact")]
     pub errors: ErrorsChoice,
     /// Whether Redis's own choices where its contract leaves freedom (order of HGETALL/HKEYS/
-    /// HVALS, HSCAN paging, HRANDFIELD picks, OBJECT ENCODING names) are checked: `auto` checks
-    /// them on Redis and the reference engine only.
+    /// HVALS, HSCAN paging, HRANDFIELD picks, OBJECT ENCODING names) are checked. The
+    /// default `auto` is `legal` on every server (INFO is not consulted: forks and proxies
+    /// copy it) and `strict` on the embedded engine; `strict` checks them on a server too.
     #[arg(long, value_enum, default_value = "auto")]
     pub details: DetailsChoice,
     #[command(flatten)]
@@ -323,7 +332,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// `--details`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DetailsChoice {
-    /// Strict on Redis and the reference engine, legal elsewhere.
+    /// Legal on a server, strict on the embedded engine (the default; never read from INFO).
     Auto,
     /// Compare Redis's choices as the cases write them.
     Strict,
@@ -478,10 +487,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     (None, Some(d)) => crate::fuzz::Length::Time(d),
                     (None, None) => crate::fuzz::Length::Time(std::time::Duration::from_secs(60)),
                 },
-                protocol: match args.resp {
+                protocol: args.resp.map(|p| match p {
                     ProtocolChoice::Two => Protocol::Resp2,
                     ProtocolChoice::Three => Protocol::Resp3,
-                },
+                }),
                 out: args.out,
                 commands: args.commands,
                 allow_debug: args.allow_debug,
@@ -490,6 +499,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 max_cases: usize::from(args.max_cases),
                 shrink_time: args.shrink_time,
                 errors: args.errors.into(),
+                details: args.details.into(),
                 jobs: usize::from(args.jobs),
             })?;
             Ok(if clean {
@@ -659,7 +669,9 @@ mod tests {
             panic!("not fuzz")
         };
         assert_eq!((args.seed, args.ops, args.duration), (None, None, None));
-        assert_eq!(args.resp, ProtocolChoice::Two);
+        // Both protocols and legal details unless told otherwise.
+        assert_eq!(args.resp, None);
+        assert_eq!(args.details, DetailsChoice::Auto);
         assert_eq!(args.out, PathBuf::from("fuzz-out"));
         assert!(args.commands.is_none() && !args.allow_debug);
         let cli = Cli::try_parse_from([
@@ -678,6 +690,8 @@ mod tests {
             "--commands",
             "HSET,hgetex",
             "--allow-debug",
+            "--details",
+            "strict",
         ])
         .unwrap();
         let Command::Fuzz(args) = cli.command else {
@@ -688,7 +702,11 @@ mod tests {
             args.commands,
             Some(vec!["HSET".to_string(), "hgetex".to_string()])
         );
-        assert_eq!((args.seed, args.resp), (Some(5), ProtocolChoice::Three));
+        assert_eq!(
+            (args.seed, args.resp),
+            (Some(5), Some(ProtocolChoice::Three))
+        );
+        assert_eq!(args.details, DetailsChoice::Strict);
         // A run has one length, and a target.
         assert!(Cli::try_parse_from([
             "hashcheck",

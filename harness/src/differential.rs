@@ -36,16 +36,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use reference_engine::hash::FixedState;
-use reference_engine::{Clock, Reply, SystemClock};
+use reference_engine::{Clock, Protocol, Reply, SystemClock};
 
 use crate::compare::{compare, ErrorMatch, Mismatch, Policy};
 use crate::gen::{options_of, Arg, Generator, Op};
 use crate::target::{EmbeddedTarget, Target, TargetError};
 
 mod model;
+pub mod rank;
 pub mod replay;
 mod window;
 
+pub use rank::Class;
 pub use window::Sent;
 use window::Window;
 
@@ -61,8 +63,13 @@ pub struct DiffConfig {
     /// Compare the order of listpack replies strictly (reference and target both Redis-like).
     pub strict_order: bool,
     pub errors: ErrorMatch,
-    /// Stop after this many distinct kinds of divergence.
+    /// Keep this many distinct kinds of divergence: the first ones found, or with
+    /// `keep_worst` the worst-ranked ones.
     pub max_divergences: usize,
+    /// Rank kinds of divergence by [`Class`] and keep the worst (see `rank.rs`); the run
+    /// then stops early only once every kept kind is a wrong value. Without it the run
+    /// stops at the first `max_divergences` kinds (a replay wants the first one).
+    pub keep_worst: bool,
     /// The target may reclaim expired fields in the background (the model then accepts
     /// both states where that decides a reply). False when its active expiry is frozen.
     pub background_expiry: bool,
@@ -83,6 +90,7 @@ impl Default for DiffConfig {
             strict_order: true,
             errors: ErrorMatch::Exact,
             max_divergences: 10,
+            keep_worst: false,
             background_expiry: true,
             reconcile_every: Some(5_000),
             window: 4_096,
@@ -112,6 +120,10 @@ pub struct Divergence {
     pub policy: Policy,
     /// The kind of divergence (command, reason, reply kinds), for counting repeats.
     pub signature: String,
+    /// How bad it is (see [`Class`]).
+    pub class: Class,
+    /// The protocol the command was compared in.
+    pub protocol: Protocol,
 }
 
 /// How often an option word was sent, and how often the command then succeeded.
@@ -125,6 +137,8 @@ pub struct OptionStats {
 #[derive(Debug, Clone, Default)]
 pub struct CommandStats {
     pub calls: u64,
+    /// Calls in RESP2 and in RESP3.
+    pub by_protocol: [u64; 2],
     pub errors: u64,
     pub options: BTreeMap<&'static str, OptionStats>,
 }
@@ -134,12 +148,16 @@ pub struct CommandStats {
 pub struct DiffReport {
     /// Commands compared, reconciliation reads included.
     pub compared: usize,
+    /// Of those, in RESP2 and in RESP3.
+    pub compared_by_protocol: [usize; 2],
     /// The first divergence of each kind (at most `max_divergences`).
     pub divergences: Vec<Divergence>,
     /// Every divergence, repeats included.
     pub divergence_count: usize,
     /// How often each kind of divergence happened.
     pub kinds: BTreeMap<String, usize>,
+    /// The class of each kind.
+    pub kind_classes: BTreeMap<String, Class>,
     pub per_command: BTreeMap<String, CommandStats>,
     /// Reconciliation reads (TYPE and HGETALL of every key) compared.
     pub reconciled: usize,
@@ -150,26 +168,45 @@ pub struct DiffReport {
 }
 
 impl DiffReport {
+    /// How many kinds of divergence fell in each class, in [`Class::ALL`] order.
+    pub fn kinds_per_class(&self) -> [usize; 3] {
+        let mut counts = [0; 3];
+        for class in self.kind_classes.values() {
+            counts[*class as usize] += 1;
+        }
+        counts
+    }
+
     /// Adds another run's report to this one (parallel lanes of one fuzz run): counts add
     /// up, and the other's first divergences of kinds not seen here are kept, up to `max`.
     pub fn absorb(&mut self, other: DiffReport, max: usize) {
         self.compared += other.compared;
+        for (mine, theirs) in self
+            .compared_by_protocol
+            .iter_mut()
+            .zip(other.compared_by_protocol)
+        {
+            *mine += theirs;
+        }
         self.divergence_count += other.divergence_count;
         self.reconciled += other.reconciled;
         self.deadlines_passed += other.deadlines_passed;
         self.waited_ms = self.waited_ms.max(other.waited_ms);
         for d in other.divergences {
             let known = self.divergences.iter().any(|k| k.signature == d.signature);
-            if !known && self.divergences.len() < max {
-                self.divergences.push(d);
+            if !known {
+                rank::admit(&mut self.divergences, d, max);
             }
         }
         for (kind, n) in other.kinds {
             *self.kinds.entry(kind).or_insert(0) += n;
         }
+        self.kind_classes.extend(other.kind_classes);
         for (name, stats) in other.per_command {
             let mine = self.per_command.entry(name).or_default();
             mine.calls += stats.calls;
+            mine.by_protocol[0] += stats.by_protocol[0];
+            mine.by_protocol[1] += stats.by_protocol[1];
             mine.errors += stats.errors;
             for (option, o) in stats.options {
                 let m = mine.options.entry(option).or_default();
@@ -313,7 +350,34 @@ impl<'a> Differ<'a> {
 
     /// Whether the run found as many kinds of divergence as it may keep.
     pub fn stopped(&self) -> bool {
+        let kept = &self.report.divergences;
+        let max = self.config.max_divergences.max(1);
+        if self.config.keep_worst {
+            rank::full(kept, max)
+        } else {
+            kept.len() >= max
+        }
+    }
+
+    /// Whether as many kinds of divergence are kept as may be (with `keep_worst`, a worse
+    /// kind may still take a place).
+    pub fn budget_full(&self) -> bool {
         self.report.divergences.len() >= self.config.max_divergences.max(1)
+    }
+
+    /// The protocol the target is spoken to in now.
+    pub fn protocol(&self) -> Protocol {
+        self.target.protocol()
+    }
+
+    /// Switches both sides to `protocol` (HELLO) between batches: commands queued or held
+    /// go out in it, on both sides alike.
+    pub fn switch_protocol(&mut self, protocol: Protocol) -> Result<(), TargetError> {
+        crate::target::switch_protocol(&mut *self.target, protocol)?;
+        match &mut self.reference {
+            Reference::Server(server) => crate::target::switch_protocol(&mut **server, protocol),
+            Reference::Model(model) => crate::target::switch_protocol(&mut **model, protocol),
+        }
     }
 
     /// Sends everything queued and held (sleeping for deadlines as needed), then compares
@@ -545,6 +609,7 @@ impl<'a> Differ<'a> {
             lo: sent_at - slack,
         };
         let mut tainted: Vec<Vec<u8>> = Vec::new();
+        let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
         for ((q, argv), actual) in ops.into_iter().zip(argvs).zip(actuals) {
             let key = q.op.key().map(<[u8]>::to_vec);
             if let (Some(window), Some(key)) = (q.op.deadline_window(now, sent_at, done_at), &key) {
@@ -581,6 +646,7 @@ impl<'a> Differ<'a> {
                 Kind::Generated => policy_with(&argv, expected.probe.as_ref(), self.config, margin),
             };
             self.report.compared += 1;
+            self.report.compared_by_protocol[resp3] += 1;
             let sent = Sent {
                 op: q.op,
                 resolved_at: now,
@@ -625,19 +691,23 @@ impl<'a> Differ<'a> {
         policy: Policy,
     ) {
         let signature = signature(&argv, &expected, &actual, &mismatch);
+        let class = Class::of(&expected, &actual);
         self.report.divergence_count += 1;
         let seen = self.report.kinds.entry(signature.clone()).or_insert(0);
         *seen += 1;
         if *seen > 1 || self.stopped() {
             return;
         }
+        self.report.kind_classes.insert(signature.clone(), class);
+        // Not stopped: there is room, or (keep_worst) a worse class may take a place.
+        let max = self.config.max_divergences;
         let (mut window, complete) = match key.as_ref().and_then(|k| self.windows.get(k)) {
             Some(w) => (w.entries.iter().cloned().collect::<Vec<_>>(), w.complete),
             None => (Vec::new(), true),
         };
         let history = window.iter().map(Sent::argv).collect();
         window.push(sent);
-        self.report.divergences.push(Divergence {
+        let found = Divergence {
             index: self.index,
             argv,
             expected,
@@ -649,7 +719,10 @@ impl<'a> Differ<'a> {
             complete,
             policy,
             signature,
-        });
+            class,
+            protocol: self.target.protocol(),
+        };
+        rank::admit(&mut self.report.divergences, found, max);
     }
 
     /// Deletes `key` on both sides and forgets its past, so a divergence's consequences do
@@ -674,6 +747,7 @@ impl<'a> Differ<'a> {
         let known = crate::gen::COMMANDS
             .iter()
             .find(|c| argv[0].eq_ignore_ascii_case(c.as_bytes()));
+        let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
         let stats = match known.and_then(|c| self.report.per_command.get_mut(*c)) {
             Some(stats) => stats,
             None => {
@@ -683,6 +757,7 @@ impl<'a> Differ<'a> {
         };
         let failed = reply.is_error();
         stats.calls += 1;
+        stats.by_protocol[resp3] += 1;
         stats.errors += u64::from(failed);
         for option in options_of(argv) {
             let o = stats.options.entry(option).or_default();
@@ -855,7 +930,31 @@ fn agrees(
 ) -> bool {
     // Scans are judged after their walks; a first page that agrees is good enough here.
     let policy = policy_with(argv, expected.probe.as_ref(), config, margin);
+    if let (Policy::Scan { novalues }, false) = (&policy, config.strict_order) {
+        if let Some(agree) = first_pages_agree(&expected.reply, actual, *novalues) {
+            return agree;
+        }
+    }
     compare(&expected.reply, actual, &policy, config.errors).is_ok()
+}
+
+/// Whether a target's first HSCAN page may come from the state that gave `expected`, for a
+/// server that pages its own way (None if either is not a page): two whole scans (cursor
+/// 0) must hold the same elements; a partial page tells nothing until the walk.
+fn first_pages_agree(expected: &Reply, actual: &Reply, novalues: bool) -> Option<bool> {
+    let cursor = |r: &Reply| match r {
+        Reply::Array(parts) => match parts.as_slice() {
+            [Reply::Bulk(cursor), Reply::Array(_)] => Some(cursor.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (e, a) = (cursor(expected)?, cursor(actual)?);
+    if e != b"0" || a != b"0" {
+        return Some(true);
+    }
+    let policy = Policy::Scan { novalues };
+    Some(compare(expected, actual, &policy, ErrorMatch::Exact).is_ok())
 }
 
 /// The comparison policy for a command, from what Redis promises about its reply.
@@ -1100,6 +1199,8 @@ mod tests {
             complete: true,
             policy: Policy::Exact,
             signature: signature.into(),
+            class: Class::WrongValue,
+            protocol: Protocol::Resp2,
         }
     }
 
@@ -1129,6 +1230,48 @@ mod tests {
         assert_eq!(kept, ["x", "y"]);
         assert_eq!(a.kinds["x"], 4);
         assert_eq!(a.per_command["HGET"].calls, 10);
+    }
+
+    #[test]
+    fn listing_order_is_compared_only_when_strict() {
+        let listpack = Reply::bulk("listpack");
+        let argv = |w: &[&[u8]]| w.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
+        let strict = DiffConfig::default();
+        let legal = DiffConfig {
+            strict_order: false,
+            ..DiffConfig::default()
+        };
+        let hgetall = argv(&[b"HGETALL", b"k"]);
+        assert_eq!(policy(&hgetall, Some(&listpack), &strict), Policy::Exact);
+        assert_eq!(
+            policy(&hgetall, Some(&listpack), &legal),
+            Policy::Unordered { pairs: true }
+        );
+        assert_eq!(
+            policy(&argv(&[b"HKEYS", b"k"]), Some(&listpack), &legal),
+            Policy::Unordered { pairs: false }
+        );
+        // A first HSCAN page of a server that pages its own way agrees until its walk
+        // says otherwise; two whole scans must hold the same elements.
+        let page = |cursor: &str, items: &[&str]| {
+            Reply::Array(vec![
+                Reply::bulk(cursor),
+                Reply::Array(items.iter().map(|i| Reply::bulk(*i)).collect()),
+            ])
+        };
+        let whole = page("0", &["a", "1", "b", "2"]);
+        let hscan = argv(&[b"HSCAN", b"k", b"0"]);
+        let expected = Expected {
+            probe: None,
+            reply: whole.clone(),
+        };
+        let agree =
+            |actual: &Reply, config: &DiffConfig| agrees(&expected, &hscan, actual, config, 40);
+        assert!(agree(&page("0", &["b", "2", "a", "1"]), &legal));
+        assert!(agree(&page("5", &["b", "2"]), &legal));
+        assert!(!agree(&page("5", &["b", "2"]), &strict));
+        assert!(!agree(&page("0", &["b", "2"]), &legal));
+        assert!(!agree(&page("0", &["a", "1", "b", "3"]), &legal));
     }
 
     #[test]

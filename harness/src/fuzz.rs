@@ -34,7 +34,7 @@ use crate::differential::{DiffConfig, DiffReport, Divergence};
 use crate::gen::{GenConfig, Generator, Swarm, COMMANDS};
 use crate::report::{self, Style};
 use crate::repro::{self, Provenance};
-use crate::runner::{self, Outcome, RunOptions, RunState};
+use crate::runner::{self, Details, Outcome, RunOptions, RunState};
 use crate::shrink::{Budget, Shrinker};
 use crate::target::{ConnectOptions, EmbeddedTarget, NetworkTarget, Target};
 
@@ -50,6 +50,20 @@ const KEYS: usize = 8;
 /// short run (at 100,000 commands/s, two subsets a second).
 const SWARM_EVERY: usize = 50_000;
 const BATCH: usize = 256;
+/// Without `--resp`, each lane switches protocol (HELLO, on both sides) after every this
+/// many generated commands, lanes starting alternately in RESP2 and RESP3: every run, even
+/// a short one-lane run, compares both. By count, not time, so a seed sends the same
+/// commands in the same protocols.
+pub const PROTOCOL_EVERY: u64 = 2_000;
+
+/// The protocol lane `lane` starts in: `pinned`, else RESP2 and RESP3 alternately.
+pub fn first_protocol(pinned: Option<Protocol>, lane: usize) -> Protocol {
+    match pinned {
+        Some(p) => p,
+        None if lane % 2 == 1 => Protocol::Resp3,
+        None => Protocol::Resp2,
+    }
+}
 
 /// How long a run goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +78,9 @@ pub struct FuzzRequest {
     pub target: String,
     pub seed: Option<u64>,
     pub length: Length,
-    pub protocol: Protocol,
+    /// One protocol for the whole run, or None for both: each lane switches between them
+    /// (see [`PROTOCOL_EVERY`]).
+    pub protocol: Option<Protocol>,
     pub out: PathBuf,
     /// Command names (any case), or None for a random subset.
     pub commands: Option<Vec<String>>,
@@ -78,6 +94,9 @@ pub struct FuzzRequest {
     /// How error replies are compared (`any`: only an error where a value was due, or the
     /// reverse, counts; for finding what differs beyond error texts).
     pub errors: ErrorMatch,
+    /// Whether Redis's own choices are compared (the order of small listings): resolved
+    /// as on a server, so `Auto` is legal.
+    pub details: Details,
     /// Parallel lanes, each with its own connection, keys and engine (see [`lanes`]).
     pub jobs: usize,
 }
@@ -132,7 +151,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     crate::interrupt::install();
     let seed = request.seed.unwrap_or_else(random_seed);
     let mut swarm = choose_commands(request.commands.as_deref())?;
-    let mut target = connect(request, request.protocol)?;
+    let mut target = connect(request, first_protocol(request.protocol, 0))?;
     let target = &mut *target;
     if !request.allow_nonempty {
         let keys = runner::safety::dbsize(target)?;
@@ -152,6 +171,20 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
             "{}: the server has none of the commands to fuzz",
             target.name()
         );
+    }
+    // Both protocols unless pinned; a server without RESP3 is said so and run in RESP2.
+    let mut pinned = request.protocol;
+    let mut resp3_refused = None;
+    if pinned.is_none() {
+        let hello = crate::target::switch_protocol(target, Protocol::Resp3)
+            .and_then(|()| crate::target::switch_protocol(target, Protocol::Resp2));
+        if let Err(e) = hello {
+            eprintln!("  RESP3 not available ({e}): this run compares RESP2 only");
+            resp3_refused = Some(e.to_string());
+            pinned = Some(Protocol::Resp2);
+            // A failed switch may have left the connection in either protocol.
+            crate::target::switch_protocol(target, Protocol::Resp2)?;
+        }
     }
     let frozen = request.allow_debug && freeze_expiry(target)?;
     let run_id = format!("{:x}", random_seed() & 0xffff_ffff);
@@ -176,17 +209,26 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let config = DiffConfig {
         ops: usize::MAX,
         batch: BATCH,
+        // Only Redis's promises unless --details strict (see runner::Details): the target
+        // is a server, never the in-process engine.
+        strict_order: request.details.resolve(false) == Details::Strict,
         max_divergences: request.max_cases.max(1),
+        keep_worst: true,
         background_expiry: !frozen,
         errors: request.errors,
         reconcile_every: Some(50_000),
         window: RESET_EVERY + 16,
         ..DiffConfig::default()
     };
-    let protocol_name = format!("RESP{}", request.protocol.version());
+    let protocol_name = match pinned {
+        Some(p) => format!("RESP{}", p.version()),
+        None => format!("RESP2 and RESP3 (each lane switches every {PROTOCOL_EVERY} commands)"),
+    };
     eprintln!(
-        "hashcheck fuzz: {} ({identity}), {protocol_name}, seed {seed}, background expiry {}",
+        "hashcheck fuzz: {} ({identity}), {protocol_name}, details {}, seed {seed}, \
+         background expiry {}",
         target.name(),
+        request.details.resolve(false).name(),
         if frozen { "frozen (DEBUG)" } else { "on" }
     );
     match request.commands {
@@ -203,8 +245,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
 
     let started = Instant::now();
     let mut extra = Vec::new();
-    for _ in 1..jobs {
-        extra.push(connect(request, request.protocol)?);
+    for lane in 1..jobs {
+        extra.push(connect(request, first_protocol(pinned, lane))?);
     }
     let gens: Vec<Generator> = (0..jobs).map(generator).collect();
     let pool_keys: Vec<Vec<u8>> = gens.iter().flat_map(Generator::pool_keys).collect();
@@ -216,6 +258,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
             target,
             gen,
             seed: lane_seed(lane),
+            switch_protocol: pinned.is_none(),
             length: match request.length {
                 Length::Ops(n) => {
                     let share = n / jobs as u64;
@@ -234,7 +277,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let cleanup = delete_keys(target, &pool_keys, request);
     if frozen && (ran.failure.is_some() || cleanup.is_err()) {
         // The run is over either way: best effort, on a fresh connection.
-        if let Ok(mut fresh) = connect(request, request.protocol) {
+        if let Ok(mut fresh) = connect(request, Protocol::Resp2) {
             let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
         }
     }
@@ -246,6 +289,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         running,
     } = ran;
     print!("{}", stats_table(&report, &swarm));
+    println!("{}", protocol_line(&report, resp3_refused.as_deref()));
     println!(
         "{compared_while_running} commands compared in {:.1} s ({:.0}/s), then {} more in {:.1} s \
          (held commands and the final reconciliation, after every deadline passed); \
@@ -287,7 +331,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         seed,
         target: request.target.clone(),
         identity: identity.clone(),
-        protocol: request.protocol,
+        // Each case says the protocol its divergence was found in (see shrink_and_write).
+        protocol: first_protocol(pinned, 0),
         // Every lane's keys start with it (`j1:k3` names lane 1's key k3 in a case).
         key_prefix: format!("hc:fz:{run_id}:").into_bytes(),
         rerun,
@@ -308,6 +353,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
             written.len(),
             request.out.display()
         );
+        println!("{}", class_line(&report));
     }
     if interrupted {
         bail!("interrupted");
@@ -342,9 +388,11 @@ fn shrink_and_write(
             style_bold(
                 style,
                 &format!(
-                    "divergence {} of {} (seen {repeats}x): {}",
+                    "divergence {} of {} (seen {repeats}x, {}, RESP{}): {}",
                     n + 1,
                     report.divergences.len(),
+                    d.class.label(),
+                    d.protocol.version(),
                     d.signature
                 )
             )
@@ -353,6 +401,8 @@ fn shrink_and_write(
         if interrupted || crate::interrupt::requested() {
             continue;
         }
+        // Replays speak the protocol the divergence was found in.
+        crate::target::switch_protocol(shrinker.target(), d.protocol)?;
         let shrunk = shrinker.shrink(d, &budget)?;
         if !shrunk.reproduced {
             println!(
@@ -397,7 +447,11 @@ fn shrink_and_write(
             continue;
         }
         sequences.push(sequence);
-        let file = repro::case_file(PathBuf::new(), &shrunk, d, provenance);
+        let found_in = Provenance {
+            protocol: d.protocol,
+            ..provenance.clone()
+        };
+        let file = repro::case_file(PathBuf::new(), &shrunk, d, &found_in);
         let stem = format!(
             "{} {} {} vs {}",
             provenance.identity,
@@ -424,6 +478,7 @@ fn verify(files: &[PathBuf], request: &FuzzRequest) {
     let options = RunOptions {
         allow_debug: request.allow_debug,
         errors: request.errors,
+        details: request.details,
         ..RunOptions::default()
     };
     for path in files {
@@ -503,7 +558,7 @@ fn delete_keys(
     if runner::safety::delete_keys(target, keys).is_ok() {
         return Ok(());
     }
-    let mut fresh = connect(request, request.protocol)?;
+    let mut fresh = connect(request, Protocol::Resp2)?;
     runner::safety::delete_keys(&mut *fresh, keys)?;
     Ok(())
 }
@@ -520,7 +575,10 @@ fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn 
 /// Per command: calls, error replies, and each option word with how often the command
 /// then succeeded (`!` marks one that never did).
 pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
-    let mut out = String::from("command          calls    errors  options (sent/succeeded)\n");
+    let mut out = format!(
+        "{:<14} {:>8} ({:>8} {:>8}) {:>9}  options (sent/succeeded)\n",
+        "command", "calls", "RESP2", "RESP3", "errors"
+    );
     for (name, stats) in &report.per_command {
         let options: Vec<String> = stats
             .options
@@ -535,8 +593,10 @@ pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
             })
             .collect();
         out.push_str(&format!(
-            "{name:<14} {:>8} {:>9}  {}\n",
+            "{name:<14} {:>8} ({:>8} {:>8}) {:>9}  {}\n",
             stats.calls,
+            stats.by_protocol[0],
+            stats.by_protocol[1],
             stats.errors,
             options.join(", ")
         ));
@@ -551,6 +611,27 @@ pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
         out.push_str(&format!("never sent: {}\n", never.join(" ")));
     }
     out
+}
+
+/// Commands compared in each protocol (and why RESP3 had none, if the server refused it).
+pub fn protocol_line(report: &DiffReport, resp3_refused: Option<&str>) -> String {
+    let [two, three] = report.compared_by_protocol;
+    let mut line = format!("compared per protocol: RESP2 {two}, RESP3 {three}");
+    if let Some(why) = resp3_refused {
+        line.push_str(&format!(" (RESP3 not available: {why})"));
+    }
+    line
+}
+
+/// Kinds of divergence per class, worst first: the order they are shrunk and written in.
+pub fn class_line(report: &DiffReport) -> String {
+    let counts = report.kinds_per_class();
+    let parts: Vec<String> = crate::differential::Class::ALL
+        .iter()
+        .zip(counts)
+        .map(|(class, n)| format!("{} {n}", class.label()))
+        .collect();
+    format!("kinds per class: {}", parts.join(", "))
 }
 
 fn print_divergence(d: &Divergence, prefix: &[u8], style: Style) {
@@ -623,11 +704,14 @@ fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
         Length::Ops(n) => format!("--ops {n}"),
         Length::Time(d) => format!("--duration {}s", d.as_secs()),
     };
-    let mut line = format!(
-        "hashcheck fuzz --target {} --seed {seed} --resp {} {length}",
-        request.target,
-        request.protocol.version()
-    );
+    let mut line = format!("hashcheck fuzz --target {} --seed {seed}", request.target);
+    if let Some(p) = request.protocol {
+        line.push_str(&format!(" --resp {}", p.version()));
+    }
+    line.push_str(&format!(" {length}"));
+    if request.details == Details::Strict {
+        line.push_str(" --details strict");
+    }
     if request.commands.is_some() {
         line.push_str(&format!(" --commands {}", swarm.enabled.join(",")));
     }

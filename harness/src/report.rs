@@ -208,8 +208,10 @@ pub fn gate(verdict: &Verdict, base: &Path, style: Style) -> String {
     }
     if !report.cases.is_empty() {
         out.push_str(&format!(
-            "commands on {} ({}):\n",
-            report.target, report.identity
+            "commands on {} ({}), details {}:\n",
+            report.target,
+            report.identity,
+            report.details.name()
         ));
         out.push_str(&capabilities::table(&capabilities::commands(verdict)));
     }
@@ -286,7 +288,7 @@ fn summary_of(verdict: &Verdict, style: Style) -> String {
         String::new()
     };
     let line = format!(
-        "cases: {} passed, {} failed{known}{aborted}, {} skipped; steps: {} passed, {} failed, {} skipped ({} = {}, {:.2}s)",
+        "cases: {} passed, {} failed{known}{aborted}, {} skipped; steps: {} passed, {} failed, {} skipped ({} = {}, details {}, {:.2}s)",
         counts.passed,
         counts.failed,
         counts.skipped + counts.unsupported,
@@ -295,6 +297,7 @@ fn summary_of(verdict: &Verdict, style: Style) -> String {
         steps.skipped,
         report.target,
         report.identity,
+        report.details.name(),
         report.elapsed.as_secs_f64()
     );
     if verdict.passed() {

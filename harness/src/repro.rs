@@ -456,6 +456,8 @@ mod tests {
             complete: true,
             policy: Policy::Exact,
             signature: String::new(),
+            class: crate::differential::Class::WrongValue,
+            protocol: Protocol::Resp3,
         };
         let shrunk = Shrunk {
             commands,

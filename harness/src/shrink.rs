@@ -133,6 +133,11 @@ impl<'t> Shrinker<'t> {
         }
     }
 
+    /// The target replays run on (to switch its protocol between shrinks).
+    pub fn target(&mut self) -> &mut dyn Target {
+        &mut *self.target
+    }
+
     /// Replays so far, over all shrinks.
     pub fn attempts(&self) -> usize {
         self.attempts

@@ -61,25 +61,45 @@ fn dbsize(addr: &str) -> i64 {
     runner::safety::dbsize(&mut t).unwrap()
 }
 
+/// The summary's `compared per protocol: RESP2 n, RESP3 m`.
+fn compared_per_protocol(stdout: &str) -> [u64; 2] {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("compared per protocol: "))
+        .unwrap_or_else(|| panic!("no protocol line\n{stdout}"));
+    let count = |name: &str| -> u64 {
+        line.split(", ")
+            .find_map(|p| p.strip_prefix(name)?.trim().split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    [count("RESP2 "), count("RESP3 ")]
+}
+
 #[test]
 fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
     let redis = redis_8_2();
     let out = out_dir("redis");
-    for resp in ["2", "3"] {
-        let output = fuzz(&[
+    // Each protocol pinned, then both (the default); exact, as on the project's own Redis.
+    let addr = redis.addr();
+    for resp in [Some("2"), Some("3"), None] {
+        let mut args = vec![
             "--target",
-            &redis.addr(),
+            &addr,
             "--seed",
             "3",
             "--duration",
             "3s",
             "--commands",
             "all",
-            "--resp",
-            resp,
+            "--details",
+            "strict",
             "--out",
             out.to_str().unwrap(),
-        ]);
+        ];
+        if let Some(resp) = resp {
+            args.extend(["--resp", resp]);
+        }
+        let output = fuzz(&args);
         let all = text(&output);
         assert_eq!(output.status.code(), Some(0), "{all}");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -88,6 +108,13 @@ fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
         assert!(stdout.contains("HSETEX"), "{all}");
         assert!(stdout.contains("FNX "), "{all}");
         assert!(!stdout.contains("never sent"), "{all}");
+        let [resp2, resp3] = compared_per_protocol(&stdout);
+        match resp {
+            Some("2") => assert!(resp2 > 1_000 && resp3 == 0, "{all}"),
+            Some(_) => assert!(resp2 == 0 && resp3 > 1_000, "{all}"),
+            // One lane, both protocols.
+            None => assert!(resp2 > 1_000 && resp3 > 1_000, "{all}"),
+        }
         assert!(yaml_files(&out).is_empty(), "{all}");
         assert_eq!(dbsize(&redis.addr()), 0, "the run left keys behind\n{all}");
     }
@@ -129,6 +156,9 @@ fn two_lanes_share_out_the_ops_find_nothing_on_redis_8_2_and_leave_no_key() {
         })
         .unwrap_or_else(|| panic!("no HSET row\n{all}"));
     assert!(hset_calls > 600, "{all}");
+    // The default: lanes start in RESP2 and RESP3 and switch, and the counts add up.
+    let [resp2, resp3] = compared_per_protocol(&stdout);
+    assert!(resp2 > 5_000 && resp3 > 5_000, "{all}");
     assert_eq!(dbsize(&redis.addr()), 0, "the run left keys behind\n{all}");
 }
 
@@ -230,7 +260,10 @@ fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
     assert_eq!(output.status.code(), Some(2), "{all}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     // The report of what ran: the per-command table and the totals.
-    assert!(stdout.contains("command          calls"), "{all}");
+    assert!(
+        stdout.contains("command           calls (   RESP2    RESP3)"),
+        "{all}"
+    );
     let compared: u64 = stdout
         .lines()
         .find_map(|l| l.split_once(" commands compared in ")?.0.parse().ok())

@@ -100,11 +100,8 @@ impl Lawful {
     fn new(protocol: Protocol) -> Self {
         Self {
             inner: EmbeddedTarget::new(protocol),
-            identity: ServerIdentity {
-                product: "lawful".into(),
-                version: "1.0".into(),
-                redis_version: Some("7.2.4".into()),
-            },
+            // As a proxy in front of Redis 8.2.3 would: its INFO says Redis.
+            identity: ServerIdentity::from_info("redis_version:8.2.3\n"),
         }
     }
 
@@ -259,6 +256,7 @@ fn run_lawful(details: Details) -> SuiteReport {
     SuiteReport {
         identity: Lawful::new(Protocol::Resp2).identity.clone(),
         target: "lawful".into(),
+        details: details.resolve(false),
         cases,
         stopped_early: false,
         stop: None,
@@ -376,6 +374,7 @@ fn unknown_commands_are_unsupported_per_command_and_protocol() {
     let report = SuiteReport {
         identity: ServerIdentity::from_info("redis_version:1\n"),
         target: "partial".into(),
+        details: Details::Legal,
         cases,
         stopped_early: false,
         stop: None,
@@ -440,6 +439,8 @@ fn junit_json_and_markdown_from_one_run() {
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["summary"]["passed"], false);
     assert_eq!(doc["target"]["product"], "hashcheck");
+    // The embedded engine is checked on Redis's own choices, and the report says so.
+    assert_eq!(doc["run"]["details"], "strict");
     let cases = doc["cases"].as_array().unwrap();
     let failed: Vec<&serde_json::Value> = cases.iter().filter(|c| c["status"] == "fail").collect();
     assert_eq!(
@@ -474,6 +475,10 @@ fn junit_json_and_markdown_from_one_run() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"HKEYS nokey: "), "{xml}");
+    assert!(
+        xml.contains("<property name=\"details\" value=\"strict\"/>"),
+        "{xml}"
+    );
 
     // The schema is not a rubber stamp: a count that is not a number fails it.
     let broken = dir.join("broken.xml");
@@ -488,6 +493,7 @@ fn junit_json_and_markdown_from_one_run() {
 
     let md = std::fs::read_to_string(&markdown).unwrap();
     assert!(md.contains("| Command | hashcheck "), "{md}");
+    assert!(md.contains("), details strict."), "{md}");
     assert!(md.contains("| HKEYS | ❌ "), "{md}");
     assert!(
         md.contains("planted/null-not-empty.yaml:4` missing key, RESP2+RESP3: `HKEYS nokey`"),
@@ -808,7 +814,15 @@ fn the_whole_suite_leaves_no_keys_and_sends_no_flush() {
     let server = redis();
     let addr = server.addr();
     call(&addr, &["CONFIG", "RESETSTAT"]);
-    let out = hashcheck(&["run", "--target", &addr, "--allow-debug"]);
+    // The project's own Redis: the cases are checked exactly, Redis's choices included.
+    let out = hashcheck(&[
+        "run",
+        "--target",
+        &addr,
+        "--allow-debug",
+        "--details",
+        "strict",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reference_engine::{Clock, ManualClock, SystemClock};
+use reference_engine::{Clock, ManualClock, Protocol, SystemClock};
 
-use super::{FuzzRequest, Length};
+use super::{FuzzRequest, Length, PROTOCOL_EVERY};
 use crate::differential::{DiffConfig, DiffReport, Differ, Reference};
 use crate::gen::Generator;
 use crate::target::{EmbeddedTarget, Target, TargetError};
@@ -23,6 +23,13 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 /// leaves most keys free most of the time, at any speed of the target.
 const SOON_PER_SECOND: u32 = 16;
 
+/// Once a lane's `--max-cases` budget is full, it goes on looking for worse kinds of
+/// divergence (see `differential::rank`) while new kinds still turn up: it stops when the
+/// run is twice as old as when it last found a new kind, and at least this long after the
+/// budget filled. A wrong value found after forty error texts still gets in, and a run that
+/// finds one bug at once (a planted bug, in 0.3 s) still ends within seconds.
+const LOOK_ON_AT_LEAST: Duration = Duration::from_secs(2);
+
 /// One lane before it runs.
 pub(super) struct Lane<'t> {
     pub target: &'t mut (dyn Target + Send),
@@ -31,6 +38,8 @@ pub(super) struct Lane<'t> {
     pub seed: u64,
     /// This lane's share of `--ops`.
     pub length: Length,
+    /// Switch between RESP2 and RESP3 every [`PROTOCOL_EVERY`] commands.
+    pub switch_protocol: bool,
 }
 
 /// What the lanes did, together.
@@ -136,6 +145,7 @@ fn run_lane(
         mut gen,
         seed,
         length,
+        switch_protocol,
     } = lane;
     let mut model = EmbeddedTarget::with_clock(
         target.protocol(),
@@ -148,6 +158,10 @@ fn run_lane(
     let mut generated: u64 = 0;
     let mut interrupted = false;
     let mut failure = None;
+    let mut filled_at = None;
+    let mut looked_enough = false;
+    let mut kinds = 0;
+    let mut last_new_kind = Duration::ZERO;
     loop {
         // --ops is exact; the clock and Ctrl-C are looked at every 256 commands.
         if matches!(length, Length::Ops(n) if generated >= n) {
@@ -159,8 +173,27 @@ fn run_lane(
                 interrupted = true;
                 break;
             }
-            let done = matches!(length, Length::Time(d) if started.elapsed() >= d);
-            if done || differ.stopped() || stop.load(Ordering::Relaxed) {
+            let now = started.elapsed();
+            let done = matches!(length, Length::Time(d) if now >= d);
+            if differ.report().kinds.len() > kinds {
+                kinds = differ.report().kinds.len();
+                last_new_kind = now;
+            }
+            if differ.budget_full() {
+                let at: Duration = *filled_at.get_or_insert(now);
+                looked_enough = looked_on_enough(at, last_new_kind, now);
+            }
+            if done || differ.stopped() || looked_enough || stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if switch_protocol && generated > 0 && generated % PROTOCOL_EVERY == 0 {
+            let next = match differ.protocol() {
+                Protocol::Resp2 => Protocol::Resp3,
+                _ => Protocol::Resp2,
+            };
+            if let Err(e) = differ.switch_protocol(next) {
+                failure = Some(e);
                 break;
             }
         }
@@ -180,7 +213,7 @@ fn run_lane(
     // deadlines on purpose.
     let compared_while_running = differ.report().compared;
     let running = started.elapsed();
-    let stopped = differ.stopped();
+    let stopped = differ.stopped() || looked_enough;
     if !interrupted && failure.is_none() {
         failure = differ.finish().err();
     }
@@ -193,6 +226,13 @@ fn run_lane(
         compared_while_running,
         running,
     }
+}
+
+/// Whether a lane whose budget filled at `filled_at`, and which last found a new kind of
+/// divergence at `last_new_kind`, has looked for worse kinds long enough by `now` (all
+/// times since the run started; see [`LOOK_ON_AT_LEAST`]).
+fn looked_on_enough(filled_at: Duration, last_new_kind: Duration, now: Duration) -> bool {
+    now >= (filled_at + LOOK_ON_AT_LEAST).max(last_new_kind * 2)
 }
 
 fn publish(counters: &Counters, generated: u64, report: &DiffReport) {
@@ -308,5 +348,21 @@ impl Progress {
             elapsed.as_secs_f64(),
             Self::line(t, elapsed)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_budget_looks_on_while_new_kinds_turn_up() {
+        let s = Duration::from_secs_f64;
+        // One bug found at once: the run ends 2 s after.
+        assert!(!looked_on_enough(s(0.3), s(0.3), s(2.0)));
+        assert!(looked_on_enough(s(0.3), s(0.3), s(2.3)));
+        // New kinds at 20 s: the run goes on to 40 s at least.
+        assert!(!looked_on_enough(s(0.1), s(20.0), s(39.0)));
+        assert!(looked_on_enough(s(0.1), s(20.0), s(40.0)));
     }
 }

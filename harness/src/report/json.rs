@@ -40,6 +40,8 @@ pub struct TargetInfo {
 #[derive(Debug, Serialize)]
 pub struct RunInfo {
     pub key_prefix: String,
+    /// "legal" (only what Redis promises) or "strict" (Redis's own choices too).
+    pub details: &'static str,
     pub elapsed_ms: u64,
     /// null, "fail-fast", "target-failed" or "interrupted".
     pub stopped: Option<&'static str>,
@@ -219,6 +221,7 @@ pub fn document(verdict: &Verdict, base: &Path, error: Option<String>) -> Docume
         },
         run: RunInfo {
             key_prefix: report.key_prefix.clone(),
+            details: report.details.name(),
             elapsed_ms: report.elapsed.as_millis() as u64,
             stopped: report.stop.as_ref().map(|s| match s {
                 Stop::FailFast => "fail-fast",

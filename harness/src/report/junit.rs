@@ -26,6 +26,7 @@ pub fn render(verdict: &Verdict, base: &Path) -> String {
             let mut suite = TestSuite::new(file.clone());
             suite.add_property(Property::new("target", report.target.clone()));
             suite.add_property(Property::new("server", report.identity.to_string()));
+            suite.add_property(Property::new("details", report.details.name()));
             suite
         });
         let status = match verdict.status(i) {

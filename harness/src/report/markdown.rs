@@ -250,9 +250,11 @@ pub fn single(verdict: &Verdict, base: &Path, error: Option<String>) -> String {
     let _ = base;
     let column = Column::from_verdict(verdict, error);
     let intro = format!(
-        "`hashcheck run` against `{}` ({}). Each cell counts case runs (a case in one \
-         protocol): passed/judged.",
-        verdict.suite.target, verdict.suite.identity
+        "`hashcheck run` against `{}` ({}), details {}. Each cell counts case runs (a case \
+         in one protocol): passed/judged.",
+        verdict.suite.target,
+        verdict.suite.identity,
+        verdict.suite.details.name()
     );
     matrix("hashcheck results", &intro, &[column])
 }

@@ -11,6 +11,7 @@ use anyhow::{bail, Context as _};
 
 use super::command::{load_cases, run_error, RunRequest};
 use super::suite::run_suite;
+use super::Details;
 use crate::baseline::Verdict;
 use crate::report::markdown::{self, Column};
 use crate::report::{self, Style};
@@ -37,11 +38,19 @@ fn intro(files: usize, cases: usize, request: &RunRequest) -> String {
          Each cell counts case runs (one case in one protocol) as passed/judged: ✅ all passed, \
          ❌ some differ from Redis 8.2.3. **unsupported** means the server does not know the \
          command (`ERR unknown command`) or is an older Redis than the cases need (`since:`); \
-         those cases are not failures. Differences Redis allows are not failures either on \
-         servers other than Redis: the order of HGETALL/HKEYS/HVALS, which fields HRANDFIELD \
-         picks, how HSCAN pages, and OBJECT ENCODING names (`--details auto`).",
+         those cases are not failures. Details: {}.",
         env!("CARGO_PKG_VERSION"),
-        protocols.join(" and ")
+        protocols.join(" and "),
+        match request.details.resolve(false) {
+            Details::Strict =>
+                "strict (Redis's own choices where it promises nothing are \
+                 checked too: the order of HGETALL/HKEYS/HVALS, which fields HRANDFIELD picks, \
+                 how HSCAN pages, OBJECT ENCODING names)",
+            _ =>
+                "legal (differences Redis allows are not failures: the order of \
+                 HGETALL/HKEYS/HVALS, which fields HRANDFIELD picks, how HSCAN pages, and \
+                 OBJECT ENCODING names; `--details strict` checks them)",
+        }
     )
 }
 

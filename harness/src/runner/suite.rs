@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use reference_engine::Protocol;
 
 use super::safety;
-use super::{run_case, CaseReport, Outcome, RunOptions, RunState, StepCounts};
+use super::{run_case, CaseReport, Details, Outcome, RunOptions, RunState, StepCounts};
 use crate::case::{CaseFile, Step};
 use crate::target::{self, ConnectOptions, ServerIdentity, Target, TargetError};
 
@@ -154,6 +154,8 @@ pub struct SuiteReport {
     /// What the target said it is, per protocol opened.
     pub identity: ServerIdentity,
     pub target: String,
+    /// Whether Redis's own choices were checked: [`Details::Strict`] or [`Details::Legal`].
+    pub details: Details,
     /// In file, case and protocol order.
     pub cases: Vec<CaseReport>,
     /// Whether the run stopped before every case ran (see `stop` for why).
@@ -297,6 +299,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     Ok(SuiteReport {
         identity,
         target: target_name,
+        details: options.run.details.resolve(options.target.is_embedded()),
         cases: results.into_iter().flatten().collect(),
         stopped_early: not_run > 0,
         stop: if not_run > 0 { stop } else { None },

@@ -72,6 +72,10 @@ impl Target for EmbeddedTarget {
         self.session.protocol
     }
 
+    fn in_process(&self) -> bool {
+        true
+    }
+
     fn identity(&self) -> &ServerIdentity {
         &self.identity
     }

@@ -38,6 +38,13 @@ pub trait Target {
     /// Whether [`Target::advance_clock`] moves a virtual clock or waits in real time.
     fn clock(&self) -> ClockKind;
 
+    /// Whether this is the reference engine in this process (checked on Redis's own
+    /// choices by default, see `runner::Details`). Never read from INFO: a server on the
+    /// network is never the in-process engine, whatever it says it is.
+    fn in_process(&self) -> bool {
+        false
+    }
+
     /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
     /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;
@@ -226,6 +233,23 @@ impl Default for ConnectOptions {
             ..Self::new(Duration::from_secs(10))
         }
     }
+}
+
+/// Switches a connection to `protocol` with HELLO. An error (a server without RESP3, a
+/// reply that does not switch it) names the target and what it replied.
+pub fn switch_protocol(target: &mut dyn Target, protocol: Protocol) -> Result<(), TargetError> {
+    if target.protocol() == protocol {
+        return Ok(());
+    }
+    let version = protocol.version().to_string().into_bytes();
+    let reply = target.call(&[b"HELLO".to_vec(), version])?;
+    if target.protocol() == protocol {
+        return Ok(());
+    }
+    Err(TargetError::Protocol {
+        target: target.name().to_string(),
+        reason: format!("HELLO {} replied {reply}", protocol.version()),
+    })
 }
 
 /// The protocol a successful HELLO reply announces (its `proto` field), if `reply` is one.
