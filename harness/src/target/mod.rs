@@ -45,6 +45,12 @@ pub trait Target {
         false
     }
 
+    /// Whether the connection can still be used: false after a transport failure, even one
+    /// a caller chose to ignore (a cleanup that could not be sent).
+    fn usable(&self) -> bool {
+        true
+    }
+
     /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
     /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;
@@ -128,6 +134,57 @@ impl ServerIdentity {
             redis_version,
         }
     }
+}
+
+impl ServerIdentity {
+    /// A server that would not say what it is (no INFO, no HELLO).
+    pub fn unknown() -> Self {
+        Self::from_info("")
+    }
+
+    /// Reads a HELLO reply's `server` and `version`, for servers without INFO (fakeredis,
+    /// proxies that pass HELLO through). Only a server calling itself `redis` has its
+    /// version taken as a Redis version; any other names its own product's version.
+    pub fn from_hello(reply: &Reply) -> Option<Self> {
+        let text = |r: &Reply| match r {
+            Reply::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Reply::Simple(s) => Some(s.clone()),
+            _ => None,
+        };
+        let pairs: Vec<(&Reply, &Reply)> = match reply {
+            Reply::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
+            Reply::Array(items) => items
+                .chunks(2)
+                .filter_map(|kv| Some((kv.first()?, kv.get(1)?)))
+                .collect(),
+            _ => return None,
+        };
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| text(k).as_deref() == Some(name))
+                .and_then(|(_, v)| text(v))
+        };
+        let product = field("server")?.trim().to_ascii_lowercase();
+        if product.is_empty() {
+            return None;
+        }
+        let version = field("version").unwrap_or_else(|| "unknown".to_string());
+        Some(Self {
+            redis_version: (product == "redis").then(|| version.clone()),
+            product,
+            version,
+        })
+    }
+}
+
+/// Whether an error reply means "not allowed in": wrong or missing credentials. Any other
+/// error to an optional command (INFO, HELLO, DBSIZE, ...) means the server or a proxy in
+/// front of it does not offer that command, which a conformance run can do without.
+pub(crate) fn is_auth_error(error: &str) -> bool {
+    ["NOAUTH", "WRONGPASS", "NOPERM"]
+        .iter()
+        .any(|code| error.starts_with(code))
 }
 
 impl fmt::Display for ServerIdentity {
