@@ -354,6 +354,34 @@ mod tests {
     }
 
     #[test]
+    fn identity_from_hello_when_there_is_no_info() {
+        let fake = Reply::Map(vec![
+            (Reply::bulk("server"), Reply::bulk("fakeredis")),
+            (Reply::bulk("version"), Reply::bulk("2.41.0")),
+            (Reply::bulk("proto"), Reply::Integer(3)),
+        ]);
+        let id = ServerIdentity::from_hello(&fake).unwrap();
+        assert_eq!(id.to_string(), "fakeredis 2.41.0");
+        // Only Redis's own version gates cases by `since:`.
+        assert_eq!(id.redis_version, None);
+        let redis = ServerIdentity::from_hello(&Reply::Array(vec![
+            Reply::bulk("server"),
+            Reply::bulk("redis"),
+            Reply::bulk("version"),
+            Reply::bulk("8.2.3"),
+        ]))
+        .unwrap();
+        assert_eq!(redis.redis_version.as_deref(), Some("8.2.3"));
+        assert_eq!(
+            ServerIdentity::from_hello(&Reply::Error("ERR unknown command 'HELLO'".into())),
+            None
+        );
+        assert_eq!(ServerIdentity::unknown().to_string(), "unknown unknown");
+        assert!(is_auth_error("NOAUTH Authentication required."));
+        assert!(!is_auth_error("ERR unknown command 'INFO'"));
+    }
+
+    #[test]
     fn hello_reply_switches_protocol() {
         let hello = vec![b"HELLO".to_vec(), b"3".to_vec()];
         let map = Reply::Map(vec![
