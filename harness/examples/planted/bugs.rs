@@ -143,7 +143,9 @@ fn hexpireat_gt_tie(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
     let f = fields(a);
     q.push(f.len().to_string().into_bytes());
     q.extend(f);
-    let Reply::Array(now) = i.call(&q) else { return r };
+    let Reply::Array(now) = i.call(&q) else {
+        return r;
+    };
     map_ints(r, |k, n| match now.get(k) {
         Some(Reply::Integer(ms)) if n == 0 && *ms == at.saturating_mul(1000) => 1,
         _ => n,
@@ -222,7 +224,9 @@ fn hincrby_wraps(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
         if let Reply::Bulk(v) = i.call_words(&[b"HGET", &a[1], &a[2]]) {
             if let Some(now) = int(Some(&v)) {
                 let wrapped = now.wrapping_add(by).to_string().into_bytes();
-                i.call_words(&[b"HSETEX", &a[1], b"KEEPTTL", b"FIELDS", b"1", &a[2], &wrapped]);
+                i.call_words(&[
+                    b"HSETEX", &a[1], b"KEEPTTL", b"FIELDS", b"1", &a[2], &wrapped,
+                ]);
                 return Reply::Integer(now.wrapping_add(by));
             }
         }
@@ -266,7 +270,9 @@ fn hmget_dedupes(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
 
 fn hpexpireat_clamped(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
     let r = i.call(a);
-    if is(a, "hpexpireat") && matches!(&r, Reply::Error(e) if e.starts_with("ERR invalid expire time in")) {
+    if is(a, "hpexpireat")
+        && matches!(&r, Reply::Error(e) if e.starts_with("ERR invalid expire time in"))
+    {
         let mut b = a.to_vec();
         b[2] = b"70368744177663".to_vec();
         return i.call(&b);
@@ -276,7 +282,9 @@ fn hpexpireat_clamped(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
 
 fn hsetex_clamped(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
     let r = i.call(a);
-    if is(a, "hsetex") && matches!(&r, Reply::Error(e) if e.starts_with("ERR invalid expire time in")) {
+    if is(a, "hsetex")
+        && matches!(&r, Reply::Error(e) if e.starts_with("ERR invalid expire time in"))
+    {
         if let Some(at) = option_at(a, 2, "PXAT") {
             let mut b = a.to_vec();
             b[at + 1] = b"70368744177663".to_vec();
@@ -287,7 +295,11 @@ fn hsetex_clamped(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
 }
 
 fn hset_skips_empty(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
-    if is(a, "hset") && a.len() >= 4 && a.len() % 2 == 0 && a[2..].chunks(2).any(|p| p[0].is_empty()) {
+    if is(a, "hset")
+        && a.len() >= 4
+        && a.len() % 2 == 0
+        && a[2..].chunks(2).any(|p| p[0].is_empty())
+    {
         let mut b = a[..2].to_vec();
         for pair in a[2..].chunks(2).filter(|p| !p[0].is_empty()) {
             b.extend(pair.iter().cloned());

@@ -95,7 +95,9 @@ pub const VARIANTS: &[Variant] = &[
         what: "OBJECT ENCODING names every hash `hashtable`",
         mutation: |i, a| {
             let r = i.call(a);
-            let probe = is(a, "object") && a.get(1).is_some_and(|s| s.eq_ignore_ascii_case(b"encoding"));
+            let probe = is(a, "object")
+                && a.get(1)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"encoding"));
             match r {
                 Reply::Bulk(name) if probe && name.starts_with(b"listpack") => {
                     Reply::Bulk(b"hashtable".to_vec())
@@ -156,7 +158,10 @@ fn hscan_pages_small(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
     if !is(a, "hscan") || a.len() < 3 {
         return i.call(a);
     }
-    let Some(offset) = std::str::from_utf8(&a[2]).ok().and_then(|c| c.parse::<usize>().ok()) else {
+    let Some(offset) = std::str::from_utf8(&a[2])
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    else {
         return i.call(a);
     };
     let count = match option_at(a, 3, "COUNT") {
@@ -166,7 +171,11 @@ fn hscan_pages_small(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
         },
         None => 10,
     };
-    let step = if option_at(a, 3, "NOVALUES").is_some() { 1 } else { 2 };
+    let step = if option_at(a, 3, "NOVALUES").is_some() {
+        1
+    } else {
+        2
+    };
     let Some(all) = walk(i, a, true) else {
         return i.call(a);
     };

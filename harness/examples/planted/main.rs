@@ -31,7 +31,11 @@ fn plants() -> Vec<(&'static str, &'static str, &'static str, Vec<Mutation>)> {
         .map(|b| (b.name, "bug", b.what, vec![b.mutation]))
         .collect();
     for v in legal::VARIANTS {
-        let kind = if v.strict_blind.is_some() { "legal-strict-blind" } else { "legal" };
+        let kind = if v.strict_blind.is_some() {
+            "legal-strict-blind"
+        } else {
+            "legal"
+        };
         all.push((v.name, kind, v.what, vec![v.mutation]));
     }
     all.push((
@@ -52,7 +56,10 @@ fn main() {
         }
         return;
     }
-    if let Some(unknown) = args.iter().find(|a| !plants.iter().any(|p| p.0 == a.as_str())) {
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| !plants.iter().any(|p| p.0 == a.as_str()))
+    {
         eprintln!("planted: no plant named {unknown:?} (see --list)");
         std::process::exit(2);
     }

@@ -48,7 +48,10 @@ impl Inner<'_> {
 
     /// A number that changes on every call.
     pub fn turn(&mut self) -> u64 {
-        *self.turns = self.turns.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *self.turns = self
+            .turns
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         *self.turns >> 33
     }
 }
@@ -110,7 +113,8 @@ fn as_proxy_info(reply: Reply) -> Reply {
 
 /// Whether `argv` is the command `name` (any case).
 pub fn is(argv: &[Vec<u8>], name: &str) -> bool {
-    argv.first().is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// Where the options of a FIELDS command end: at FIELDS (field names after it may spell
