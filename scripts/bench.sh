@@ -2,8 +2,10 @@
 # The engine next to the real server: throughput (in-process HSET/HGET mix vs
 # `redis-benchmark -P 64`, goal >= 5x) and memory (engine VmRSS vs Redis `used_memory` for the
 # same data, goal <= 2x), printed as a table; then hashcheck fuzz's compared commands per
-# second next to `redis-benchmark -P 64` HSET (goal >= 0.5x). Not a test: nothing fails on
-# slow figures.
+# second next to `redis-benchmark -P 64` HSET (goal >= 0.5x); then `hashcheck serve` under
+# a pipelined HRANDFIELD burst (another client's PING latency, goal < 100 ms; RSS back within
+# 2x), with 1,000 idle clients (goal < 50 MB) and under redis-benchmark HSET. Not a test:
+# nothing fails on slow figures.
 #
 # It installs the servers first (nothing installed by hand survives to the next machine),
 # then runs `cargo bench -p harness --bench engine`, which starts its own Redis 8.2.3 on a
@@ -23,3 +25,6 @@ cargo bench -p harness --bench engine --locked "$@"
 
 echo "== cargo bench -p harness --bench fuzz"
 cargo bench -p harness --bench fuzz --locked "$@"
+
+echo "== cargo bench -p harness --bench serve"
+cargo bench -p harness --bench serve --locked "$@"
