@@ -20,7 +20,6 @@ pub const HGETDEL: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",

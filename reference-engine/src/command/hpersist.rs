@@ -22,7 +22,6 @@ pub const HPERSIST: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",

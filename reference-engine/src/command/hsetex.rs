@@ -35,14 +35,10 @@ pub const HSETEX: Grammar = Grammar {
         "NotInteger",
         "NegativeExpireTime",
         "InvalidExpireTime",
-        "FieldsMissing",
         "InvalidNumberOfFields",
-        "NumFieldsMismatch",
         "OnlyOneExpiryOption",
         "OnlyOneFieldCondition",
-        "MissingExpireTime",
         "UnknownArgument",
-        "Syntax",
     ],
 };
 

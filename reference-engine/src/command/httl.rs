@@ -29,7 +29,6 @@ pub const HTTL: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",
@@ -42,7 +41,6 @@ pub const HPTTL: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",
@@ -55,7 +53,6 @@ pub const HEXPIRETIME: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",
@@ -68,7 +65,6 @@ pub const HPEXPIRETIME: Grammar = Grammar {
     errors: &[
         "WrongArity",
         "WrongType",
-        "NotInteger",
         "FieldsMissing",
         "NumberOfFieldsNotPositive",
         "NumFieldsMismatch",
