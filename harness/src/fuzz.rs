@@ -617,8 +617,8 @@ pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
 /// The fuzz run's coverage map (see [`crate::coverage::Demand::Generated`]) over the
 /// commands it could send: a count, then each entry it missed.
 pub fn coverage_lines(report: &DiffReport, swarm: &Swarm) -> String {
-    let gaps = fuzz_coverage_gaps(report, swarm);
     let demand = crate::coverage::Demand::Generated { key_paths: true };
+    let gaps = fuzz_coverage_gaps(report, swarm, demand);
     let (all, met) = report.coverage.counts(demand);
     let mut out = format!(
         "coverage: {met} of {all} (command, keyword/value class/reply path/protocol) entries \
@@ -632,8 +632,11 @@ pub fn coverage_lines(report: &DiffReport, swarm: &Swarm) -> String {
 }
 
 /// The coverage gaps of a fuzz run among the commands `swarm` could send.
-pub fn fuzz_coverage_gaps(report: &DiffReport, swarm: &Swarm) -> Vec<String> {
-    let demand = crate::coverage::Demand::Generated { key_paths: true };
+pub fn fuzz_coverage_gaps(
+    report: &DiffReport,
+    swarm: &Swarm,
+    demand: crate::coverage::Demand,
+) -> Vec<String> {
     report
         .coverage
         .gaps(demand)
