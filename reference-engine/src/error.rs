@@ -165,6 +165,13 @@ impl CommandError {
     }
 }
 
+impl CommandError {
+    /// The kind names [`CommandError::kind_of_text`] can return.
+    pub fn known_kinds() -> impl Iterator<Item = &'static str> {
+        TEMPLATES.iter().map(|(kind, _)| *kind)
+    }
+}
+
 /// Each error's text cut at its varying parts, from one example of every variant whose
 /// varying parts are a marker byte. Exact texts come first so that "ERR value is out of
 /// range" is not taken for the start of a longer one.
@@ -338,6 +345,31 @@ mod tests {
     fn unknown(words: &[&[u8]]) -> Vec<u8> {
         let v = argv(words);
         error_text_bytes(&CommandError::unknown_command(&v[0], &v[1..]).to_string())
+    }
+
+    #[test]
+    fn error_texts_name_their_kind() {
+        let errors = [
+            CommandError::WrongArity("hsetex".into()),
+            CommandError::InvalidExpireTime("hpexpireat".into()),
+            CommandError::UnknownArgument("FOO".into()),
+            CommandError::OutOfRange,
+            CommandError::NotPositive,
+            CommandError::CountOutOfRange,
+            CommandError::unknown_command(b"foo", &argv(&[b"a", b"b"])),
+        ];
+        for e in errors {
+            assert_eq!(
+                CommandError::kind_of_text(&e.to_string()),
+                Some(e.kind()),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            CommandError::kind_of_text("ERR value is out of range, or not"),
+            None
+        );
+        assert_eq!(CommandError::kind_of_text("ERR something else"), None);
     }
 
     #[test]

@@ -174,3 +174,23 @@ impl Shape {
 
 /// Errors every hash command can reply with.
 pub const COMMON_ERRORS: &[&str] = &["WrongArity", "WrongType"];
+
+#[cfg(test)]
+mod tests {
+    use crate::command::COMMANDS;
+    use crate::CommandError;
+
+    #[test]
+    fn every_hash_command_has_a_grammar_whose_errors_exist() {
+        let known: Vec<&str> = CommandError::known_kinds().collect();
+        for c in COMMANDS {
+            assert_eq!(c.grammar.is_some(), c.hash, "{}", c.name);
+            for error in c.grammar.map_or(&[][..], |g| g.errors) {
+                assert!(known.contains(error), "{}: no error kind {error}", c.name);
+            }
+            for keyword in c.grammar.map_or(&[][..], |g| g.keywords) {
+                assert_eq!(*keyword, keyword.to_ascii_uppercase(), "{}", c.name);
+            }
+        }
+    }
+}
