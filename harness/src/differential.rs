@@ -625,7 +625,7 @@ impl<'a> Differ<'a> {
                 continue;
             }
             let key_before = match (&mut self.reference, &key, q.kind) {
-                (Reference::Model(model), Some(key), Kind::Generated) => model_key(model, key),
+                (Reference::Model(model), Some(key), Kind::Generated) => model_key(model, key, now),
                 _ => KeyBefore::Unknown,
             };
             let expected = match &mut self.reference {
@@ -814,16 +814,16 @@ impl<'a> Differ<'a> {
 }
 
 /// Whether `op` must wait: see [`clear_at`].
-/// What the model holds at `key` before a command runs (for the coverage map's
-/// missing-key and expired-field paths).
-fn model_key(model: &mut EmbeddedTarget, key: &[u8]) -> KeyBefore {
-    let engine = model.engine_mut();
-    match engine.keyspace(0).get(key) {
-        None => KeyBefore::Missing,
-        Some(v) if v.type_name() == "hash" => KeyBefore::Hash {
-            expired_fields: engine.has_expired_fields(0, key),
+/// What the model holds at `key` before a command runs at `now_ms` (for the coverage
+/// map's missing-key and expired-field paths). WHY `now_ms` and not the model's clock: the
+/// model's clock moves only when it answers, so it still shows the previous batch's time.
+fn model_key(model: &mut EmbeddedTarget, key: &[u8], now_ms: i64) -> KeyBefore {
+    match model.engine_mut().keyspace(0).hash(key) {
+        Ok(None) => KeyBefore::Missing,
+        Ok(Some(hash)) => KeyBefore::Hash {
+            expired_fields: hash.has_ttls() && hash.live_len(now_ms) < hash.len(),
         },
-        Some(_) => KeyBefore::Other,
+        Err(_) => KeyBefore::Other,
     }
 }
 
