@@ -85,10 +85,10 @@ pub fn classify(
             }
             None => out.unknown_error = Some(text.clone()),
         },
-        Reply::Integer(n) if grammar.shape == Shape::IntIncrement => {
-            if *n == i64::MIN || *n == i64::MAX {
-                out.values.push(ValueClass::IntegerLimit);
-            }
+        Reply::Integer(n)
+            if grammar.shape == Shape::IntIncrement && (*n == i64::MIN || *n == i64::MAX) =>
+        {
+            out.values.push(ValueClass::IntegerLimit);
         }
         Reply::Bulk(b) if grammar.shape == Shape::FloatIncrement => {
             float_classes(b, &mut out.values);
@@ -400,7 +400,7 @@ mod tests {
         );
         let e = run(
             &[b"HRANDFIELD", b"h", b"-3", b"withvalues"],
-            Reply::Array(vec![Reply::bulk(&"x".repeat(64))]),
+            Reply::Array(vec![Reply::bulk("x".repeat(64))]),
             KeyBefore::Unknown,
         );
         assert_eq!(e.keywords, vec!["WITHVALUES"]);
