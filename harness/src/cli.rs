@@ -44,6 +44,19 @@ pub enum Command {
     /// Send random hash commands to a server and the reference engine, compare every reply,
     /// and write each kind of divergence, shrunk, as a YAML case.
     Fuzz(FuzzArgs),
+    /// Map which keywords, value classes and reply paths of each hash command the cases
+    /// exercise, in RESP2 and RESP3; exit 1 when one is not exercised.
+    Coverage(CoverageArgs),
+}
+
+/// Flags of `hashcheck coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Case files or directories (default: cases/).
+    pub paths: Vec<PathBuf>,
+    /// Print only the summary and the unexercised entries, not every entry.
+    #[arg(long)]
+    pub gaps_only: bool,
 }
 
 /// Flags of `hashcheck fuzz`.
@@ -503,6 +516,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 jobs: usize::from(args.jobs),
             })?;
             Ok(if clean {
+                Outcome::Passed
+            } else {
+                Outcome::FailuresFound
+            })
+        }
+        Command::Coverage(args) => {
+            let full = crate::coverage::execute(&args.paths, args.gaps_only)?;
+            Ok(if full {
                 Outcome::Passed
             } else {
                 Outcome::FailuresFound

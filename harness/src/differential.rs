@@ -39,6 +39,7 @@ use reference_engine::hash::FixedState;
 use reference_engine::{Clock, Protocol, Reply, SystemClock};
 
 use crate::compare::{compare, ErrorMatch, Mismatch, Policy};
+use crate::coverage::KeyBefore;
 use crate::gen::{options_of, Arg, Generator, Op};
 use crate::target::{EmbeddedTarget, Target, TargetError};
 
@@ -165,6 +166,8 @@ pub struct DiffReport {
     pub deadlines_passed: usize,
     /// Time spent sleeping for deadlines to pass, in ms (of parallel lanes, the longest).
     pub waited_ms: u64,
+    /// What the generated commands exercised, by the reference's replies.
+    pub coverage: crate::coverage::CoverageMap,
 }
 
 impl DiffReport {
@@ -202,6 +205,7 @@ impl DiffReport {
             *self.kinds.entry(kind).or_insert(0) += n;
         }
         self.kind_classes.extend(other.kind_classes);
+        self.coverage.absorb(&other.coverage);
         for (name, stats) in other.per_command {
             let mine = self.per_command.entry(name).or_default();
             mine.calls += stats.calls;
@@ -620,6 +624,10 @@ impl<'a> Differ<'a> {
                 // An earlier command of this batch diverged on the key; it is reset below.
                 continue;
             }
+            let key_before = match (&mut self.reference, &key, q.kind) {
+                (Reference::Model(model), Some(key), Kind::Generated) => model_key(model, key, now),
+                _ => KeyBefore::Unknown,
+            };
             let expected = match &mut self.reference {
                 Reference::Server(_) => from_server.expect("one reply per command"),
                 Reference::Model(model) => model::tracked_reply(
@@ -632,7 +640,12 @@ impl<'a> Differ<'a> {
                 )?,
             };
             match q.kind {
-                Kind::Generated => self.record_stats(&argv, &expected.reply),
+                Kind::Generated => {
+                    self.record_stats(&argv, &expected.reply);
+                    let protocol = self.target.protocol();
+                    let coverage = &mut self.report.coverage;
+                    coverage.record(&argv, &expected.reply, protocol, now, key_before);
+                }
                 Kind::Reconcile => self.report.reconciled += 1,
             }
             let (reply, actual) = if is_scan(&argv) {
@@ -801,6 +814,19 @@ impl<'a> Differ<'a> {
 }
 
 /// Whether `op` must wait: see [`clear_at`].
+/// What the model holds at `key` before a command runs at `now_ms` (for the coverage
+/// map's missing-key and expired-field paths). WHY `now_ms` and not the model's clock: the
+/// model's clock moves only when it answers, so it still shows the previous batch's time.
+fn model_key(model: &mut EmbeddedTarget, key: &[u8], now_ms: i64) -> KeyBefore {
+    match model.engine_mut().keyspace(0).hash(key) {
+        Ok(None) => KeyBefore::Missing,
+        Ok(Some(hash)) => KeyBefore::Hash {
+            expired_fields: hash.has_ttls() && hash.live_len(now_ms) < hash.len(),
+        },
+        Err(_) => KeyBefore::Other,
+    }
+}
+
 fn blocked(
     deadlines: &KeyMap<Vec<(i64, i64)>>,
     fresh: &KeySet,

@@ -296,6 +296,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     } = ran;
     print!("{}", stats_table(&report, &swarm));
     println!("{}", protocol_line(&report, resp3_refused.as_deref()));
+    print!("{}", coverage_lines(&report, &swarm));
     println!(
         "{compared_while_running} commands compared in {:.1} s ({:.0}/s), then {} more in {:.1} s \
          (held commands and the final reconciliation, after every deadline passed); \
@@ -617,6 +618,40 @@ pub fn stats_table(report: &DiffReport, swarm: &Swarm) -> String {
         out.push_str(&format!("never sent: {}\n", never.join(" ")));
     }
     out
+}
+
+/// The fuzz run's coverage map (see [`crate::coverage::Demand::Generated`]) over the
+/// commands it could send: a count, then each entry it missed.
+pub fn coverage_lines(report: &DiffReport, swarm: &Swarm) -> String {
+    let demand = crate::coverage::Demand::Generated { key_paths: true };
+    let gaps = fuzz_coverage_gaps(report, swarm, demand);
+    let (all, met) = report.coverage.counts(demand);
+    let mut out = format!(
+        "coverage: {met} of {all} (command, keyword/value class/reply path/protocol) entries \
+         met; {} gaps among the commands enabled\n",
+        gaps.len()
+    );
+    for gap in gaps {
+        out.push_str(&format!("  coverage gap: {gap}\n"));
+    }
+    out
+}
+
+/// The coverage gaps of a fuzz run among the commands `swarm` could send.
+pub fn fuzz_coverage_gaps(
+    report: &DiffReport,
+    swarm: &Swarm,
+    demand: crate::coverage::Demand,
+) -> Vec<String> {
+    report
+        .coverage
+        .gaps(demand)
+        .into_iter()
+        .filter(|gap| {
+            let name = gap.split(' ').next().unwrap_or("");
+            swarm.enabled.iter().any(|c| c.eq_ignore_ascii_case(name))
+        })
+        .collect()
 }
 
 /// Commands compared in each protocol (and why RESP3 had none, if the server refused it).

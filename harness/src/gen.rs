@@ -441,14 +441,16 @@ impl Generator {
     }
 
     fn field(&mut self) -> Vec<u8> {
-        // Rare odd fields: empty, binary, option words, and one long enough to convert the
-        // hash to a hash table.
+        // Rare odd fields: empty, binary, multi-byte text, option words, one at the
+        // listpack limit and one long enough to convert the hash to a hash table.
         match self.rng.below(60) {
             0 => Vec::new(),
             1 => b"f\x00\xff".to_vec(),
             2 => vec![b'L'; 65],
             3 => b"FIELDS".to_vec(),
             4 => b"NX".to_vec(),
+            5 => "ключ".as_bytes().to_vec(),
+            6 => vec![b'M'; 64],
             _ => self.field_names[self.rng.below(self.field_names.len())].clone(),
         }
     }

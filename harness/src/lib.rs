@@ -6,6 +6,8 @@
 //! - [`baseline`]: known differences, so a CI gate fails only on new ones.
 //! - [`case`]: YAML case files (model, loader, writer).
 //! - [`runner`]: runs cases against a target (`hashcheck run`); [`report`] prints the outcome.
+//! - [`coverage`]: which keywords, value classes and reply paths the cases and the fuzzer
+//!   exercise (`hashcheck coverage`).
 //! - [`compare`]: how two replies are compared where Redis leaves order or values open.
 //! - [`gen`]: seeded command generation for differential runs.
 //! - [`differential`]: the driver that runs generated commands on a reference and a target.
@@ -22,6 +24,7 @@ pub mod baseline;
 pub mod case;
 pub mod cli;
 pub mod compare;
+pub mod coverage;
 pub mod differential;
 pub mod fuzz;
 pub mod fuzzing;

@@ -101,6 +101,153 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// The variant's name: how grammars and coverage maps name an error path.
+    pub fn kind(&self) -> &'static str {
+        use CommandError::*;
+        match self {
+            UnknownCommand { .. } => "UnknownCommand",
+            WrongArity(_) => "WrongArity",
+            WrongType => "WrongType",
+            Syntax => "Syntax",
+            NotInteger => "NotInteger",
+            NotFloat => "NotFloat",
+            OutOfRange => "OutOfRange",
+            NotPositive => "NotPositive",
+            HashValueNotInteger => "HashValueNotInteger",
+            HashValueNotFloat => "HashValueNotFloat",
+            IncrementOverflow => "IncrementOverflow",
+            IncrementNanOrInfinity => "IncrementNanOrInfinity",
+            ResultNanOrInfinity => "ResultNanOrInfinity",
+            CountOutOfRange => "CountOutOfRange",
+            InvalidCursor => "InvalidCursor",
+            NegativeExpireTime => "NegativeExpireTime",
+            InvalidExpireTime(_) => "InvalidExpireTime",
+            FieldsMissing => "FieldsMissing",
+            NumFieldsNotPositive => "NumFieldsNotPositive",
+            NumberOfFieldsNotPositive => "NumberOfFieldsNotPositive",
+            InvalidNumberOfFields => "InvalidNumberOfFields",
+            NumFieldsMismatch => "NumFieldsMismatch",
+            OnlyOneExpiryOption => "OnlyOneExpiryOption",
+            OnlyOneFieldCondition => "OnlyOneFieldCondition",
+            MissingExpireTime => "MissingExpireTime",
+            UnknownArgument(_) => "UnknownArgument",
+            UnknownSubcommand { .. } => "UnknownSubcommand",
+            DbIndexOutOfRange => "DbIndexOutOfRange",
+            UnsupportedProtocol => "UnsupportedProtocol",
+            ValueMustBetween { .. } => "ValueMustBetween",
+            ProtocolVersionNotInteger => "ProtocolVersionNotInteger",
+            HelloOption(_) => "HelloOption",
+            WrongPass => "WrongPass",
+            InvalidClientName => "InvalidClientName",
+            InvalidClientAttribute(_) => "InvalidClientAttribute",
+            UnrecognizedOption(_) => "UnrecognizedOption",
+            NotSupported(_) => "NotSupported",
+            EnginePanicked(_) => "EnginePanicked",
+        }
+    }
+
+    /// The kind of error an error reply's text is, if it is one the engine knows. Texts
+    /// with a part that varies (a command name, an argument) match around that part.
+    pub fn kind_of_text(text: &str) -> Option<&'static str> {
+        TEMPLATES.iter().find_map(|(kind, parts)| {
+            let first = parts.first()?;
+            let last = parts.last()?;
+            let fits = if parts.len() == 1 {
+                text == first
+            } else {
+                text.len() >= first.len() + last.len()
+                    && text.starts_with(first.as_str())
+                    && text.ends_with(last.as_str())
+                    && middle_parts_in_order(&text[first.len()..text.len() - last.len()], parts)
+            };
+            fits.then_some(*kind)
+        })
+    }
+}
+
+impl CommandError {
+    /// The kind names [`CommandError::kind_of_text`] can return.
+    pub fn known_kinds() -> impl Iterator<Item = &'static str> {
+        TEMPLATES.iter().map(|(kind, _)| *kind)
+    }
+}
+
+/// Each error's text cut at its varying parts, from one example of every variant whose
+/// varying parts are a marker byte. Exact texts come first so that "ERR value is out of
+/// range" is not taken for the start of a longer one.
+static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
+    std::sync::LazyLock::new(|| {
+        use CommandError::*;
+        const M: &str = "\u{1}";
+        let m = || M.to_string();
+        let examples = [
+            UnknownCommand {
+                name: m(),
+                args: m(),
+            },
+            WrongArity(m()),
+            WrongType,
+            Syntax,
+            NotInteger,
+            NotFloat,
+            OutOfRange,
+            NotPositive,
+            HashValueNotInteger,
+            HashValueNotFloat,
+            IncrementOverflow,
+            IncrementNanOrInfinity,
+            ResultNanOrInfinity,
+            CountOutOfRange,
+            InvalidCursor,
+            NegativeExpireTime,
+            InvalidExpireTime(m()),
+            FieldsMissing,
+            NumFieldsNotPositive,
+            NumberOfFieldsNotPositive,
+            InvalidNumberOfFields,
+            NumFieldsMismatch,
+            OnlyOneExpiryOption,
+            OnlyOneFieldCondition,
+            MissingExpireTime,
+            UnknownArgument(m()),
+            UnknownSubcommand { cmd: m(), sub: m() },
+            DbIndexOutOfRange,
+            UnsupportedProtocol,
+            ProtocolVersionNotInteger,
+            HelloOption(m()),
+            WrongPass,
+            InvalidClientName,
+            InvalidClientAttribute(m()),
+            UnrecognizedOption(m()),
+            NotSupported(m()),
+            EnginePanicked(m()),
+        ];
+        let mut templates: Vec<(&'static str, Vec<String>)> = examples
+            .iter()
+            .map(|e| {
+                (
+                    e.kind(),
+                    e.to_string().split(M).map(str::to_string).collect(),
+                )
+            })
+            .collect();
+        templates.sort_by_key(|(_, parts)| parts.len() > 1);
+        templates
+    });
+
+/// Whether `parts[1..len-1]` occur in `middle` in order (the first and last were matched).
+fn middle_parts_in_order(middle: &str, parts: &[String]) -> bool {
+    let mut rest = middle;
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part.as_str()) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+impl CommandError {
     /// The unknown-command error as `processCommand` builds it: the name through `%.128s`,
     /// then the arguments, each `'%.*s' ` with only as many bytes as keep the list under 128,
     /// until it reaches 128. Both go through C strings (cut at a NUL), and the whole text is
@@ -198,6 +345,31 @@ mod tests {
     fn unknown(words: &[&[u8]]) -> Vec<u8> {
         let v = argv(words);
         error_text_bytes(&CommandError::unknown_command(&v[0], &v[1..]).to_string())
+    }
+
+    #[test]
+    fn error_texts_name_their_kind() {
+        let errors = [
+            CommandError::WrongArity("hsetex".into()),
+            CommandError::InvalidExpireTime("hpexpireat".into()),
+            CommandError::UnknownArgument("FOO".into()),
+            CommandError::OutOfRange,
+            CommandError::NotPositive,
+            CommandError::CountOutOfRange,
+            CommandError::unknown_command(b"foo", &argv(&[b"a", b"b"])),
+        ];
+        for e in errors {
+            assert_eq!(
+                CommandError::kind_of_text(&e.to_string()),
+                Some(e.kind()),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            CommandError::kind_of_text("ERR value is out of range, or not"),
+            None
+        );
+        assert_eq!(CommandError::kind_of_text("ERR something else"), None);
     }
 
     #[test]

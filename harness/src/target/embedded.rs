@@ -57,6 +57,11 @@ impl EmbeddedTarget {
         &mut self.engine
     }
 
+    /// The database the session has selected.
+    pub fn db(&self) -> usize {
+        self.session.db
+    }
+
     /// A handle on the engine's clock; clones share the time.
     pub fn manual_clock(&self) -> &ManualClock {
         &self.clock

@@ -8,8 +8,16 @@
 //! its last field goes.
 //! <https://redis.io/docs/latest/commands/hdel/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HDEL accepts, for the command table (syntax above).
+pub const HDEL: Grammar = Grammar {
+    shape: Shape::Fields,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let key = &argv[1];

@@ -8,8 +8,16 @@
 //! type.
 //! <https://redis.io/docs/latest/commands/hexists/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HEXISTS accepts, for the command table (syntax above).
+pub const HEXISTS: Grammar = Grammar {
+    shape: Shape::Fields,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);

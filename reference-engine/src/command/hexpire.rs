@@ -18,8 +18,82 @@
 
 use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
+use super::grammar::{Grammar, Shape, TimeArg};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HEXPIRE accepts, for the command table (syntax above).
+pub const HEXPIRE: Grammar = Grammar {
+    shape: Shape::Expire(TimeArg {
+        millis: false,
+        absolute: false,
+    }),
+    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+        "FieldsMissing",
+        "NumFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
+/// What HPEXPIRE accepts, for the command table (syntax above).
+pub const HPEXPIRE: Grammar = Grammar {
+    shape: Shape::Expire(TimeArg {
+        millis: true,
+        absolute: false,
+    }),
+    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+        "FieldsMissing",
+        "NumFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
+/// What HEXPIREAT accepts, for the command table (syntax above).
+pub const HEXPIREAT: Grammar = Grammar {
+    shape: Shape::Expire(TimeArg {
+        millis: false,
+        absolute: true,
+    }),
+    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+        "FieldsMissing",
+        "NumFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
+/// What HPEXPIREAT accepts, for the command table (syntax above).
+pub const HPEXPIREAT: Grammar = Grammar {
+    shape: Shape::Expire(TimeArg {
+        millis: true,
+        absolute: true,
+    }),
+    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+        "FieldsMissing",
+        "NumFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
 
 pub fn hexpire(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     run(ctx, argv, TimeUnit::Seconds, true)

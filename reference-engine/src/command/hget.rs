@@ -7,8 +7,16 @@
 //! Replies with the value as a bulk string, or null when the key or the field is missing.
 //! <https://redis.io/docs/latest/commands/hget/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HGET accepts, for the command table (syntax above).
+pub const HGET: Grammar = Grammar {
+    shape: Shape::Fields,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);

@@ -16,9 +16,29 @@
 //! Order is the hash's own order (see [`crate::hash`]): deterministic for the listpack
 //! encodings, implementation-defined for a hash table.
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::hash::FieldView;
 use crate::reply::Reply;
+
+/// What HGETALL accepts, for the command table (syntax above).
+pub const HGETALL: Grammar = Grammar {
+    shape: Shape::Listing,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
+/// What HKEYS accepts, for the command table (syntax above).
+pub const HKEYS: Grammar = Grammar {
+    shape: Shape::Listing,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
+/// What HVALS accepts, for the command table (syntax above).
+pub const HVALS: Grammar = Grammar {
+    shape: Shape::Listing,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hgetall(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let pairs = live_fields(ctx, &argv[1], |f| {

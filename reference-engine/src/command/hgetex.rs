@@ -20,9 +20,26 @@
 
 use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::reply::Reply;
+
+/// What HGETEX accepts, for the command table (syntax above).
+pub const HGETEX: Grammar = Grammar {
+    shape: Shape::GetEx,
+    keywords: &["EX", "PX", "EXAT", "PXAT", "PERSIST", "FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "FieldsMissing",
+        "NumberOfFieldsNotPositive",
+        "NumFieldsMismatch",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+    ],
+};
 
 /// What to do to the TTL of each field found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,10 +9,24 @@
 //! <https://redis.io/docs/latest/commands/hincrby/>
 
 use super::args::{int_arg, parse_i64};
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
+
+/// What HINCRBY accepts, for the command table (syntax above).
+pub const HINCRBY: Grammar = Grammar {
+    shape: Shape::IntIncrement,
+    keywords: &[],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "HashValueNotInteger",
+        "IncrementOverflow",
+    ],
+};
 
 pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);

@@ -15,10 +15,25 @@
 
 use std::os::raw::{c_char, c_int};
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
+
+/// What HINCRBYFLOAT accepts, for the command table (syntax above).
+pub const HINCRBYFLOAT: Grammar = Grammar {
+    shape: Shape::FloatIncrement,
+    keywords: &[],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotFloat",
+        "HashValueNotFloat",
+        "IncrementNanOrInfinity",
+        "ResultNanOrInfinity",
+    ],
+};
 
 // Status codes of csrc/longdouble.c.
 const HC_OK: c_int = 0;

@@ -7,8 +7,16 @@
 //! Replies with an integer; 0 for a missing key.
 //! <https://redis.io/docs/latest/commands/hlen/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HLEN accepts, for the command table (syntax above).
+pub const HLEN: Grammar = Grammar {
+    shape: Shape::KeyOnly,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     // WHY `len` and not `live_len`: Redis 8.2 reports the stored length, so fields that have

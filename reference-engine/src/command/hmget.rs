@@ -8,8 +8,16 @@
 //! included. A missing key gives an array of nulls.
 //! <https://redis.io/docs/latest/commands/hmget/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HMGET accepts, for the command table (syntax above).
+pub const HMGET: Grammar = Grammar {
+    shape: Shape::Fields,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let key = &argv[1];

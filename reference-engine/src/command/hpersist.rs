@@ -11,8 +11,22 @@
 //! a listpackex, behind the fields that never had one.
 
 use super::fields::{fields_block, NumFields};
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HPERSIST accepts, for the command table (syntax above).
+pub const HPERSIST: Grammar = Grammar {
+    shape: Shape::FieldsBlock,
+    keywords: &["FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "FieldsMissing",
+        "NumberOfFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
 
 const NO_FIELD: i64 = -2;
 const NO_TTL: i64 = -1;

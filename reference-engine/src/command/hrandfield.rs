@@ -25,12 +25,27 @@
 //! seed; comparisons with a real server can only check properties of the picks.
 
 use super::args::{is_c_word, parse_i64};
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::deferred::DeferredReply;
 use crate::error::CommandError;
 use crate::hash::{Encoding, FieldView, HashValue, Indexed};
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
+
+/// What HRANDFIELD accepts, for the command table (syntax above).
+pub const HRANDFIELD: Grammar = Grammar {
+    shape: Shape::RandomCount,
+    keywords: &["WITHVALUES"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "OutOfRange",
+        "CountOutOfRange",
+        "Syntax",
+    ],
+};
 
 /// The most picks the engine will build for a negative count.
 ///

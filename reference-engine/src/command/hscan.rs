@@ -18,10 +18,24 @@
 
 use super::args::{c_str, int_arg, is_c_word, parse_i64};
 use super::glob;
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::{Encoding, FieldView};
 use crate::reply::Reply;
+
+/// What HSCAN accepts, for the command table (syntax above).
+pub const HSCAN: Grammar = Grammar {
+    shape: Shape::Scan,
+    keywords: &["MATCH", "COUNT", "NOVALUES"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "InvalidCursor",
+        "NotInteger",
+        "Syntax",
+    ],
+};
 
 /// `HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]`
 pub fn hscan(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {

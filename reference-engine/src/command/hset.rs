@@ -11,10 +11,24 @@
 //! <https://redis.io/docs/latest/commands/hmset/>
 
 use super::args::lower_name;
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
+
+/// What HSET accepts, for the command table (syntax above).
+pub const HSET: Grammar = Grammar {
+    shape: Shape::Pairs,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
+/// What HMSET accepts, for the command table (syntax above).
+pub const HMSET: Grammar = Grammar {
+    shape: Shape::Pairs,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hset(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     set_pairs(ctx, argv).map(|created| Reply::Integer(created as i64))

@@ -17,10 +17,30 @@
 
 use super::args::{error_text_at_end, is_c_word};
 use super::fields::{field_value_pairs, parse_expire_time, TimeUnit};
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
+
+/// What HSETEX accepts, for the command table (syntax above).
+pub const HSETEX: Grammar = Grammar {
+    shape: Shape::SetEx,
+    keywords: &[
+        "FNX", "FXX", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "FIELDS",
+    ],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "NotInteger",
+        "NegativeExpireTime",
+        "InvalidExpireTime",
+        "InvalidNumberOfFields",
+        "OnlyOneExpiryOption",
+        "OnlyOneFieldCondition",
+        "UnknownArgument",
+    ],
+};
 
 /// FNX / FXX: a condition on all the named fields at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

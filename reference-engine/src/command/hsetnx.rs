@@ -8,9 +8,17 @@
 //! and nothing changed.
 //! <https://redis.io/docs/latest/commands/hsetnx/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
+
+/// What HSETNX accepts, for the command table (syntax above).
+pub const HSETNX: Grammar = Grammar {
+    shape: Shape::Pairs,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field, value) = (&argv[1], &argv[2], &argv[3]);

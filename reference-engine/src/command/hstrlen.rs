@@ -7,8 +7,16 @@
 //! Replies with an integer; 0 for a missing key or field.
 //! <https://redis.io/docs/latest/commands/hstrlen/>
 
+use super::grammar::{Grammar, Shape};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
+
+/// What HSTRLEN accepts, for the command table (syntax above).
+pub const HSTRLEN: Grammar = Grammar {
+    shape: Shape::Fields,
+    keywords: &[],
+    errors: &["WrongArity", "WrongType"],
+};
 
 pub fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field) = (&argv[1], &argv[2]);

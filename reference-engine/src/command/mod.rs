@@ -17,8 +17,10 @@ use crate::hash::fold::FixedState;
 use crate::keyspace::Keyspace;
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
+use grammar::Grammar;
 
 pub mod args;
+pub mod grammar;
 
 mod connection;
 mod fields;
@@ -145,27 +147,32 @@ pub struct CommandSpec {
     /// A test checks that such a command's file never mentions `now_ms`.
     pub lazy_clock: bool,
     pub run: Run,
+    /// What a hash command accepts (keywords, argument shape, errors), declared in its
+    /// file; `None` for the support commands.
+    pub grammar: Option<&'static Grammar>,
 }
 
 macro_rules! hash_cmd {
-    ($name:literal, $arity:literal, $run:path) => {
+    ($name:literal, $arity:literal, $run:path, $grammar:path) => {
         CommandSpec {
             name: $name,
             arity: $arity,
             hash: true,
             lazy_clock: false,
             run: $run,
+            grammar: Some(&$grammar),
         }
     };
 }
 macro_rules! hash_cmd_lazy_clock {
-    ($name:literal, $arity:literal, $run:path) => {
+    ($name:literal, $arity:literal, $run:path, $grammar:path) => {
         CommandSpec {
             name: $name,
             arity: $arity,
             hash: true,
             lazy_clock: true,
             run: $run,
+            grammar: Some(&$grammar),
         }
     };
 }
@@ -177,40 +184,51 @@ macro_rules! support_cmd {
             hash: false,
             lazy_clock: false,
             run: $run,
+            grammar: None,
         }
     };
 }
 
 /// Every command the engine knows, with the arity Redis 8.2.3's COMMAND INFO reports.
 pub static COMMANDS: &[CommandSpec] = &[
-    hash_cmd!("hdel", -3, hdel::hdel),
-    hash_cmd!("hexists", 3, hexists::hexists),
-    hash_cmd!("hexpire", -6, hexpire::hexpire),
-    hash_cmd!("hexpireat", -6, hexpire::hexpireat),
-    hash_cmd!("hexpiretime", -5, httl::hexpiretime),
-    hash_cmd_lazy_clock!("hget", 3, hget::hget),
-    hash_cmd!("hgetall", 2, hgetall::hgetall),
-    hash_cmd!("hgetdel", -5, hgetdel::hgetdel),
-    hash_cmd!("hgetex", -5, hgetex::hgetex),
-    hash_cmd!("hincrby", 4, hincrby::hincrby),
-    hash_cmd!("hincrbyfloat", 4, hincrbyfloat::hincrbyfloat),
-    hash_cmd!("hkeys", 2, hgetall::hkeys),
-    hash_cmd!("hlen", 2, hlen::hlen),
-    hash_cmd!("hmget", -3, hmget::hmget),
-    hash_cmd_lazy_clock!("hmset", -4, hset::hmset),
-    hash_cmd!("hpersist", -5, hpersist::hpersist),
-    hash_cmd!("hpexpire", -6, hexpire::hpexpire),
-    hash_cmd!("hpexpireat", -6, hexpire::hpexpireat),
-    hash_cmd!("hpexpiretime", -5, httl::hpexpiretime),
-    hash_cmd!("hpttl", -5, httl::hpttl),
-    hash_cmd!("hrandfield", -2, hrandfield::hrandfield),
-    hash_cmd!("hscan", -3, hscan::hscan),
-    hash_cmd_lazy_clock!("hset", -4, hset::hset),
-    hash_cmd!("hsetex", -6, hsetex::hsetex),
-    hash_cmd!("hsetnx", 4, hsetnx::hsetnx),
-    hash_cmd!("hstrlen", 3, hstrlen::hstrlen),
-    hash_cmd!("httl", -5, httl::httl),
-    hash_cmd!("hvals", 2, hgetall::hvals),
+    hash_cmd!("hdel", -3, hdel::hdel, hdel::HDEL),
+    hash_cmd!("hexists", 3, hexists::hexists, hexists::HEXISTS),
+    hash_cmd!("hexpire", -6, hexpire::hexpire, hexpire::HEXPIRE),
+    hash_cmd!("hexpireat", -6, hexpire::hexpireat, hexpire::HEXPIREAT),
+    hash_cmd!("hexpiretime", -5, httl::hexpiretime, httl::HEXPIRETIME),
+    hash_cmd_lazy_clock!("hget", 3, hget::hget, hget::HGET),
+    hash_cmd!("hgetall", 2, hgetall::hgetall, hgetall::HGETALL),
+    hash_cmd!("hgetdel", -5, hgetdel::hgetdel, hgetdel::HGETDEL),
+    hash_cmd!("hgetex", -5, hgetex::hgetex, hgetex::HGETEX),
+    hash_cmd!("hincrby", 4, hincrby::hincrby, hincrby::HINCRBY),
+    hash_cmd!(
+        "hincrbyfloat",
+        4,
+        hincrbyfloat::hincrbyfloat,
+        hincrbyfloat::HINCRBYFLOAT
+    ),
+    hash_cmd!("hkeys", 2, hgetall::hkeys, hgetall::HKEYS),
+    hash_cmd!("hlen", 2, hlen::hlen, hlen::HLEN),
+    hash_cmd!("hmget", -3, hmget::hmget, hmget::HMGET),
+    hash_cmd_lazy_clock!("hmset", -4, hset::hmset, hset::HMSET),
+    hash_cmd!("hpersist", -5, hpersist::hpersist, hpersist::HPERSIST),
+    hash_cmd!("hpexpire", -6, hexpire::hpexpire, hexpire::HPEXPIRE),
+    hash_cmd!("hpexpireat", -6, hexpire::hpexpireat, hexpire::HPEXPIREAT),
+    hash_cmd!("hpexpiretime", -5, httl::hpexpiretime, httl::HPEXPIRETIME),
+    hash_cmd!("hpttl", -5, httl::hpttl, httl::HPTTL),
+    hash_cmd!(
+        "hrandfield",
+        -2,
+        hrandfield::hrandfield,
+        hrandfield::HRANDFIELD
+    ),
+    hash_cmd!("hscan", -3, hscan::hscan, hscan::HSCAN),
+    hash_cmd_lazy_clock!("hset", -4, hset::hset, hset::HSET),
+    hash_cmd!("hsetex", -6, hsetex::hsetex, hsetex::HSETEX),
+    hash_cmd!("hsetnx", 4, hsetnx::hsetnx, hsetnx::HSETNX),
+    hash_cmd!("hstrlen", 3, hstrlen::hstrlen, hstrlen::HSTRLEN),
+    hash_cmd!("httl", -5, httl::httl, httl::HTTL),
+    hash_cmd!("hvals", 2, hgetall::hvals, hgetall::HVALS),
     support_cmd!("del", -2, keys::del),
     support_cmd!("exists", -2, keys::exists),
     support_cmd!("type", 2, keys::type_),
