@@ -329,7 +329,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let rerun = rerun_line(request, seed, &swarm);
     let provenance = Provenance {
         seed,
-        target: request.target.clone(),
+        // Case files are committed: the address only, never the URL's credentials.
+        target: crate::target::redact(&request.target),
         identity: identity.clone(),
         // Each case says the protocol its divergence was found in (see shrink_and_write).
         protocol: first_protocol(pinned, 0),
@@ -704,7 +705,11 @@ fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
         Length::Ops(n) => format!("--ops {n}"),
         Length::Time(d) => format!("--duration {}s", d.as_secs()),
     };
-    let mut line = format!("hashcheck fuzz --target {} --seed {seed}", request.target);
+    // The credentials are left out: put them back (or pass the URL from a secret) to rerun.
+    let mut line = format!(
+        "hashcheck fuzz --target {} --seed {seed}",
+        crate::target::redact(&request.target)
+    );
     if let Some(p) = request.protocol {
         line.push_str(&format!(" --resp {}", p.version()));
     }

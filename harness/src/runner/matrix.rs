@@ -66,8 +66,10 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
     let mut errors = Vec::new();
     let mut all_passed = true;
     for spec in &request.targets {
+        // What the matrix and its messages call this server: never its credentials.
+        let shown = crate::target::redact(spec);
         if crate::interrupt::requested() {
-            errors.push(format!("{spec}: not run (interrupted)"));
+            errors.push(format!("{shown}: not run (interrupted)"));
             continue;
         }
         let options = request.run.suite_options(request.run.target_spec(spec));
@@ -75,9 +77,9 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
             Ok(report) => {
                 let verdict = Verdict::plain(&report);
                 let error = run_error(&report);
-                eprintln!("{spec}: {}", report::summary(&report, Style::default()));
+                eprintln!("{shown}: {}", report::summary(&report, Style::default()));
                 if let Some(e) = &error {
-                    errors.push(format!("{spec}: {e}"));
+                    errors.push(format!("{shown}: {e}"));
                 }
                 all_passed &= verdict.passed();
                 columns.push(Column::from_verdict(&verdict, error));
@@ -85,7 +87,7 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
             Err(e) => {
                 // It names the target already, as run and fuzz print it.
                 errors.push(e.to_string());
-                columns.push(Column::unreachable(spec.clone(), e.to_string()));
+                columns.push(Column::unreachable(shown, e.to_string()));
             }
         }
     }

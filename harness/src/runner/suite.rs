@@ -356,7 +356,7 @@ fn run_one(
                     command: super::case_command(file, case),
                     line: case.line,
                     protocol: item.protocol,
-                    target: options.target.spec.clone(),
+                    target: target::redact(&options.target.spec),
                     outcome: Outcome::Aborted {
                         at: file.at(case.line),
                         command: "connect".to_string(),
