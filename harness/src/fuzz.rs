@@ -187,6 +187,15 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         }
     }
     let frozen = request.allow_debug && freeze_expiry(target)?;
+    // A second Ctrl-C exits at once: active expiry is switched back on even then.
+    let _thaw_on_exit = frozen.then(|| {
+        let request = request.clone();
+        crate::interrupt::on_forced_exit(Box::new(move || {
+            if let Ok(mut fresh) = connect(&request, Protocol::Resp2) {
+                let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
+            }
+        }))
+    });
     let run_id = format!("{:x}", random_seed() & 0xffff_ffff);
     let jobs = request.jobs.max(1);
     // One lane keeps the plain prefix, so cases from a one-lane run name keys as before.

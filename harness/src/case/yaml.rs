@@ -10,6 +10,7 @@
 //! bytes a command receives, so arguments must be strings or plain integers, and a plain
 //! scalar whose spelling YAML would not keep (`+5`, `0x10`, `007`) must be quoted.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use reference_engine::Protocol;
@@ -17,10 +18,11 @@ use serde_yaml::{Mapping, Value};
 
 use super::{
     Arg, Capability, Case, CaseError, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
-    Version,
+    Version, MAX_WAIT_MS,
 };
 use crate::compare::ErrorMatch;
 
+mod depth;
 mod write;
 
 pub use write::write;
@@ -82,6 +84,16 @@ pub fn load_str(path: &Path, text: &str) -> Result<CaseFile> {
         path: path.to_path_buf(),
         lines: text.lines().collect(),
     };
+    // Before the parser: its work grows with the square of the nesting.
+    if let Some((line, depth)) = depth::too_deep(text) {
+        return Err(loader.error(
+            line,
+            format!(
+                "nested {depth} levels deep here; a case file nests at most {} levels",
+                depth::MAX_DEPTH
+            ),
+        ));
+    }
     let root: Value = serde_yaml::from_str(text).map_err(|e| {
         let line = e.location().map_or(1, |l| l.line());
         loader.error(line, format!("not valid YAML: {e}"))
@@ -178,25 +190,26 @@ impl Loader<'_> {
             ));
         }
         let step_lines = self.lines_starting(|l| starts_item(l, "send") || starts_item(l, "wait"));
-        let mut cases: Vec<Case> = Vec::new();
+        let mut cases: Vec<Case> = Vec::with_capacity(items.len());
+        // Name -> line, so checking names stays linear in the number of cases.
+        let mut names: HashMap<String, usize> = HashMap::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let line = case_lines[i];
             let next = case_lines.get(i + 1).copied().unwrap_or(end);
-            let steps: Vec<usize> = step_lines
-                .iter()
-                .copied()
-                .filter(|&l| l > line && l < next)
-                .collect();
-            let case = self.case(item, line, next, &steps)?;
-            if let Some(first) = cases.iter().find(|c| c.name == case.name) {
+            // Both lists are sorted: the case's steps are one slice, found by bisection.
+            let from = step_lines.partition_point(|&l| l <= line);
+            let to = step_lines.partition_point(|&l| l < next);
+            let case = self.case(item, line, next, &step_lines[from..to.max(from)])?;
+            if let Some(first) = names.get(&case.name) {
                 return Err(self.error(
                     line,
                     format!(
-                        "a case named {:?} already exists at line {}; names must be unique in a file",
-                        case.name, first.line
+                        "a case named {:?} already exists at line {first}; names must be unique in a file",
+                        case.name
                     ),
                 ));
             }
+            names.insert(case.name.clone(), line);
             cases.push(case);
         }
         Ok(CaseFile {
@@ -284,6 +297,14 @@ impl Loader<'_> {
             let ms = wait
                 .as_u64()
                 .ok_or_else(|| self.error(line, "expected a number of milliseconds after wait:"))?;
+            if ms > MAX_WAIT_MS {
+                return Err(self.error(
+                    line,
+                    format!(
+                        "wait: {ms} is longer than a case may wait (at most {MAX_WAIT_MS} ms, one hour)"
+                    ),
+                ));
+            }
             return Ok(Step::Wait {
                 ms,
                 line,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-use super::command::{load_cases, run_error, RunRequest};
+use super::command::{check_allowed, load_cases, run_error, RunRequest};
 use super::suite::run_suite;
 use super::Details;
 use crate::baseline::Verdict;
@@ -61,6 +61,9 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let files = load_cases(&request.run.paths, &cwd)?;
+    if request.targets.iter().any(|t| t != "embedded") {
+        check_allowed(&files, request.run.allow_debug)?;
+    }
     let cases: usize = files.iter().map(|f| f.cases.len()).sum();
     let mut columns = Vec::new();
     let mut errors = Vec::new();

@@ -16,7 +16,6 @@
 //! errors keep their bytes, attributes are dropped and pushes skipped.
 
 use std::net::{TcpStream, ToSocketAddrs};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use redis::{ConnectionAddr, IntoConnectionInfo, ProtocolVersion};
@@ -210,8 +209,10 @@ impl Target for NetworkTarget {
         self.exchange(batch)
     }
 
+    /// Returns early when a stop is requested (Ctrl-C, SIGTERM): the runner then ends the
+    /// case and cleans up instead of sleeping on.
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
-        thread::sleep(Duration::from_millis(ms));
+        crate::interrupt::sleep(Duration::from_millis(ms));
         Ok(())
     }
 }
