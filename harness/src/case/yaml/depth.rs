@@ -148,7 +148,10 @@ mod tests {
         let indented: String = (0..100)
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
             .collect();
-        assert_eq!(too_deep(&indented).map(|(line, _)| line), Some(MAX_DEPTH + 1));
+        assert_eq!(
+            too_deep(&indented).map(|(line, _)| line),
+            Some(MAX_DEPTH + 1)
+        );
         // Spread over lines, flow levels still add up.
         let lines = format!("a: {}\n", "[\n".repeat(100));
         assert!(too_deep(&lines).is_some());
