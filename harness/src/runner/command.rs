@@ -221,6 +221,7 @@ pub fn run_error(report: &SuiteReport) -> Option<String> {
         ));
     }
     if report.cases.is_empty() {
+        // Files without cases were refused when loaded, so a filter left nothing.
         return Some("no case matched the filter".to_string());
     }
     None
@@ -242,6 +243,12 @@ pub fn load_cases(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Vec<CaseFile>
     }
     if files.is_empty() {
         bail!("no case files (*.yaml) in {}", display_list(&paths));
+    }
+    if files.iter().all(|f| f.cases.is_empty()) {
+        bail!(
+            "the case files in {} hold no cases (`cases:` is empty)",
+            display_list(&paths)
+        );
     }
     Ok(files)
 }
