@@ -436,6 +436,36 @@ mod tests {
             kind: None,
         });
         assert!(missing.unwrap_err().to_string().contains("cannot read"));
+        // What is not a fuzz input is refused, saying what it is.
+        let refused = |name: &str, data: &[u8], kind: Option<Kind>| {
+            let path = dir.join(name);
+            std::fs::write(&path, data).unwrap();
+            execute(&ReplayRequest {
+                artifact: path,
+                out: None,
+                kind,
+            })
+            .err()
+            .map(|e| e.to_string())
+        };
+        let yaml =
+            b"source: s\nbehaviour: b\ncases:\n  - name: c\n    steps:\n      - send: [PING]\n";
+        let as_case = refused("c.yaml", yaml, Some(Kind::Engine)).unwrap();
+        assert!(
+            as_case.contains("is a case file, not a fuzz artifact: run it with `hashcheck run "),
+            "{as_case}"
+        );
+        let notes = refused("notes.txt", b"remember the milk", None).unwrap();
+        assert!(
+            notes.contains("does not look like a cargo-fuzz artifact"),
+            "{notes}"
+        );
+        assert!(notes.contains("--target engine"), "{notes}");
+        assert_eq!(
+            refused("notes.txt", b"remember the milk", Some(Kind::Engine)),
+            None
+        );
+        assert_eq!(refused(&"ab".repeat(20), b"xyz", None), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
