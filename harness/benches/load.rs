@@ -12,6 +12,10 @@ use std::time::Instant;
 
 use hashcheck::case;
 
+// The allocator the hashcheck binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Set in the child: the size to load, in MB (or `deep`).
 const CHILD: &str = "HASHCHECK_BENCH_LOAD_CHILD";
 

@@ -80,6 +80,11 @@ pub fn load(path: &Path) -> Result<CaseFile> {
 
 /// Reads case-file text; `path` is used for locations only.
 pub fn load_str(path: &Path, text: &str) -> Result<CaseFile> {
+    load_cut(path, text, Parts::MIN_BYTES)
+}
+
+/// [`load_str`], cutting files of at least `cut_from` bytes into cases (see [`Parts`]).
+fn load_cut(path: &Path, text: &str, cut_from: usize) -> Result<CaseFile> {
     let loader = Loader {
         path: path.to_path_buf(),
         lines: text.lines().collect(),
@@ -94,11 +99,114 @@ pub fn load_str(path: &Path, text: &str) -> Result<CaseFile> {
             ),
         ));
     }
-    let root: Value = serde_yaml::from_str(text).map_err(|e| {
-        let line = e.location().map_or(1, |l| l.line());
-        loader.error(line, format!("not valid YAML: {e}"))
-    })?;
-    loader.file(&root)
+    if let Some(parts) = Parts::find(text, &loader.lines, cut_from) {
+        let head: Value = loader.parse(&parts.head, 0)?;
+        return loader.file(
+            &head,
+            Items::Chunks {
+                text,
+                parts: &parts,
+            },
+        );
+    }
+    let root: Value = loader.parse(text, 0)?;
+    let items = match &root {
+        Value::Mapping(map) => match map.get("cases") {
+            Some(Value::Sequence(items)) => Items::Parsed(items),
+            _ => Items::Missing,
+        },
+        _ => Items::Missing,
+    };
+    loader.file(&root, items)
+}
+
+/// The cases of a file: parsed with the rest of it, or still text, one chunk per case.
+enum Items<'a> {
+    Parsed(&'a [Value]),
+    Chunks { text: &'a str, parts: &'a Parts },
+    Missing,
+}
+
+/// A case file cut where its cases begin, so that each case is parsed on its own: the
+/// parser holds a whole document's events and values in memory at once (a 50 MB file took
+/// 2.2 GB), while one case at a time costs what one case does. Only files of the usual shape
+/// are cut: a top-level `cases:` with its list below it, every case at one indentation and
+/// starting `- name:`. Anything else is parsed whole, as before.
+struct Parts {
+    /// The file with the cases' lines left out (`cases: []` instead), for the other keys.
+    head: String,
+    /// Per case, its lines as byte ranges of the text and the number of its first line.
+    cases: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+impl Parts {
+    /// Cuts only files of at least this size: smaller ones are parsed whole, as they always
+    /// were, so their errors read exactly as before.
+    const MIN_BYTES: usize = 1 << 20;
+
+    fn find(text: &str, lines: &[&str], cut_from: usize) -> Option<Parts> {
+        if text.len() < cut_from {
+            return None;
+        }
+        let significant = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let cases_at = lines.iter().position(|l| {
+            l.strip_prefix("cases:")
+                .is_some_and(|r| r.trim().is_empty() || r.trim_start().starts_with('#'))
+        })?;
+        let first = (cases_at + 1..lines.len()).find(|&i| significant(lines[i]))?;
+        if !starts_item(lines[first], "name") {
+            return None;
+        }
+        let dash = indent(lines[first]);
+        let mut starts = Vec::new();
+        let mut end = lines.len();
+        for (i, line) in lines.iter().enumerate().skip(first) {
+            if !significant(line) {
+                continue;
+            }
+            let at = indent(line);
+            if at == 0 && !(dash == 0 && line.starts_with('-')) {
+                end = i;
+                break;
+            }
+            if at < dash || (at == dash && !starts_item(line, "name")) {
+                return None;
+            }
+            if at == dash {
+                starts.push(i);
+            }
+        }
+        // Byte offsets of line starts (the lines are slices of `text`).
+        let offset = |i: usize| -> usize {
+            lines
+                .get(i)
+                .map_or(text.len(), |l| l.as_ptr() as usize - text.as_ptr() as usize)
+        };
+        let cases = starts
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                let to = starts.get(n + 1).copied().unwrap_or(end);
+                (offset(i)..offset(to), i + 1)
+            })
+            .collect();
+        let mut head = String::with_capacity(offset(first) + 16);
+        for line in &lines[..cases_at] {
+            head.push_str(line);
+            head.push('\n');
+        }
+        head.push_str("cases: []\n");
+        // Blank lines keep the keys after the cases on their own line numbers.
+        for _ in cases_at + 1..end {
+            head.push('\n');
+        }
+        for line in &lines[end..] {
+            head.push_str(line);
+            head.push('\n');
+        }
+        Some(Parts { head, cases })
+    }
 }
 
 struct Loader<'t> {
@@ -155,7 +263,24 @@ impl Loader<'_> {
             .unwrap_or(from)
     }
 
-    fn file(&self, root: &Value) -> Result<CaseFile> {
+    /// Parses `text`, which starts at line `first + 1` of the file.
+    fn parse(&self, text: &str, first: usize) -> Result<Value> {
+        serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map_or(1, |l| l.line()) + first;
+            // The parser's own position is relative to the part it was given.
+            let message = e.to_string();
+            let message = match e.location() {
+                Some(l) if first > 0 => message.replace(
+                    &format!("line {} column {}", l.line(), l.column()),
+                    &format!("line {line} column {}", l.column()),
+                ),
+                _ => message,
+            };
+            self.error(line, format!("not valid YAML: {message}"))
+        })
+    }
+
+    fn file(&self, root: &Value, items: Items<'_>) -> Result<CaseFile> {
         let end = self.lines.len() + 1;
         let top = |key: &str| {
             self.lines
@@ -175,25 +300,45 @@ impl Loader<'_> {
             Some(v) => self.string_list(v, top("tags"), "tags")?,
         };
         let cases_line = top("cases");
-        let Some(Value::Sequence(items)) = map.get("cases") else {
-            return Err(self.error(cases_line, "expected `cases:` followed by a list of cases"));
+        let count = match items {
+            Items::Parsed(items) => items.len(),
+            Items::Chunks { parts, .. } => parts.cases.len(),
+            Items::Missing => {
+                return Err(self.error(cases_line, "expected `cases:` followed by a list of cases"))
+            }
         };
         let case_lines = self.lines_starting(|l| starts_item(l, "name"));
-        if case_lines.len() != items.len() {
+        if case_lines.len() != count {
             return Err(self.error(
                 cases_line,
                 format!(
                     "found {} cases but {} lines starting `- name:`; begin each case with `- name:` on its own line",
-                    items.len(),
+                    count,
                     case_lines.len()
                 ),
             ));
         }
         let step_lines = self.lines_starting(|l| starts_item(l, "send") || starts_item(l, "wait"));
-        let mut cases: Vec<Case> = Vec::with_capacity(items.len());
+        let mut cases: Vec<Case> = Vec::with_capacity(count);
         // Name -> line, so checking names stays linear in the number of cases.
-        let mut names: HashMap<String, usize> = HashMap::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
+        let mut names: HashMap<String, usize> = HashMap::with_capacity(count);
+        for i in 0..count {
+            let chunk;
+            let item = match items {
+                Items::Parsed(items) => &items[i],
+                Items::Chunks { text, parts } => {
+                    let (range, first) = &parts.cases[i];
+                    chunk = match self.parse(&text[range.clone()], first - 1)? {
+                        Value::Sequence(mut one) if one.len() == 1 => one.pop().expect("one item"),
+                        _ => {
+                            return Err(self
+                                .error(*first, "expected a case: a mapping starting with `name:`"))
+                        }
+                    };
+                    &chunk
+                }
+                Items::Missing => unreachable!("handled above"),
+            };
             let line = case_lines[i];
             let next = case_lines.get(i + 1).copied().unwrap_or(end);
             // Both lists are sorted: the case's steps are one slice, found by bisection.
@@ -856,6 +1001,37 @@ mod tests {
         );
         assert_eq!(replace_expectations(text, &[(8, Expect::Null)]), None);
         assert!(load_str(Path::new("x.yaml"), &out).is_ok());
+    }
+
+    #[test]
+    fn a_file_cut_into_cases_loads_as_it_does_whole() {
+        let mut text = "# heading\nsource: s\nbehaviour: b\ncases:\n".to_string();
+        for n in 0..50 {
+            text.push_str(&format!(
+                "  # case {n}\n  - name: c{n}\n    note: |\n      [a note] - over: lines\n    steps:\n      - send: [HSET, h, f, \"{n}\"]\n        expect: 1\n      - wait: 5\n      - send: [HGETALL, h]\n        expect: {{map: [[f, \"{n}\"]]}}\n\n"
+            ));
+        }
+        text.push_str("tags: [after]\n");
+        let path = Path::new("x.yaml");
+        let lines: Vec<&str> = text.lines().collect();
+        let parts = Parts::find(&text, &lines, 0).expect("cut");
+        assert_eq!(parts.cases.len(), 50);
+        let whole = load_cut(path, &text, usize::MAX).unwrap();
+        assert_eq!(load_cut(path, &text, 0).unwrap(), whole);
+        assert_eq!(whole.tags, vec!["after"]);
+        // Errors name the same line either way.
+        let bad = text.replace(
+            "expect: {map: [[f, \"40\"]]}",
+            "expect: {map: [[f, \"40\"]]",
+        );
+        let (cut, whole) = (load_cut(path, &bad, 0), load_cut(path, &bad, usize::MAX));
+        assert_eq!(cut.unwrap_err().loc, whole.unwrap_err().loc);
+        let dup = text.replace("name: c41", "name: c40");
+        let (cut, whole) = (load_cut(path, &dup, 0), load_cut(path, &dup, usize::MAX));
+        assert_eq!(cut.unwrap_err(), whole.unwrap_err());
+        // A file of another shape is parsed whole.
+        let flow = "source: s\nbehaviour: b\ncases: [{name: c, steps: [{send: [PING]}]}]\n";
+        assert!(Parts::find(flow, &flow.lines().collect::<Vec<_>>(), 0).is_none());
     }
 
     #[test]
