@@ -429,11 +429,6 @@ fn skip_reason(
 fn freeze_active_expiry(target: &mut dyn Target, state: &RunState) -> Result<(), String> {
     let mut frozen = state.frozen.lock().unwrap_or_else(|e| e.into_inner());
     if *frozen == 0 {
-        // Also undone at the end of the run, should this case never thaw it.
-        state
-            .restore
-            .before(target, &argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]))
-            .map_err(|e| e.to_string())?;
         let reply = target
             .call(&argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]))
             .map_err(|e| e.to_string())?;
@@ -442,6 +437,10 @@ fn freeze_active_expiry(target: &mut dyn Target, state: &RunState) -> Result<(),
                 "requires lazy-expiry, but DEBUG SET-ACTIVE-EXPIRE 0 failed: {reply}"
             ));
         }
+        // Also undone at the end of the run, should this case never thaw it.
+        state
+            .restore
+            .remember("active-expire", argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
     }
     *frozen += 1;
     Ok(())
