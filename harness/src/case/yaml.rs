@@ -200,6 +200,35 @@ impl Loader<'_> {
         })
     }
 
+    /// Parses cut-out cases (byte range, first line), in order, split over the cores.
+    fn parse_cases(
+        &self,
+        text: &str,
+        cases: &[(std::ops::Range<usize>, usize)],
+    ) -> Vec<Result<Value>> {
+        let one = |(range, first): &(std::ops::Range<usize>, usize)| match self
+            .parse(&text[range.clone()], first - 1)?
+        {
+            Value::Sequence(mut one) if one.len() == 1 => Ok(one.pop().expect("one item")),
+            _ => Err(self.error(*first, "expected a case: a mapping starting with `name:`")),
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads == 1 || cases.len() < 64 {
+            return cases.iter().map(one).collect();
+        }
+        let per = cases.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = cases
+                .chunks(per)
+                .map(|group| scope.spawn(move || group.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("parsing does not panic"))
+                .collect()
+        })
+    }
+
     fn file(&self, root: &Value, items: Items<'_>) -> Result<CaseFile> {
         let end = self.lines.len() + 1;
         let top = |key: &str| {
@@ -242,19 +271,20 @@ impl Loader<'_> {
         let mut cases: Vec<Case> = Vec::with_capacity(count);
         // Name -> line, so checking names stays linear in the number of cases.
         let mut names: HashMap<String, usize> = HashMap::with_capacity(count);
+        // Cut files are parsed a window of cases at a time, on all cores; the window
+        // bounds the memory the parsed values take.
+        const WINDOW: usize = 4096;
+        let mut window: std::vec::IntoIter<Result<Value>> = Vec::new().into_iter();
         for i in 0..count {
             let chunk;
             let item = match items {
                 Items::Parsed(items) => &items[i],
                 Items::Chunks { text, parts } => {
-                    let (range, first) = &parts.cases[i];
-                    chunk = match self.parse(&text[range.clone()], first - 1)? {
-                        Value::Sequence(mut one) if one.len() == 1 => one.pop().expect("one item"),
-                        _ => {
-                            return Err(self
-                                .error(*first, "expected a case: a mapping starting with `name:`"))
-                        }
-                    };
+                    if i % WINDOW == 0 {
+                        let to = (i + WINDOW).min(count);
+                        window = self.parse_cases(text, &parts.cases[i..to]).into_iter();
+                    }
+                    chunk = window.next().expect("one value per case")?;
                     &chunk
                 }
                 Items::Missing => unreachable!("handled above"),
@@ -926,7 +956,7 @@ mod tests {
     #[test]
     fn a_file_cut_into_cases_loads_as_it_does_whole() {
         let mut text = "# heading\nsource: s\nbehaviour: b\ncases:\n".to_string();
-        for n in 0..50 {
+        for n in 0..150 {
             text.push_str(&format!(
                 "  # case {n}\n  - name: c{n}\n    note: |\n      [a note] - over: lines\n    steps:\n      - send: [HSET, h, f, \"{n}\"]\n        expect: 1\n      - wait: 5\n      - send: [HGETALL, h]\n        expect: {{map: [[f, \"{n}\"]]}}\n\n"
             ));
@@ -935,7 +965,7 @@ mod tests {
         let path = Path::new("x.yaml");
         let lines: Vec<&str> = text.lines().collect();
         let parts = Parts::find(&text, &lines, 0).expect("cut");
-        assert_eq!(parts.cases.len(), 50);
+        assert_eq!(parts.cases.len(), 150);
         let whole = load_cut(path, &text, usize::MAX).unwrap();
         assert_eq!(load_cut(path, &text, 0).unwrap(), whole);
         assert_eq!(whole.tags, vec!["after"]);
