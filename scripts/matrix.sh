@@ -5,7 +5,8 @@
 #
 # It installs the servers (scripts/install-servers.sh), starts Redis 8.2.3, Valkey 9.1.2
 # and Redis 7.0.15 each on a free loopback port with DEBUG enabled (so the lazy-expiry cases
-# run too), runs `hashcheck matrix` against the three, and stops them by their PIDs.
+# run too) and fakeredis's TCP server (which has no DEBUG), runs `hashcheck matrix` against
+# the four, and stops them by their PIDs.
 # Extra arguments go to `hashcheck matrix` (e.g. --filter 'hset/*').
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,15 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+wait_ping() { # port log
+  for _ in $(seq 100); do
+    if "${bin[REDIS_CLI]}" -p "$1" ping >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  cat "$2" >&2
+  exit 2
+}
+
 targets=()
 for name in REDIS_8_2 VALKEY_9_1 REDIS_7_0; do
   port=$(free_port)
@@ -40,13 +50,17 @@ for name in REDIS_8_2 VALKEY_9_1 REDIS_7_0; do
   "${bin[$name]}" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --enable-debug-command yes --daemonize no >"$log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do
-    if "${bin[REDIS_CLI]}" -p "$port" ping >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  "${bin[REDIS_CLI]}" -p "$port" ping >/dev/null || { cat "$log" >&2; exit 2; }
+  wait_ping "$port" "$log"
   targets+=(--target "127.0.0.1:$port")
 done
+# fakeredis: no DEBUG, so its lazy-expiry cases are skipped.
+port=$(free_port)
+log=$(mktemp)
+logs+=("$log")
+bash "${bin[FAKEREDIS]}" "$port" >"$log" 2>&1 &
+pids+=($!)
+wait_ping "$port" "$log"
+targets+=(--target "127.0.0.1:$port")
 
 tmp=$(mktemp)
 status=0

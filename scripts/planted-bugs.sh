@@ -1,103 +1,91 @@
 #!/usr/bin/env bash
-# How good is hashcheck fuzz at finding bugs? Plants one bug at a time in a copy of the
-# reference engine, serves that copy with `hashcheck serve`, and runs the real hashcheck
-# fuzz against it with default flags (one divergence is enough) for up to 60 s each:
+# How good is hashcheck at finding bugs, and does it leave legal servers alone? Serves every
+# planted server (harness/examples/planted: the reference engine with one planted bug or
+# one legal variant each, all in one build and one process, each on its own loopback port)
+# and runs the real hashcheck against each with default flags:
 #
-#   bash scripts/planted-bugs.sh            # every bug below
-#   ONLY=httl bash scripts/planted-bugs.sh  # the bugs whose name starts with "httl"
+#   bash scripts/planted-bugs.sh             # every plant
+#   ONLY=hsetex bash scripts/planted-bugs.sh # the plants whose name starts with "hsetex"
+#   PROFILE=dev bash scripts/planted-bugs.sh # debug builds (what cargo test has built)
 #
-# Not a test: it prints one line per bug, with how long the fuzzer took to find it. The copy
-# is built from HEAD (git archive) under a temporary directory; the working tree is never
-# modified. Each `hashcheck serve` listens on a free loopback port and is stopped by its PID.
+# A bug must be found by `hashcheck run` and by `hashcheck fuzz` (up to PLANTED_SECS, 60 s,
+# stopping at the first divergence); a legal variant must pass both, and fail
+# `hashcheck run --details strict`. One line per plant, with the fuzzer's time to find.
+# harness/tests/planted.rs checks the same in CI; the list of plants has one home, the
+# example (`planted --list`). The server process is stopped by its PID.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 secs="${PLANTED_SECS:-60}"
+profile="${PROFILE:-release}"
 
-cargo build --release --locked -p harness >&2 || exit 2
+flag=--release
+[ "$profile" = dev ] && flag=
+cargo build $flag --locked -p harness --bin hashcheck --example planted >&2 || exit 2
 target_dir="$(cargo metadata --format-version 1 --no-deps \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-fuzzer="$target_dir/release/hashcheck"
+dir="$target_dir/$([ "$profile" = dev ] && echo debug || echo release)"
+hashcheck="$dir/hashcheck"
+planted="$dir/examples/planted"
 
-work=$(mktemp -d)
-# PLANTED_OUT keeps each run's log and written case there (default: a temporary directory).
+# PLANTED_OUT keeps each run's logs and written cases there (default: a temporary directory).
 out="${PLANTED_OUT:-$(mktemp -d)}"
 mkdir -p "$out"
-serve_pid=""
+server_pid=""
 cleanup() {
-  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-  rm -rf "$work"
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   [ -z "${PLANTED_OUT:-}" ] && rm -rf "$out"
 }
 trap cleanup EXIT
-git archive HEAD | tar -x -C "$work"
-# The copy's build output stays with it, apart from the project's own.
-export CARGO_TARGET_DIR="${PLANTED_TARGET_DIR:-$root/target/planted}"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+mapfile -t names < <("$planted" --list | awk -v only="${ONLY:-}" 'index($1, only) == 1 { print $1 }')
+[ "${#names[@]}" -gt 0 ] || { echo "no plant starts with ${ONLY:-}" >&2; exit 2; }
+declare -A kind
+while read -r name k _; do kind[$name]=$k; done < <("$planted" --list)
+
+coproc SERVER { exec "$planted" "${names[@]}"; }
+server_pid=$SERVER_PID
+declare -A addr
+while read -r name address <&"${SERVER[0]}"; do
+  [ "$name" = ready ] && break
+  addr[$name]=$address
+done
+
+# Exit code and seconds of one hashcheck command; its output goes to $out/$1.log.
+timed() {
+  local log=$1; shift
+  local start=$(date +%s.%N)
+  "$hashcheck" "$@" >"$out/$log.log" 2>&1
+  rc=$?
+  took=$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')")
 }
 
-C=reference-engine/src/command
-# name # file # text to replace (first occurrence) # replacement ("\n" is a line break)
-bugs=(
-  "hsetnx-existing-returns-1#$C/hsetnx.rs#        return Ok(Reply::Integer(0));#        return Ok(Reply::Integer(1));"
-  "hexpire-nx-ignored#$C/hexpire.rs#(Condition::Nx, old) => old.is_none(),#(Condition::Nx, _old) => true,"
-  "hexpire-gt-passes-on-tie#$C/hexpire.rs#(Condition::Gt, Some(old)) => new > old,#(Condition::Gt, Some(old)) => new >= old,"
-  "hstrlen-capped-at-64#$C/hstrlen.rs#f.value.len()) as i64#f.value.len().min(64)) as i64"
-  "hgetdel-keeps-empty-key#$C/hgetdel.rs#        db.remove_if_empty(key);#"
-  "hincrby-wraps-on-overflow#$C/hincrby.rs#        .checked_add(increment)#        .checked_add(increment).or(Some(current.wrapping_add(increment)))"
-  "httl-rounds-down#$C/httl.rs#TimeUnit::Seconds => (ms + 999) / 1000,#TimeUnit::Seconds => ms / 1000,"
-  "hgetex-persist-keeps-ttl#$C/hgetex.rs#                hash.set_expire(field, None);#"
-  "hsetex-fnx-inverted#$C/hsetex.rs#if exists == (condition == FieldCondition::Fnx) {#if exists != (condition == FieldCondition::Fnx) {"
-  "hsetex-keepttl-clears#$C/hsetex.rs#        Ttl::Keep | Ttl::At(_) => TtlOnWrite::Keep,#        Ttl::Keep => TtlOnWrite::Clear,\n        Ttl::At(_) => TtlOnWrite::Keep,"
-  "hpersist-no-ttl-returns-1#$C/hpersist.rs#                Some(None) => NO_TTL,#                Some(None) => 1,"
-)
-
-found=0
-tried=0
-cd "$work"
-for bug in "${bugs[@]}"; do
-  IFS='#' read -r name file old new <<<"$bug"
-  [[ "$name" == ${ONLY:-}* ]] || continue
-  tried=$((tried + 1))
-  cp "$file" "$file.orig"
-  if ! python3 - "$file" "$old" "$new" <<'PY'
-import sys
-path, old, new = sys.argv[1:]
-text = open(path).read()
-if old not in text:
-    sys.exit(f"{path}: the text to replace is gone; update scripts/planted-bugs.sh")
-open(path, "w").write(text.replace(old, new.replace("\\n", "\n"), 1))
-PY
-  then
-    echo "$name: not planted (the engine changed)"; mv "$file.orig" "$file"; continue
-  fi
-  if ! cargo build --release -q -p harness 2>"$out/$name.build"; then
-    echo "$name: does not build (see the script)"; mv "$file.orig" "$file"; continue
-  fi
-  mv "$file.orig" "$file"
-  port=$(free_port)
-  "$CARGO_TARGET_DIR/release/hashcheck" serve --bind 127.0.0.1 --port "$port" >"$out/$name.serve" 2>&1 &
-  serve_pid=$!
-  for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
-  "$fuzzer" fuzz --target "127.0.0.1:$port" --seed 1 --duration "${secs}s" --max-cases 1 \
-    --shrink-time 20s --out "$out/$name" >"$out/$name.log" 2>&1
-  rc=$?
-  kill "$serve_pid"; wait "$serve_pid" 2>/dev/null; serve_pid=""
-  done_line=$(grep -m1 "fuzz: done after" "$out/$name.log" | sed 's/^fuzz: //')
-  shrunk=$(grep -m1 -o "shrunk from [0-9]* to [0-9]* commands" "$out/$name.log")
-  # The written case, run again on the engine and on the planted server.
-  verdict=$(grep -m1 -o "RESP2: engine [a-z]*, target [a-z]*; RESP3: engine [a-z]*, target [a-z]*" \
-    "$out/$name.log")
-  if [ "$rc" = 1 ]; then
-    found=$((found + 1))
-    echo "$name: found; $done_line; $shrunk; case: ${verdict:-not written}"
-  else
-    echo "$name: NOT found (exit $rc); $done_line"
-  fi
+bugs=0; bugs_run=0; bugs_fuzz=0; legal=0; legal_ok=0
+for name in "${names[@]}"; do
+  a=${addr[$name]}
+  timed "$name.run" run --target "$a"; run_rc=$rc
+  timed "$name.fuzz" fuzz --target "$a" --seed 1 --duration "${secs}s" --max-cases 1 \
+    --shrink-time 20s --out "$out/$name"
+  fuzz_rc=$rc; fuzz_took=$took
+  done_line=$(grep -m1 -o "done after.*" "$out/$name.fuzz.log")
+  case ${kind[$name]} in
+    bug)
+      bugs=$((bugs + 1))
+      [ "$run_rc" = 1 ] && bugs_run=$((bugs_run + 1))
+      [ "$fuzz_rc" = 1 ] && bugs_fuzz=$((bugs_fuzz + 1))
+      echo "$name: run $([ "$run_rc" = 1 ] && echo found || echo "NOT found (exit $run_rc)");" \
+        "fuzz $([ "$fuzz_rc" = 1 ] && echo "found in ${fuzz_took} s" || echo "NOT found (exit $fuzz_rc)"); $done_line"
+      ;;
+    legal*)
+      legal=$((legal + 1))
+      timed "$name.strict" run --target "$a" --details strict; strict_rc=$rc
+      want_strict=1
+      [ "${kind[$name]}" = legal-strict-blind ] && want_strict=0
+      [ "$run_rc" = 0 ] && [ "$fuzz_rc" = 0 ] && [ "$strict_rc" = "$want_strict" ] && legal_ok=$((legal_ok + 1))
+      echo "$name (legal): run exit $run_rc, fuzz exit $fuzz_rc (${fuzz_took} s)," \
+        "run --details strict exit $strict_rc (want 0, 0, $want_strict)"
+      ;;
+  esac
 done
-echo "planted bugs found: $found of $tried (within ${secs} s each, hashcheck fuzz --seed 1)"
+echo "planted bugs found: by run $bugs_run of $bugs, by fuzz $bugs_fuzz of $bugs" \
+  "(fuzz --seed 1, up to ${secs} s each); legal variants as expected: $legal_ok of $legal"

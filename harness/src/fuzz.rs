@@ -154,13 +154,19 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let mut target = connect(request, first_protocol(request.protocol, 0))?;
     let target = &mut *target;
     if !request.allow_nonempty {
-        let keys = runner::safety::dbsize(target)?;
-        if keys > 0 {
-            bail!(
-                "{}: the database holds {keys} keys; hashcheck fuzz only touches keys under its own \
+        match runner::safety::contents(target)? {
+            runner::safety::Contents::Empty => {}
+            runner::safety::Contents::Keys(keys) => bail!(
+                "{}: the database holds {keys}; hashcheck fuzz only touches keys under its own \
                  prefix, but runs on a non-empty database only with --allow-nonempty",
                 target.name()
-            );
+            ),
+            runner::safety::Contents::Unknown(why) => bail!(
+                "{}: cannot tell whether the database is empty ({why}); hashcheck fuzz runs on \
+                 a database that may hold keys only with --allow-nonempty (it touches only keys \
+                 under its own prefix)",
+                target.name()
+            ),
         }
     }
     let identity = target.identity().clone();

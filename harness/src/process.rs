@@ -91,6 +91,35 @@ impl ServerProcess {
         Ok(server)
     }
 
+    /// Starts fakeredis's TCP server with `launcher` (scripts/fakeredis-server.sh, which
+    /// takes the port) on a free loopback port.
+    pub fn fakeredis(launcher: impl AsRef<Path>) -> io::Result<Self> {
+        let launcher = launcher.as_ref();
+        let mut last_error = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            let log = std::env::temp_dir().join(format!("hashcheck-fakeredis-{port}.log"));
+            let child = Command::new("bash")
+                .arg(launcher)
+                .arg(port.to_string())
+                .stdin(Stdio::null())
+                .stdout(std::fs::File::create(&log)?)
+                .stderr(std::fs::File::options().append(true).open(&log)?)
+                .spawn()
+                .map_err(|e| with_context(e, &format!("cannot start {}", launcher.display())))?;
+            let mut server = Self {
+                child,
+                port,
+                log: Some(log),
+            };
+            match server.wait_ready() {
+                Ok(()) => return Ok(server),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("fakeredis did not start")))
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -202,6 +231,23 @@ pub fn valkey_9_1_binary() -> Option<PathBuf> {
         "HASHCHECK_VALKEY_9_1",
         ".servers/valkey-9.1.2/valkey-server",
     )
+}
+
+/// fakeredis's launcher, found like [`redis_8_2_binary`] (`$HASHCHECK_FAKEREDIS`), and only
+/// when the venv it runs from is there.
+pub fn fakeredis_launcher() -> Option<PathBuf> {
+    let venv = workspace_root().join(".servers/venv/bin/python");
+    installed("HASHCHECK_FAKEREDIS", "scripts/fakeredis-server.sh").filter(|_| venv.is_file())
+}
+
+/// Starts fakeredis, or fails when it is not installed (like [`start_redis_8_2`]).
+pub fn start_fakeredis() -> io::Result<ServerProcess> {
+    match fakeredis_launcher() {
+        Some(launcher) => ServerProcess::fakeredis(launcher),
+        None => Err(io::Error::other(
+            "fakeredis is not installed: run scripts/install-servers.sh (tests never skip)",
+        )),
+    }
 }
 
 fn installed(var: &str, relative: &str) -> Option<PathBuf> {

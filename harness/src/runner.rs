@@ -177,6 +177,8 @@ pub enum Unsupported {
     Version { need: String, have: String },
     /// The target replied `ERR unknown command` to this command (upper case).
     Command(String),
+    /// The target does not speak the case's protocol: `RESP3 (HELLO 3 replied ...)`.
+    Protocol(String),
 }
 
 /// A reply as the run saw it, for blessing.
@@ -391,6 +393,9 @@ fn skip_reason(
         }
     }
     let identity = target.identity();
+    if let Some(reason) = safety::hazard(case, &identity.product) {
+        return Some((reason, None));
+    }
     // Only Redis (and the engine, which models Redis 8.2.3) are gated by version: other
     // products report an old redis_version but may have the commands, and a command they
     // lack shows up as `unknown command`, which marks the case unsupported.

@@ -58,7 +58,10 @@ fn redis_8_2() -> ServerProcess {
 
 fn dbsize(addr: &str) -> i64 {
     let mut t = NetworkTarget::connect(addr, None, std::time::Duration::from_secs(5)).unwrap();
-    runner::safety::dbsize(&mut t).unwrap()
+    match t.call(&[b"DBSIZE".to_vec()]).unwrap() {
+        reference_engine::Reply::Integer(n) => n,
+        other => panic!("DBSIZE replied {other}"),
+    }
 }
 
 /// The summary's `compared per protocol: RESP2 n, RESP3 m`.

@@ -138,6 +138,7 @@ pub fn commands(verdict: &Verdict) -> Vec<CommandRow> {
                         format!("needs Redis {need}, target has {have}")
                     }
                     Unsupported::Command(other) => format!("its cases need {other}"),
+                    Unsupported::Protocol(what) => format!("no {what}"),
                 })
             } else {
                 Support::Untested

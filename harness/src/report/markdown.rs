@@ -236,6 +236,15 @@ fn escape(text: &str) -> String {
 /// A multi-line redis-cli rendering on one line, shortened.
 fn one_line(text: &str) -> String {
     let joined = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    // A server's bytes (fakeredis sends `+v\0w` for a value with a NUL) stay visible and
+    // never make the document binary.
+    let joined: String = joined
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
     const MAX: usize = 160;
     if joined.chars().count() > MAX {
         let cut: String = joined.chars().take(MAX).collect();
@@ -280,5 +289,6 @@ mod tests {
         assert_eq!(code("a `b` | c"), "`` a `b` \\| c ``");
         assert_eq!(label("valkey", "9.1.2"), "Valkey 9.1.2");
         assert_eq!(one_line("1) \"a\"\n2) \"b\""), "1) \"a\" 2) \"b\"");
+        assert_eq!(one_line("v\0w\x1b[31m"), "v\\x00w\\x1b[31m");
     }
 }

@@ -37,8 +37,11 @@ fn intro(files: usize, cases: usize, request: &RunRequest) -> String {
          each run in {}.\n\n\
          Each cell counts case runs (one case in one protocol) as passed/judged: ✅ all passed, \
          ❌ some differ from Redis 8.2.3. **unsupported** means the server does not know the \
-         command (`ERR unknown command`) or is an older Redis than the cases need (`since:`); \
-         those cases are not failures. Details: {}.",
+         command (`ERR unknown command`), does not offer the case's protocol (RESP3 needs \
+         HELLO), or is an older Redis than the cases need (`since:`); those cases are not \
+         failures. **skipped** cases were not sent: those that need DEBUG where it is refused, \
+         and HRANDFIELD counts so large that a server which serves them rather than refusing \
+         them (as Redis does) runs out of memory. Details: {}.",
         env!("CARGO_PKG_VERSION"),
         protocols.join(" and "),
         match request.details.resolve(false) {

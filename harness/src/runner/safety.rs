@@ -47,6 +47,38 @@ pub fn refusal(
     None
 }
 
+/// The most elements a case may ask HRANDFIELD to repeat (a negative count) of a server
+/// that is not known to refuse huge counts first.
+const MAX_REPEATS: i128 = 100_000;
+
+/// Why `case` must not be sent to `product`, if it must not: an HRANDFIELD with a huge
+/// negative count. Redis and Valkey refuse the counts the cases use (out of range), and
+/// the cases check exactly that; a server that serves them instead (fakeredis does) builds
+/// a list of quintillions of elements until the machine runs out of memory.
+pub fn hazard(case: &Case, product: &str) -> Option<String> {
+    if matches!(product, "redis" | "valkey" | "hashcheck") {
+        return None;
+    }
+    for step in &case.steps {
+        let Step::Send(send) = step else { continue };
+        let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
+        if !send.command().eq_ignore_ascii_case("HRANDFIELD") || argv.len() < 3 {
+            continue;
+        }
+        let count = std::str::from_utf8(&argv[2])
+            .ok()
+            .and_then(|c| c.parse::<i128>().ok());
+        if count.is_some_and(|c| c < -MAX_REPEATS) {
+            return Some(format!(
+                "not sent to {product}: {} asks for that many fields; Redis refuses the count, \
+                 a server that serves it runs out of memory",
+                send.display()
+            ));
+        }
+    }
+    None
+}
+
 /// Whether the server has a command called `name`: `COMMAND INFO name` is a list holding
 /// one null for a command it does not have. Anything else (an error, no COMMAND at all)
 /// counts as "it may have it".
@@ -55,14 +87,85 @@ pub fn command_exists(target: &mut dyn Target, name: &[u8]) -> bool {
     !matches!(reply, Ok(Reply::Array(items)) if items.len() == 1 && items[0] == Reply::Null)
 }
 
-/// The number of keys in the target's database (`DBSIZE`).
-pub fn dbsize(target: &mut dyn Target) -> Result<i64, TargetError> {
+/// What the empty-database check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    Empty,
+    /// Keys are there: how many, or how that showed (`42 keys`, `keys (RANDOMKEY ...)`).
+    Keys(String),
+    /// The server offers none of the ways to tell; what each one replied.
+    Unknown(String),
+}
+
+/// How many SCAN pages the check reads before it gives up on an answer: a database with
+/// keys shows one within a page or two, and an empty one ends at once.
+const SCAN_PAGES: usize = 16;
+
+/// Whether the target's database holds keys: DBSIZE, else RANDOMKEY, else SCAN, whichever
+/// the server (or a proxy in front of it) offers. Never KEYS: on a database that is not
+/// empty it lists every key, and blocks a real server while it does.
+pub fn contents(target: &mut dyn Target) -> Result<Contents, TargetError> {
+    let mut refused = Vec::new();
     match target.call(&[b"DBSIZE".to_vec()])? {
-        Reply::Integer(n) => Ok(n),
-        other => Err(TargetError::Protocol {
+        Reply::Integer(0) => return Ok(Contents::Empty),
+        Reply::Integer(n) => return Ok(Contents::Keys(format!("{n} keys"))),
+        other => refused.push(refusal_text(target, "DBSIZE", &other)?),
+    }
+    match target.call(&[b"RANDOMKEY".to_vec()])? {
+        Reply::Null => return Ok(Contents::Empty),
+        Reply::Bulk(_) => {
+            return Ok(Contents::Keys(
+                "keys (RANDOMKEY returned one; DBSIZE is not available)".to_string(),
+            ))
+        }
+        other => refused.push(refusal_text(target, "RANDOMKEY", &other)?),
+    }
+    let mut cursor = b"0".to_vec();
+    for _ in 0..SCAN_PAGES {
+        let reply = target.call(&[
+            b"SCAN".to_vec(),
+            cursor.clone(),
+            b"COUNT".to_vec(),
+            b"100".to_vec(),
+        ])?;
+        let page = match &reply {
+            Reply::Array(parts) => match parts.as_slice() {
+                [Reply::Bulk(next), Reply::Array(keys)] => Some((next, keys)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((next, keys)) = page else {
+            refused.push(refusal_text(target, "SCAN", &reply)?);
+            break;
+        };
+        if !keys.is_empty() {
+            return Ok(Contents::Keys(
+                "keys (SCAN found some; DBSIZE is not available)".to_string(),
+            ));
+        }
+        if next == b"0" {
+            return Ok(Contents::Empty);
+        }
+        cursor = next.clone();
+    }
+    if refused.len() < 3 {
+        refused.push(format!(
+            "SCAN found no key in {SCAN_PAGES} pages, nor the end"
+        ));
+    }
+    Ok(Contents::Unknown(refused.join("; ")))
+}
+
+/// `DBSIZE replied ...` for the message, or the connect error an auth failure is: the
+/// server is there, but the run is not let in.
+fn refusal_text(target: &dyn Target, what: &str, reply: &Reply) -> Result<String, TargetError> {
+    match reply {
+        Reply::Error(e) if crate::target::is_auth_error(e) => Err(TargetError::Connect {
             target: target.name().to_string(),
-            reason: format!("DBSIZE replied {other}, not an integer"),
+            reason: format!("{what}: {e}"),
         }),
+        _ => Ok(format!("{what} replied {reply}")),
     }
 }
 

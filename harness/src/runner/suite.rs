@@ -13,7 +13,9 @@ use std::sync::Mutex;
 use reference_engine::Protocol;
 
 use super::safety;
-use super::{run_case, CaseReport, Details, Outcome, RunOptions, RunState, StepCounts};
+use super::{
+    run_case, CaseReport, Details, Outcome, RunOptions, RunState, StepCounts, Unsupported,
+};
 use crate::case::{CaseFile, Step};
 use crate::target::{self, ConnectOptions, ServerIdentity, Target, TargetError};
 
@@ -72,11 +74,18 @@ pub enum SuiteError {
     Target(#[from] TargetError),
     /// The database holds keys that are not this run's.
     #[error(
-        "{target}: the database holds {keys} keys; hashcheck runs only on an empty database, \
+        "{target}: the database holds {keys}; hashcheck runs only on an empty database, \
          so it cannot mix with real data (it never flushes; pass --allow-nonempty to run \
          next to those keys, which it will not touch)"
     )]
-    NotEmpty { target: String, keys: i64 },
+    NotEmpty { target: String, keys: String },
+    /// The server offers no way to tell whether the database is empty.
+    #[error(
+        "{target}: cannot tell whether the database is empty ({why}); hashcheck runs only on \
+         an empty database unless told otherwise: pass --allow-nonempty to run anyway (it \
+         touches only keys it creates, under its own prefix)"
+    )]
+    EmptyUnknown { target: String, why: String },
 }
 
 /// Why a suite stopped before running every case.
@@ -200,19 +209,35 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     // Open one target first: an unreachable server is one clear error, not one per case.
     let started = std::time::Instant::now();
     let first_protocol = options.protocols.first().copied().unwrap_or_default();
-    let mut probe = options.target.open(first_protocol)?;
+    let refused = Mutex::new(HashMap::new());
+    let mut probe = match options.target.open(first_protocol) {
+        // No RESP3 (no HELLO): its cases are unsupported; the server is checked in RESP2.
+        Err(TargetError::Unsupported { what, .. }) if first_protocol == Protocol::Resp3 => {
+            refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(first_protocol, what);
+            options.target.open(Protocol::Resp2)?
+        }
+        other => other?,
+    };
     let identity = probe.identity().clone();
     let target_name = probe.name().to_string();
     if !options.target.is_embedded() && !options.allow_nonempty {
-        let keys = safety::dbsize(probe.as_mut()).map_err(|e| TargetError::Connect {
-            target: target_name.clone(),
-            reason: format!("DBSIZE: {}", e.reason()),
-        })?;
-        if keys > 0 {
-            return Err(SuiteError::NotEmpty {
-                target: target_name,
-                keys,
-            });
+        match safety::contents(probe.as_mut())? {
+            safety::Contents::Empty => {}
+            safety::Contents::Keys(keys) => {
+                return Err(SuiteError::NotEmpty {
+                    target: target_name,
+                    keys,
+                })
+            }
+            safety::Contents::Unknown(why) => {
+                return Err(SuiteError::EmptyUnknown {
+                    target: target_name,
+                    why,
+                })
+            }
         }
     }
 
@@ -269,7 +294,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
                         break;
                     };
                     let item = work[index];
-                    let report = run_one(&mut targets, files, item, &state, options);
+                    let report = run_one(&mut targets, &refused, files, item, &state, options);
                     let failed = !matches!(report.outcome, Outcome::Pass | Outcome::Skipped { .. });
                     // A target that failed once is not trusted with more cases: the run ends
                     // with what it has, instead of one timeout per remaining case.
@@ -343,6 +368,7 @@ fn sweep(spec: &TargetSpec, protocol: Protocol, keys: &[Vec<u8>], state: &RunSta
 
 fn run_one(
     targets: &mut HashMap<Protocol, Box<dyn Target>>,
+    refused: &Mutex<HashMap<Protocol, String>>,
     files: &[CaseFile],
     item: Work,
     state: &RunState,
@@ -350,45 +376,81 @@ fn run_one(
 ) -> CaseReport {
     let file = &files[item.file];
     let case = &file.cases[item.case];
+    let sends = case
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::Send(_)))
+        .count();
+    let report = |outcome: Outcome, unsupported: Option<Unsupported>| CaseReport {
+        file: file.path.clone(),
+        case: case.name.clone(),
+        command: super::case_command(file, case),
+        line: case.line,
+        protocol: item.protocol,
+        target: target::redact(&options.target.spec),
+        outcome,
+        steps: StepCounts {
+            skipped: sends,
+            ..StepCounts::default()
+        },
+        actuals: Vec::new(),
+        unsupported,
+    };
+    // A protocol the server refused once is not asked for again, case after case.
+    let known_refusal = refused
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&item.protocol)
+        .cloned();
+    if let Some(what) = known_refusal {
+        return unsupported_protocol(report, what);
+    }
     let target = match targets.entry(item.protocol) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => match options.target.open(item.protocol) {
             Ok(t) => v.insert(t),
+            Err(TargetError::Unsupported { what, .. }) => {
+                refused
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(item.protocol, what.clone());
+                return unsupported_protocol(report, what);
+            }
             Err(e) => {
-                let sends = case
-                    .steps
-                    .iter()
-                    .filter(|s| matches!(s, Step::Send(_)))
-                    .count();
-                return CaseReport {
-                    file: file.path.clone(),
-                    case: case.name.clone(),
-                    command: super::case_command(file, case),
-                    line: case.line,
-                    protocol: item.protocol,
-                    target: target::redact(&options.target.spec),
-                    outcome: Outcome::Aborted {
+                return report(
+                    Outcome::Aborted {
                         at: file.at(case.line),
                         command: "connect".to_string(),
                         error: e.to_string(),
                         failures: Vec::new(),
                     },
-                    steps: StepCounts {
-                        skipped: sends,
-                        ..StepCounts::default()
-                    },
-                    actuals: Vec::new(),
-                    unsupported: None,
-                };
+                    None,
+                );
             }
         },
     };
     let report = run_case(target.as_mut(), file, item.case, state, &options.run);
-    if matches!(report.outcome, Outcome::Aborted { .. }) {
+    // A server may also close the connection after a case's last reply (fakeredis does
+    // after some errors): the case stands, and the next one gets a new connection.
+    if matches!(report.outcome, Outcome::Aborted { .. }) || !target.usable() {
         // The connection may be unusable; the next case gets a new one.
         targets.remove(&item.protocol);
     }
     report
+}
+
+/// A case skipped because the server does not speak its protocol (`what`: `RESP3 (HELLO 3
+/// replied ...)`): unsupported, like a command the server does not know, never a failure.
+fn unsupported_protocol(
+    report: impl Fn(Outcome, Option<Unsupported>) -> CaseReport,
+    what: String,
+) -> CaseReport {
+    report(
+        Outcome::Skipped {
+            reason: format!("unsupported: the server does not offer {what}"),
+        },
+        Some(Unsupported::Protocol(what)),
+    )
 }
 
 #[cfg(test)]

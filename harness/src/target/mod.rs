@@ -47,6 +47,12 @@ pub trait Target {
         false
     }
 
+    /// Whether the connection can still be used: false after a transport failure, even one
+    /// a caller chose to ignore (a cleanup that could not be sent).
+    fn usable(&self) -> bool {
+        true
+    }
+
     /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
     /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;
@@ -130,6 +136,57 @@ impl ServerIdentity {
             redis_version,
         }
     }
+}
+
+impl ServerIdentity {
+    /// A server that would not say what it is (no INFO, no HELLO).
+    pub fn unknown() -> Self {
+        Self::from_info("")
+    }
+
+    /// Reads a HELLO reply's `server` and `version`, for servers without INFO (fakeredis,
+    /// proxies that pass HELLO through). Only a server calling itself `redis` has its
+    /// version taken as a Redis version; any other names its own product's version.
+    pub fn from_hello(reply: &Reply) -> Option<Self> {
+        let text = |r: &Reply| match r {
+            Reply::Bulk(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Reply::Simple(s) => Some(s.clone()),
+            _ => None,
+        };
+        let pairs: Vec<(&Reply, &Reply)> = match reply {
+            Reply::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
+            Reply::Array(items) => items
+                .chunks(2)
+                .filter_map(|kv| Some((kv.first()?, kv.get(1)?)))
+                .collect(),
+            _ => return None,
+        };
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| text(k).as_deref() == Some(name))
+                .and_then(|(_, v)| text(v))
+        };
+        let product = field("server")?.trim().to_ascii_lowercase();
+        if product.is_empty() {
+            return None;
+        }
+        let version = field("version").unwrap_or_else(|| "unknown".to_string());
+        Some(Self {
+            redis_version: (product == "redis").then(|| version.clone()),
+            product,
+            version,
+        })
+    }
+}
+
+/// Whether an error reply means "not allowed in": wrong or missing credentials. Any other
+/// error to an optional command (INFO, HELLO, DBSIZE, ...) means the server or a proxy in
+/// front of it does not offer that command, which a conformance run can do without.
+pub(crate) fn is_auth_error(error: &str) -> bool {
+    ["NOAUTH", "WRONGPASS", "NOPERM"]
+        .iter()
+        .any(|code| error.starts_with(code))
 }
 
 impl fmt::Display for ServerIdentity {
@@ -296,6 +353,34 @@ mod tests {
         let ours = ServerIdentity::from_info("redis_version:8.2.3\nhashcheck_version:0.1.0\n");
         assert_eq!(ours.to_string(), "hashcheck 0.1.0");
         assert_eq!(ServerIdentity::from_info("").to_string(), "unknown unknown");
+    }
+
+    #[test]
+    fn identity_from_hello_when_there_is_no_info() {
+        let fake = Reply::Map(vec![
+            (Reply::bulk("server"), Reply::bulk("fakeredis")),
+            (Reply::bulk("version"), Reply::bulk("2.41.0")),
+            (Reply::bulk("proto"), Reply::Integer(3)),
+        ]);
+        let id = ServerIdentity::from_hello(&fake).unwrap();
+        assert_eq!(id.to_string(), "fakeredis 2.41.0");
+        // Only Redis's own version gates cases by `since:`.
+        assert_eq!(id.redis_version, None);
+        let redis = ServerIdentity::from_hello(&Reply::Array(vec![
+            Reply::bulk("server"),
+            Reply::bulk("redis"),
+            Reply::bulk("version"),
+            Reply::bulk("8.2.3"),
+        ]))
+        .unwrap();
+        assert_eq!(redis.redis_version.as_deref(), Some("8.2.3"));
+        assert_eq!(
+            ServerIdentity::from_hello(&Reply::Error("ERR unknown command 'HELLO'".into())),
+            None
+        );
+        assert_eq!(ServerIdentity::unknown().to_string(), "unknown unknown");
+        assert!(is_auth_error("NOAUTH Authentication required."));
+        assert!(!is_auth_error("ERR unknown command 'INFO'"));
     }
 
     #[test]

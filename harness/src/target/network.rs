@@ -24,7 +24,9 @@ use reference_engine::{Protocol, Reply};
 use super::address::{check_scheme, redact};
 use super::tls::{TlsStream, Trust};
 use super::wire::{Deadline, Stream, Wire};
-use super::{hello_protocol, ClockKind, ConnectOptions, ServerIdentity, Target, TargetError};
+use super::{
+    hello_protocol, is_auth_error, ClockKind, ConnectOptions, ServerIdentity, Target, TargetError,
+};
 
 /// A connection to a Redis-compatible server.
 pub struct NetworkTarget {
@@ -111,7 +113,7 @@ impl NetworkTarget {
             name: name.clone(),
             wire: Wire::new(stream, options.max_reply),
             protocol: Protocol::Resp2,
-            identity: ServerIdentity::from_info(""),
+            identity: ServerIdentity::unknown(),
             broken: false,
             timeout: options.timeout,
         };
@@ -121,7 +123,21 @@ impl NetworkTarget {
             .wire
             .exchange(&setup, &setup_deadline)
             .map_err(|e| fail(format!("{step}: {e}")))?;
+        let mut hello = None;
         for (argv, reply) in setup.iter().zip(&replies) {
+            if argv[0] == b"HELLO" {
+                if let Reply::Error(e) = reply {
+                    // No HELLO (or no RESP3 behind it): this protocol is out of reach, the
+                    // server is not. Credentials sent in HELLO were not checked, so a
+                    // RESP2 connection (AUTH) still tells whether they are right.
+                    if !is_auth_error(e) {
+                        return Err(TargetError::Unsupported {
+                            target: name.clone(),
+                            what: format!("RESP3 (HELLO 3 replied {e})"),
+                        });
+                    }
+                }
+            }
             if let Reply::Error(e) = reply {
                 return Err(fail(format!("{step}: {e}")));
             }
@@ -130,20 +146,36 @@ impl NetworkTarget {
                     Some(p) => target.protocol = p,
                     None => return Err(fail(format!("{step}: HELLO 3 replied {reply}"))),
                 }
+                hello = Some(reply.clone());
             }
         }
         let info = target
             .call(&[b"INFO".to_vec(), b"server".to_vec()])
             .map_err(|e| fail(format!("INFO server: {}", e.reason())))?;
-        match &info {
+        target.identity = match &info {
             Reply::Bulk(text) | Reply::Verbatim { text, .. } => {
-                target.identity = ServerIdentity::from_info(&String::from_utf8_lossy(text));
+                ServerIdentity::from_info(&String::from_utf8_lossy(text))
             }
             // AUTH or ACL problems show up here when the URL had no password.
-            Reply::Error(e) => return Err(fail(format!("INFO server: {e}"))),
-            _ => {}
-        }
+            Reply::Error(e) if is_auth_error(e) => return Err(fail(format!("INFO server: {e}"))),
+            // No INFO (fakeredis, twemproxy and other proxies): HELLO may still say what
+            // the server is; else it is "unknown", and nothing is gated on its version.
+            _ => target.identity_from_hello(hello)?,
+        };
         Ok(target)
+    }
+
+    /// What a server without INFO says it is in HELLO: the setup's reply (RESP3), or
+    /// `HELLO 2`'s, which keeps a RESP2 connection as it is. Sent only after INFO failed.
+    fn identity_from_hello(&mut self, hello: Option<Reply>) -> Result<ServerIdentity, TargetError> {
+        let reply = match hello {
+            Some(reply) => reply,
+            None if self.protocol == Protocol::Resp2 => {
+                self.call(&[b"HELLO".to_vec(), b"2".to_vec()])?
+            }
+            None => Reply::Null,
+        };
+        Ok(ServerIdentity::from_hello(&reply).unwrap_or_else(ServerIdentity::unknown))
     }
 
     fn check_open(&self) -> Result<(), TargetError> {
@@ -195,6 +227,10 @@ impl Target for NetworkTarget {
 
     fn clock(&self) -> ClockKind {
         ClockKind::Real
+    }
+
+    fn usable(&self) -> bool {
+        !self.broken
     }
 
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
