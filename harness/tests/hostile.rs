@@ -3,7 +3,8 @@
 //! - an endless bulk string (`$9223372036854775807` and bytes without end);
 //! - an endless array (`*9223372036854775807` and `:1` without end);
 //! - an endless simple string (`+` and bytes without end), under `--max-reply 16mb`;
-//! - the real reply, one byte a second.
+//! - the real reply, one byte a second;
+//! - no reply: the connection closed.
 //!
 //! `run` and `fuzz` must stop with exit 2 and a one-line cause, within the timeout (a second
 //! more for the drip), with a peak resident memory under 100 MB, and report what ran before.
@@ -30,6 +31,9 @@ enum Attack {
     /// A simple string that never ends: no length to refuse, only bytes to count.
     EndlessLine,
     Drip,
+    /// No reply at all: the connection is closed instead, as a server does that crashes or
+    /// drops a client on a command it cannot handle.
+    Close,
 }
 
 /// A proxy to `upstream` that attacks the reply to the request numbered `at` (counting
@@ -116,6 +120,7 @@ fn serve(
                         client.write_all(&bytes)?;
                     }
                 }
+                Attack::Close => return Ok(()),
                 Attack::Drip => loop {
                     for b in &reply {
                         client.write_all(std::slice::from_ref(b))?;
@@ -308,6 +313,23 @@ fn fuzz_stops_at_an_endless_bulk_or_array_and_says_how_far_it_got() {
         );
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+#[test]
+fn fuzz_names_the_command_a_server_closed_the_connection_on() {
+    let redis = redis();
+    let proxy = Proxy::start(redis.port(), Attack::Close, 400);
+    let out = out_dir("close");
+    let ran = hashcheck(&fuzz_args(&proxy.addr(), "5s", &out));
+    assert_stopped(&ran, &proxy, Duration::from_secs(5), "the server closed the connection");
+    // Which command of a pipelined batch went unanswered: the one to look at first.
+    let line = cause(&ran);
+    assert!(
+        line.contains(", instead of answering H") && line.contains("sent together)"),
+        "{line}"
+    );
+    assert!(ran.stderr.contains("the run stopped after"), "{}", ran.stderr);
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]

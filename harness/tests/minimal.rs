@@ -91,8 +91,10 @@ fn fuzz_on_fakeredis_compares_both_protocols() {
     let server = fakeredis();
     let out = out_dir("fakeredis");
     // Two lanes, one starting in each protocol: a run that finds many differences stops
-    // early, perhaps before one lane would switch protocol. Every command but HRANDFIELD: fakeredis 2.41.0 closes the connection on some
-    // HRANDFIELD the generator sends, which stops a run (exit 2) like any broken target.
+    // early, perhaps before one lane would switch protocol. Every command but HRANDFIELD:
+    // fakeredis 2.41.0 replies to `HRANDFIELD k -9223372036854775808` with an error and then
+    // closes the connection, which stops a run (exit 2) like any broken target; the cause line
+    // names that command.
     let commands: Vec<&str> = hashcheck::gen::COMMANDS
         .iter()
         .copied()

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::command::{self, Ctx};
+use crate::deferred::Execution;
 use crate::keyspace::Keyspace;
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
@@ -60,6 +61,19 @@ impl Engine {
         // The time snapshot is taken by dispatch, once it knows whether the command needs it.
         let mut ctx = Ctx::new(&mut self.dbs, session, &mut self.rng, &*self.clock);
         command::dispatch(&mut ctx, argv)
+    }
+
+    /// [`Engine::execute`] for a caller that can stream: a reply too long to build at once
+    /// (today only HRANDFIELD's repeated picks, past `hrandfield::DEFER_MIN_PICKS`) comes
+    /// back as a [`DeferredReply`](crate::DeferredReply) to encode later, without the engine; see [`crate::deferred`].
+    pub fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
+        let mut ctx = Ctx::new(&mut self.dbs, session, &mut self.rng, &*self.clock);
+        ctx.may_defer = true;
+        let reply = command::dispatch(&mut ctx, argv);
+        match ctx.deferred.take() {
+            Some(deferred) => Execution::Deferred(deferred),
+            None => Execution::Reply(reply),
+        }
     }
 
     /// The clock the engine reads.

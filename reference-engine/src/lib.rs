@@ -9,6 +9,7 @@
 //! - [`command`]: the command table; one file per command with its syntax and behaviour.
 //! - [`hash`]: the hash type, its encodings (which decide reply order) and field TTLs.
 //! - [`keyspace`]: keys to values; never stores an empty hash.
+//! - [`deferred`]: replies too long to build at once, encoded later in pieces.
 //! - [`reply`]: the RESP3 reply model, its RESP2 projection and redis-cli rendering.
 //! - [`resp`]: RESP request and reply parsing (bytes only; the sockets live in the harness).
 //! - [`clock`]: the only source of time. [`error`]: every error text.
@@ -21,6 +22,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod deferred;
 pub mod engine;
 pub mod error;
 pub mod hash;
@@ -30,6 +32,7 @@ pub mod resp;
 pub mod rng;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use deferred::{DeferredReply, Execution};
 pub use engine::{Engine, Session};
 pub use error::CommandError;
 pub use reply::{Protocol, Reply};

@@ -225,6 +225,17 @@ impl RequestParser {
     }
 
     /// Drops consumed bytes so the buffer holds only what is still needed.
+    /// Drops consumed input and, when what is left fits in `keep` bytes, gives back the
+    /// capacity beyond that: a client that once sent a large request does not keep its
+    /// memory. A large element still arriving is left alone (shrinking it after every read
+    /// would copy it over and over).
+    pub fn shrink(&mut self, keep: usize) {
+        self.compact();
+        if self.buf.len() <= keep && self.buf.capacity() > keep {
+            self.buf.shrink_to(keep);
+        }
+    }
+
     fn compact(&mut self) {
         if self.pos > 0 {
             self.buf.drain(..self.pos);

@@ -36,6 +36,14 @@ impl Rng {
         result
     }
 
+    /// Moves past `n` draws, as `n` calls of `next_u64` (or `below`) would: a caller that
+    /// hands a copy of this source to someone else, for `n` picks, keeps its own sequence.
+    pub fn skip(&mut self, n: u64) {
+        for _ in 0..n {
+            self.next_u64();
+        }
+    }
+
     /// A uniform index in `0..n`. `n` must be positive.
     pub fn below(&mut self, n: usize) -> usize {
         debug_assert!(n > 0);

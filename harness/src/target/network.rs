@@ -195,7 +195,18 @@ impl NetworkTarget {
             Ok(replies) => replies,
             Err(e) => {
                 self.broken = true;
-                let (target, reason) = (self.name.clone(), e.to_string());
+                let target = self.name.clone();
+                let reason = match batch.get(self.wire.answered()) {
+                    // Name the command the server did not answer: with a pipelined batch,
+                    // "closed the connection" alone leaves the user guessing which one.
+                    Some(argv) if batch.len() > 1 || e.is_transport() => format!(
+                        "{e}, instead of answering {} (command {} of {} sent together)",
+                        describe_command(argv),
+                        self.wire.answered() + 1,
+                        batch.len()
+                    ),
+                    _ => e.to_string(),
+                };
                 return Err(if e.is_transport() {
                     TargetError::Io { target, reason }
                 } else {
@@ -434,5 +445,51 @@ mod tests {
         assert_eq!(step, "connection setup (TCP connect, AUTH, SELECT 3)");
         let plain = "redis://h:1".into_connection_info().unwrap();
         assert!(setup_commands(plain.redis_settings(), Protocol::Resp2).is_empty());
+    }
+}
+
+/// A command as a short line for an error: its words, each cut to 40 bytes and escaped, at
+/// most 8 of them. A command that carries credentials shows only its name.
+fn describe_command(argv: &[Vec<u8>]) -> String {
+    let carries_secret = argv.iter().any(|a| a.eq_ignore_ascii_case(b"AUTH"));
+    let shown = if carries_secret { 1 } else { 8 };
+    let mut words: Vec<String> = argv
+        .iter()
+        .take(shown)
+        .map(|a| {
+            let cut = &a[..a.len().min(40)];
+            let mut w: String = cut.escape_ascii().to_string();
+            if a.len() > cut.len() {
+                w.push_str("...");
+            }
+            w
+        })
+        .collect();
+    if argv.len() > shown {
+        words.push(format!("(+{} more)", argv.len() - shown));
+    }
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::describe_command;
+
+    fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.to_vec()).collect()
+    }
+
+    #[test]
+    fn a_command_is_named_short_and_escaped() {
+        let long = vec![b'x'; 50];
+        let line = describe_command(&argv(&[b"HSET", b"k", b"f\x00", &long]));
+        assert_eq!(line, format!("HSET k f\\x00 {}...", "x".repeat(40)));
+        assert_eq!(describe_command(&argv(&[b"HGET", b"k", b"\n"])), "HGET k \\n");
+    }
+
+    #[test]
+    fn credentials_are_never_shown() {
+        let line = describe_command(&argv(&[b"HELLO", b"3", b"AUTH", b"alice", b"s3cret"]));
+        assert_eq!(line, "HELLO (+4 more)");
     }
 }

@@ -187,6 +187,9 @@ pub struct Wire {
     /// The socket's timeouts as last set (`None`: unknown, set before the next call).
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// How many commands of the last batch were answered: after a failure, which one the
+    /// server left without a reply.
+    answered: usize,
 }
 
 impl Wire {
@@ -200,6 +203,7 @@ impl Wire {
             max_reply,
             read_timeout: None,
             write_timeout: None,
+            answered: 0,
         }
     }
 
@@ -210,6 +214,7 @@ impl Wire {
         deadline: &Deadline,
     ) -> Result<Vec<Reply>, WireError> {
         self.out.clear();
+        self.answered = 0;
         for argv in batch {
             encode_request_into(&mut self.out, argv);
         }
@@ -293,7 +298,13 @@ impl Wire {
         self.pos += used;
         if kind != b'>' {
             replies.push(reply);
+            self.answered += 1;
         }
+    }
+
+    /// How many commands of the last `exchange` got their reply.
+    pub fn answered(&self) -> usize {
+        self.answered
     }
 
     fn read_more(&mut self, deadline: &Deadline, pending: usize) -> Result<(), WireError> {

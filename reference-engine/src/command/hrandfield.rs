@@ -26,6 +26,7 @@
 
 use super::args::{is_c_word, parse_i64};
 use super::{CommandResult, Ctx};
+use crate::deferred::DeferredReply;
 use crate::error::CommandError;
 use crate::hash::{Encoding, FieldView, HashValue, Indexed};
 use crate::reply::{Protocol, Reply};
@@ -41,6 +42,10 @@ use crate::rng::Rng;
 /// server all the way to an OOM kill. Counts that fit are answered exactly; beyond this the
 /// engine knowingly diverges.
 pub const MAX_REPEATED_PICKS: u64 = 1_000_000;
+
+/// From how many repeated picks a caller that can stream gets the reply deferred: below
+/// this, building it at once costs less than copying the hash's entries.
+pub const DEFER_MIN_PICKS: u64 = 4096;
 
 /// `HRANDFIELD key [count [WITHVALUES]]`
 pub fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
@@ -109,6 +114,28 @@ fn with_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> C
                  picks; Redis would stream them until the client or the server runs out of \
                  memory"
             )));
+        }
+        if ctx.may_defer && wanted >= DEFER_MIN_PICKS && size <= wanted {
+            // Each entry is encoded once here, while the hash is at hand; the picks are
+            // drawn later from a copy of the random source, which moves on as if they had
+            // been drawn now (see `crate::deferred`).
+            let protocol = ctx.session.protocol;
+            let entries = (0..hash.len()).map(|index| {
+                let mut one = Picks::new(protocol, with_values);
+                one.push(field_at(&indexed, index));
+                let mut bytes = Vec::new();
+                one.items
+                    .iter()
+                    .for_each(|r| r.encode(protocol, &mut bytes));
+                bytes
+            });
+            let per_pick = if with_values && !out.pairs { 2 } else { 1 };
+            let deferred =
+                DeferredReply::repeated_picks(wanted * per_pick, entries, wanted, ctx.rng.clone());
+            ctx.rng.skip(wanted);
+            ctx.deferred = Some(deferred);
+            // A placeholder: `Engine::execute_deferrable` returns the deferred reply instead.
+            return Ok(Reply::Null);
         }
         for _ in 0..wanted {
             out.push(field_at(&indexed, ctx.rng.below(hash.len())));

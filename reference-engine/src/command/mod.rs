@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use hashbrown::HashMap;
 
 use crate::clock::Clock;
+use crate::deferred::DeferredReply;
 use crate::engine::Session;
 use crate::error::CommandError;
 use crate::hash::fold::FixedState;
@@ -55,6 +56,10 @@ pub struct Ctx<'a> {
     pub rng: &'a mut Rng,
     clock: &'a dyn Clock,
     clock_read: bool,
+    /// Whether the caller takes a long reply as a `DeferredReply` (see `deferred`).
+    pub(crate) may_defer: bool,
+    /// Where a command that defers its reply leaves it; its `Reply` is then a placeholder.
+    pub(crate) deferred: Option<DeferredReply>,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +77,8 @@ impl<'a> Ctx<'a> {
             rng,
             clock,
             clock_read: false,
+            may_defer: false,
+            deferred: None,
         }
     }
 

@@ -1,0 +1,149 @@
+//! `hashcheck serve`: the reference engine behind a TCP socket, so any Redis client (and
+//! `redis-cli`, `redis-benchmark`, the network target) can talk to it as to Redis.
+//!
+//! Plain std threads, one per connection, and no async runtime: the server exists to be
+//! correct and easy to read, not fast. All clients share one engine behind a mutex; each
+//! connection has its own `Session` (protocol, selected db), as each Redis client has.
+//! What a connection does with its bytes is in [`connection`]; what keeps the process small
+//! is in [`memory`].
+//!
+//! What it copies from Redis, because a client can tell the difference:
+//! - requests are parsed with `resp::RequestParser` (multibulk and inline, Redis's rules);
+//! - pipelined commands run in order, each reply in the protocol its session had after it;
+//! - a protocol error is answered with Redis's error text, then the connection is closed;
+//! - QUIT answers `+OK` and closes, skipping whatever follows it;
+//! - a client holding more than 1GB of unparsed input is dropped without a reply
+//!   (`client-query-buffer-limit`).
+//!
+//! What keeps one client from hurting the others:
+//! - the mutex is held for one command at a time, never for a pipeline, a reply's encoding
+//!   or any socket read or write: a pipeline of slow commands lets every other client in
+//!   between its commands, and a slow or stalled client blocks only its own thread;
+//! - a reply too long to build at once (HRANDFIELD's million repeated picks) is taken from
+//!   the engine deferred and encoded without the mutex, 64KB at a time, each piece written
+//!   before the next is made (`reference_engine::deferred`);
+//! - a panic inside the engine is caught, answered with an error reply, and the mutex is
+//!   used again even if poisoned; I/O errors end only their own connection;
+//! - an idle connection holds no buffers beyond its 16KB read chunk and a small stack.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use reference_engine::{Engine, Execution, Reply, Session};
+
+mod connection;
+pub mod memory;
+
+/// Redis's default `client-query-buffer-limit`.
+pub const QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// What runs the commands. The server needs nothing else from the engine, and tests can put
+/// a misbehaving executor behind the same socket code.
+pub trait Executor: Send + 'static {
+    /// Runs one command for `session`, returning the RESP3-shaped reply.
+    fn execute(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Reply;
+
+    /// Runs one command, allowed to hand back a long reply to encode later, without the
+    /// executor (see `reference_engine::deferred`). By default every reply is built at once.
+    fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
+        Execution::Reply(self.execute(session, argv))
+    }
+}
+
+impl Executor for Engine {
+    fn execute(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Reply {
+        Engine::execute(self, session, argv)
+    }
+
+    fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
+        Engine::execute_deferrable(self, session, argv)
+    }
+}
+
+/// State shared by all connections.
+struct Shared<E> {
+    executor: Mutex<E>,
+    /// Session ids, as CLIENT ID reports them: increasing, never reused.
+    next_id: AtomicU64,
+}
+
+/// A bound listener, ready to serve.
+pub struct Server<E> {
+    listener: TcpListener,
+    shared: Arc<Shared<E>>,
+}
+
+impl<E: Executor> Server<E> {
+    /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    pub fn bind(addr: impl ToSocketAddrs, executor: E) -> io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind(addr)?,
+            shared: Arc::new(Shared {
+                executor: Mutex::new(executor),
+                next_id: AtomicU64::new(1),
+            }),
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts connections forever, one thread each.
+    pub fn run(self) -> io::Result<()> {
+        for stream in self.listener.incoming() {
+            match stream {
+                Ok(stream) => {
+                    let shared = Arc::clone(&self.shared);
+                    let spawned = thread::Builder::new()
+                        .name("hashcheck-client".to_string())
+                        .stack_size(memory::CLIENT_STACK)
+                        .spawn(move || connection::serve(stream, &shared));
+                    if let Err(e) = spawned {
+                        eprintln!("hashcheck serve: cannot start a client thread: {e}");
+                    }
+                }
+                // Out of descriptors or a connection reset before accept: back off a little
+                // and keep accepting; one bad moment must not end the server.
+                Err(e) => {
+                    eprintln!("hashcheck serve: accept failed: {e}");
+                    thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Options of `hashcheck serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub bind: String,
+    pub port: u16,
+    /// Seeds HRANDFIELD's choices; None keeps the engine's default.
+    pub seed: Option<u64>,
+}
+
+/// Runs `hashcheck serve`: the engine on the wall clock, behind `bind:port`, until killed.
+pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let clock = Arc::new(reference_engine::SystemClock);
+    let engine = match options.seed {
+        Some(seed) => Engine::with_seed(clock, seed),
+        None => Engine::new(clock),
+    };
+    let address = format!("{}:{}", options.bind, options.port);
+    memory::no_transparent_huge_pages();
+    let server = Server::bind(address.as_str(), engine)
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let local = server.local_addr()?;
+    // Scripts and tests wait for this line and read the port from it (useful with --port 0).
+    println!("hashcheck serve listening on {local}");
+    io::stdout().flush()?;
+    server.run()?;
+    Ok(())
+}
