@@ -144,8 +144,9 @@ fn hashcheck(args: &[&str]) -> Ran {
 /// A default fuzz run, but for its seed, its cap (`--ops N` or `--duration D`), and
 /// stopping at the first divergence with a short shrink.
 fn fuzz(addr: &str, cap: [&str; 2], out: &std::path::Path) -> Ran {
+    let dir = out;
     let out = out.to_str().unwrap();
-    hashcheck(&[
+    let mut ran = hashcheck(&[
         "fuzz",
         "--target",
         addr,
@@ -159,7 +160,17 @@ fn fuzz(addr: &str, cap: [&str; 2], out: &std::path::Path) -> Ran {
         "1s",
         "--out",
         out,
-    ])
+    ]);
+    // What the fuzzer wrote says what differed: the summary alone does not, and a wrong
+    // verdict in CI must be readable from its log.
+    if ran.code != Some(0) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let cut: String = text.chars().take(4000).collect();
+            ran.why.push_str(&format!("\n--- {}:\n{cut}", entry.path().display()));
+        }
+    }
+    ran
 }
 
 /// One hashcheck command against one plant.

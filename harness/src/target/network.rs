@@ -199,12 +199,15 @@ impl NetworkTarget {
                 let reason = match batch.get(self.wire.answered()) {
                     // Name the command the server did not answer: with a pipelined batch,
                     // "closed the connection" alone leaves the user guessing which one.
-                    Some(argv) if batch.len() > 1 || e.is_transport() => format!(
+                    Some(argv) if batch.len() > 1 => format!(
                         "{e}, instead of answering {} (command {} of {} sent together)",
                         describe_command(argv),
                         self.wire.answered() + 1,
                         batch.len()
                     ),
+                    Some(argv) if e.is_transport() => {
+                        format!("{e}, instead of answering {}", describe_command(argv))
+                    }
                     _ => e.to_string(),
                 };
                 return Err(if e.is_transport() {
