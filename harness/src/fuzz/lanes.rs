@@ -22,7 +22,7 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 /// [`Generator::allow_soon`]): each parks its key until it has passed, 0.3 to 2 s (see
 /// `DiffConfig::hold_until_due`), so with the run's 8 keys this leaves most keys free most
 /// of the time, at any speed of the target.
-const SOON_PER_SECOND: u32 = 4;
+const SOON_PER_SECOND: u32 = 6;
 
 /// Once a lane's `--max-cases` budget is full, it goes on looking for worse kinds of
 /// divergence (see `differential::rank`) while new kinds still turn up: it stops when the
