@@ -20,8 +20,10 @@ use crate::target::{EmbeddedTarget, Target, TargetError};
 
 /// Deadlines that fall due during the run, per second of a lane (see
 /// [`Generator::allow_soon`]): each parks its key until it has passed, 0.3 to 2 s (see
-/// `DiffConfig::hold_until_due`), so with the run's 8 keys this leaves most keys free most
-/// of the time, at any speed of the target.
+/// `DiffConfig::hold_until_due`), at any speed of the target. Against Redis 8.2.3 a 60 s
+/// run then met every command's expired-field path, and lost little speed (the generator
+/// leaves parked keys alone); 16 a second parked every key at once, and held commands
+/// piled up until the lane slept.
 const SOON_PER_SECOND: u32 = 6;
 
 /// Once a lane's `--max-cases` budget is full, it goes on looking for worse kinds of
