@@ -4,8 +4,9 @@
 # same data, goal <= 2x), printed as a table; then hashcheck fuzz's compared commands per
 # second next to `redis-benchmark -P 64` HSET (goal >= 0.5x); then `hashcheck serve` under
 # a pipelined HRANDFIELD burst (another client's PING latency, goal < 100 ms; RSS back within
-# 2x), with 1,000 idle clients (goal < 50 MB) and under redis-benchmark HSET. Not a test:
-# nothing fails on slow figures.
+# 2x), with 1,000 idle clients (goal < 50 MB) and under redis-benchmark HSET; then how long a
+# case file takes to load, and its peak memory, as it grows (goal: 50 MB in < 5 s and
+# < 500 MB). Not a test: nothing fails on slow figures.
 #
 # It installs the servers first (nothing installed by hand survives to the next machine),
 # then runs `cargo bench -p harness --bench engine`, which starts its own Redis 8.2.3 on a
@@ -28,3 +29,6 @@ cargo bench -p harness --bench fuzz --locked "$@"
 
 echo "== cargo bench -p harness --bench serve"
 cargo bench -p harness --bench serve --locked "$@"
+
+echo "== cargo bench -p harness --bench load"
+cargo bench -p harness --bench load --locked "$@"

@@ -193,6 +193,15 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         }
     }
     let frozen = request.allow_debug && freeze_expiry(target)?;
+    // A second Ctrl-C exits at once: active expiry is switched back on even then.
+    let _thaw_on_exit = frozen.then(|| {
+        let request = request.clone();
+        crate::interrupt::on_forced_exit(Box::new(move || {
+            if let Ok(mut fresh) = connect(&request, Protocol::Resp2) {
+                let _ = fresh.call(&words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
+            }
+        }))
+    });
     let run_id = format!("{:x}", random_seed() & 0xffff_ffff);
     let jobs = request.jobs.max(1);
     // One lane keeps the plain prefix, so cases from a one-lane run name keys as before.
@@ -338,7 +347,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let rerun = rerun_line(request, seed, &swarm);
     let provenance = Provenance {
         seed,
-        target: request.target.clone(),
+        // Case files are committed: the address only, never the URL's credentials.
+        target: crate::target::redact(&request.target),
         identity: identity.clone(),
         // Each case says the protocol its divergence was found in (see shrink_and_write).
         protocol: first_protocol(pinned, 0),
@@ -747,7 +757,11 @@ fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
         Length::Ops(n) => format!("--ops {n}"),
         Length::Time(d) => format!("--duration {}s", d.as_secs()),
     };
-    let mut line = format!("hashcheck fuzz --target {} --seed {seed}", request.target);
+    // The credentials are left out: put them back (or pass the URL from a secret) to rerun.
+    let mut line = format!(
+        "hashcheck fuzz --target {} --seed {seed}",
+        crate::target::redact(&request.target)
+    );
     if let Some(p) = request.protocol {
         line.push_str(&format!(" --resp {}", p.version()));
     }

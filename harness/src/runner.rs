@@ -25,10 +25,12 @@ use crate::case::{Capability, Case, CaseFile, Expect, Location, Order, ScanMode,
 use crate::compare::{compare, ErrorMatch, Policy};
 use crate::target::{ClockKind, Target, TargetError};
 
+pub mod allowed;
 pub mod bless;
 pub mod command;
 pub mod keys;
 pub mod matrix;
+pub mod restore;
 pub mod safety;
 pub mod suite;
 
@@ -102,6 +104,8 @@ pub struct RunState {
     /// Keys whose case could not delete them (its connection broke); the suite deletes them
     /// at the end on a fresh connection.
     leftover: Mutex<Vec<Vec<u8>>>,
+    /// Server settings cases changed (with --allow-debug), put back at the end.
+    pub restore: restore::Restore,
 }
 
 impl RunState {
@@ -120,6 +124,7 @@ impl RunState {
             next_case: AtomicU64::new(0),
             frozen: Mutex::new(0),
             leftover: Mutex::new(Vec::new()),
+            restore: restore::Restore::default(),
         }
     }
 
@@ -291,6 +296,7 @@ pub fn run_case(
         file,
         options,
         keys: KeyRewriter::new(state.key_prefix()),
+        restore: &state.restore,
         strict,
         failures: Vec::new(),
         counts: StepCounts::default(),
@@ -331,6 +337,9 @@ pub fn run_case(
             Outcome::Skipped { reason }
         }
         Ended::Unsupported(..) => Outcome::Fail(failures),
+        Ended::Interrupted(at) => Outcome::Skipped {
+            reason: format!("interrupted during the wait at {at}"),
+        },
         Ended::Broken { at, command, error } => Outcome::Aborted {
             at,
             command,
@@ -377,9 +386,9 @@ fn skip_reason(
 ) -> Option<(String, Option<Unsupported>)> {
     // A target on a virtual clock is an engine private to this process: nothing to protect.
     if target.clock() == ClockKind::Real {
-        if let Some(reason) =
-            safety::refusal(case, &mut |name| safety::command_exists(target, name))
-        {
+        if let Some(reason) = safety::refusal(case, options.allow_debug, &mut |name| {
+            safety::command_exists(target, name)
+        }) {
             return Some((reason, None));
         }
     }
@@ -433,6 +442,10 @@ fn freeze_active_expiry(target: &mut dyn Target, state: &RunState) -> Result<(),
                 "requires lazy-expiry, but DEBUG SET-ACTIVE-EXPIRE 0 failed: {reply}"
             ));
         }
+        // Also undone at the end of the run, should this case never thaw it.
+        state
+            .restore
+            .remember("active-expire", argv(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]));
     }
     *frozen += 1;
     Ok(())
@@ -461,6 +474,8 @@ enum Ended {
         command: String,
         error: String,
     },
+    /// Ctrl-C or SIGTERM during the wait at this step.
+    Interrupted(Location),
 }
 
 struct CaseRun<'a> {
@@ -468,6 +483,7 @@ struct CaseRun<'a> {
     file: &'a CaseFile,
     options: &'a RunOptions,
     keys: KeyRewriter,
+    restore: &'a restore::Restore,
     /// Whether Redis's own choices are compared (see [`Details`]).
     strict: bool,
     failures: Vec<Failure>,
@@ -495,9 +511,15 @@ impl CaseRun<'_> {
         self.started = Instant::now();
         for step in &case.steps {
             let result = match step {
-                Step::Wait { ms, .. } => {
+                Step::Wait { ms, line, .. } => {
                     self.waited_ms += ms;
-                    self.target.advance_clock(*ms).map(|()| None)
+                    let waited = self.target.advance_clock(*ms).map(|()| None);
+                    // A stop request ends a wait early (see interrupt::sleep): the case ends
+                    // here, and its keys are deleted as after any case.
+                    if waited.is_ok() && crate::interrupt::requested() {
+                        return Ended::Interrupted(self.file.at(*line));
+                    }
+                    waited
                 }
                 Step::Send(send) => self.send(send).map(Some),
             };
@@ -543,6 +565,9 @@ impl CaseRun<'_> {
         let mut argv = plain.clone();
         self.keys.rewrite(&mut argv);
         let name = send.command();
+        if self.target.clock() == ClockKind::Real {
+            self.restore.before(self.target, &argv)?;
+        }
 
         let (actual, policy) = match name.as_str() {
             "HRANDFIELD" if (send.random != Some(false) || !self.strict) && argv.len() >= 2 => {

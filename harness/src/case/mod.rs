@@ -169,6 +169,10 @@ impl Case {
     }
 }
 
+/// The longest `wait:` a case may have, in ms: an hour. A wait runs in real time on a
+/// server, and a typo (or `wait: 18446744073709551615`) must not hold a CI job forever.
+pub const MAX_WAIT_MS: u64 = 3_600_000;
+
 /// One step of a case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {

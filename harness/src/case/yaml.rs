@@ -10,6 +10,7 @@
 //! bytes a command receives, so arguments must be strings or plain integers, and a plain
 //! scalar whose spelling YAML would not keep (`+5`, `0x10`, `007`) must be quoted.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use reference_engine::Protocol;
@@ -17,12 +18,15 @@ use serde_yaml::{Mapping, Value};
 
 use super::{
     Arg, Capability, Case, CaseError, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
-    Version,
+    Version, MAX_WAIT_MS,
 };
 use crate::compare::ErrorMatch;
 
+mod depth;
+mod parts;
 mod write;
 
+use parts::Parts;
 pub use write::write;
 
 /// `text` (a case file) with the `expect:` of some steps replaced, everything else kept
@@ -78,15 +82,51 @@ pub fn load(path: &Path) -> Result<CaseFile> {
 
 /// Reads case-file text; `path` is used for locations only.
 pub fn load_str(path: &Path, text: &str) -> Result<CaseFile> {
+    load_cut(path, text, Parts::MIN_BYTES)
+}
+
+/// [`load_str`], cutting files of at least `cut_from` bytes into cases (see [`Parts`]).
+fn load_cut(path: &Path, text: &str, cut_from: usize) -> Result<CaseFile> {
     let loader = Loader {
         path: path.to_path_buf(),
         lines: text.lines().collect(),
     };
-    let root: Value = serde_yaml::from_str(text).map_err(|e| {
-        let line = e.location().map_or(1, |l| l.line());
-        loader.error(line, format!("not valid YAML: {e}"))
-    })?;
-    loader.file(&root)
+    // Before the parser: its work grows with the square of the nesting.
+    if let Some((line, depth)) = depth::too_deep(text) {
+        return Err(loader.error(
+            line,
+            format!(
+                "nested {depth} levels deep here; a case file nests at most {} levels",
+                depth::MAX_DEPTH
+            ),
+        ));
+    }
+    if let Some(parts) = Parts::find(text, &loader.lines, cut_from) {
+        let head: Value = loader.parse(&parts.head, 0)?;
+        return loader.file(
+            &head,
+            Items::Chunks {
+                text,
+                parts: &parts,
+            },
+        );
+    }
+    let root: Value = loader.parse(text, 0)?;
+    let items = match &root {
+        Value::Mapping(map) => match map.get("cases") {
+            Some(Value::Sequence(items)) => Items::Parsed(items),
+            _ => Items::Missing,
+        },
+        _ => Items::Missing,
+    };
+    loader.file(&root, items)
+}
+
+/// The cases of a file: parsed with the rest of it, or still text, one chunk per case.
+enum Items<'a> {
+    Parsed(&'a [Value]),
+    Chunks { text: &'a str, parts: &'a Parts },
+    Missing,
 }
 
 struct Loader<'t> {
@@ -143,7 +183,53 @@ impl Loader<'_> {
             .unwrap_or(from)
     }
 
-    fn file(&self, root: &Value) -> Result<CaseFile> {
+    /// Parses `text`, which starts at line `first + 1` of the file.
+    fn parse(&self, text: &str, first: usize) -> Result<Value> {
+        serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map_or(1, |l| l.line()) + first;
+            // The parser's own position is relative to the part it was given.
+            let message = e.to_string();
+            let message = match e.location() {
+                Some(l) if first > 0 => message.replace(
+                    &format!("line {} column {}", l.line(), l.column()),
+                    &format!("line {line} column {}", l.column()),
+                ),
+                _ => message,
+            };
+            self.error(line, format!("not valid YAML: {message}"))
+        })
+    }
+
+    /// Parses cut-out cases (byte range, first line), in order, split over the cores.
+    fn parse_cases(
+        &self,
+        text: &str,
+        cases: &[(std::ops::Range<usize>, usize)],
+    ) -> Vec<Result<Value>> {
+        let one = |(range, first): &(std::ops::Range<usize>, usize)| match self
+            .parse(&text[range.clone()], first - 1)?
+        {
+            Value::Sequence(mut one) if one.len() == 1 => Ok(one.pop().expect("one item")),
+            _ => Err(self.error(*first, "expected a case: a mapping starting with `name:`")),
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads == 1 || cases.len() < 64 {
+            return cases.iter().map(one).collect();
+        }
+        let per = cases.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = cases
+                .chunks(per)
+                .map(|group| scope.spawn(move || group.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("parsing does not panic"))
+                .collect()
+        })
+    }
+
+    fn file(&self, root: &Value, items: Items<'_>) -> Result<CaseFile> {
         let end = self.lines.len() + 1;
         let top = |key: &str| {
             self.lines
@@ -163,40 +249,62 @@ impl Loader<'_> {
             Some(v) => self.string_list(v, top("tags"), "tags")?,
         };
         let cases_line = top("cases");
-        let Some(Value::Sequence(items)) = map.get("cases") else {
-            return Err(self.error(cases_line, "expected `cases:` followed by a list of cases"));
+        let count = match items {
+            Items::Parsed(items) => items.len(),
+            Items::Chunks { parts, .. } => parts.cases.len(),
+            Items::Missing => {
+                return Err(self.error(cases_line, "expected `cases:` followed by a list of cases"))
+            }
         };
         let case_lines = self.lines_starting(|l| starts_item(l, "name"));
-        if case_lines.len() != items.len() {
+        if case_lines.len() != count {
             return Err(self.error(
                 cases_line,
                 format!(
                     "found {} cases but {} lines starting `- name:`; begin each case with `- name:` on its own line",
-                    items.len(),
+                    count,
                     case_lines.len()
                 ),
             ));
         }
         let step_lines = self.lines_starting(|l| starts_item(l, "send") || starts_item(l, "wait"));
-        let mut cases: Vec<Case> = Vec::new();
-        for (i, item) in items.iter().enumerate() {
+        let mut cases: Vec<Case> = Vec::with_capacity(count);
+        // Name -> line, so checking names stays linear in the number of cases.
+        let mut names: HashMap<String, usize> = HashMap::with_capacity(count);
+        // Cut files are parsed a window of cases at a time, on all cores; the window
+        // bounds the memory the parsed values take.
+        const WINDOW: usize = 4096;
+        let mut window: std::vec::IntoIter<Result<Value>> = Vec::new().into_iter();
+        for i in 0..count {
+            let chunk;
+            let item = match items {
+                Items::Parsed(items) => &items[i],
+                Items::Chunks { text, parts } => {
+                    if i % WINDOW == 0 {
+                        let to = (i + WINDOW).min(count);
+                        window = self.parse_cases(text, &parts.cases[i..to]).into_iter();
+                    }
+                    chunk = window.next().expect("one value per case")?;
+                    &chunk
+                }
+                Items::Missing => unreachable!("handled above"),
+            };
             let line = case_lines[i];
             let next = case_lines.get(i + 1).copied().unwrap_or(end);
-            let steps: Vec<usize> = step_lines
-                .iter()
-                .copied()
-                .filter(|&l| l > line && l < next)
-                .collect();
-            let case = self.case(item, line, next, &steps)?;
-            if let Some(first) = cases.iter().find(|c| c.name == case.name) {
+            // Both lists are sorted: the case's steps are one slice, found by bisection.
+            let from = step_lines.partition_point(|&l| l <= line);
+            let to = step_lines.partition_point(|&l| l < next);
+            let case = self.case(item, line, next, &step_lines[from..to.max(from)])?;
+            if let Some(first) = names.get(&case.name) {
                 return Err(self.error(
                     line,
                     format!(
-                        "a case named {:?} already exists at line {}; names must be unique in a file",
-                        case.name, first.line
+                        "a case named {:?} already exists at line {first}; names must be unique in a file",
+                        case.name
                     ),
                 ));
             }
+            names.insert(case.name.clone(), line);
             cases.push(case);
         }
         Ok(CaseFile {
@@ -284,6 +392,14 @@ impl Loader<'_> {
             let ms = wait
                 .as_u64()
                 .ok_or_else(|| self.error(line, "expected a number of milliseconds after wait:"))?;
+            if ms > MAX_WAIT_MS {
+                return Err(self.error(
+                    line,
+                    format!(
+                        "wait: {ms} is longer than a case may wait (at most {MAX_WAIT_MS} ms, one hour)"
+                    ),
+                ));
+            }
             return Ok(Step::Wait {
                 ms,
                 line,
@@ -835,6 +951,37 @@ mod tests {
         );
         assert_eq!(replace_expectations(text, &[(8, Expect::Null)]), None);
         assert!(load_str(Path::new("x.yaml"), &out).is_ok());
+    }
+
+    #[test]
+    fn a_file_cut_into_cases_loads_as_it_does_whole() {
+        let mut text = "# heading\nsource: s\nbehaviour: b\ncases:\n".to_string();
+        for n in 0..150 {
+            text.push_str(&format!(
+                "  # case {n}\n  - name: c{n}\n    note: |\n      [a note] - over: lines\n    steps:\n      - send: [HSET, h, f, \"{n}\"]\n        expect: 1\n      - wait: 5\n      - send: [HGETALL, h]\n        expect: {{map: [[f, \"{n}\"]]}}\n\n"
+            ));
+        }
+        text.push_str("tags: [after]\n");
+        let path = Path::new("x.yaml");
+        let lines: Vec<&str> = text.lines().collect();
+        let parts = Parts::find(&text, &lines, 0).expect("cut");
+        assert_eq!(parts.cases.len(), 150);
+        let whole = load_cut(path, &text, usize::MAX).unwrap();
+        assert_eq!(load_cut(path, &text, 0).unwrap(), whole);
+        assert_eq!(whole.tags, vec!["after"]);
+        // Errors name the same line either way.
+        let bad = text.replace(
+            "expect: {map: [[f, \"40\"]]}",
+            "expect: {map: [[f, \"40\"]]",
+        );
+        let (cut, whole) = (load_cut(path, &bad, 0), load_cut(path, &bad, usize::MAX));
+        assert_eq!(cut.unwrap_err().loc, whole.unwrap_err().loc);
+        let dup = text.replace("name: c41", "name: c40");
+        let (cut, whole) = (load_cut(path, &dup, 0), load_cut(path, &dup, usize::MAX));
+        assert_eq!(cut.unwrap_err(), whole.unwrap_err());
+        // A file of another shape is parsed whole.
+        let flow = "source: s\nbehaviour: b\ncases: [{name: c, steps: [{send: [PING]}]}]\n";
+        assert!(Parts::find(flow, &flow.lines().collect::<Vec<_>>(), 0).is_none());
     }
 
     #[test]

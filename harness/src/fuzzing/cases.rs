@@ -243,7 +243,7 @@ impl ArbStep {
     fn build(&self) -> Step {
         match self {
             ArbStep::Wait(ms, note) => Step::Wait {
-                ms: *ms,
+                ms: *ms % (case::MAX_WAIT_MS + 1),
                 line: 0,
                 note: note.as_ref().map(Text::get),
             },

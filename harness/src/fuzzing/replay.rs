@@ -68,6 +68,7 @@ pub struct ReplayRequest {
 pub fn execute(request: &ReplayRequest) -> anyhow::Result<()> {
     let data = std::fs::read(&request.artifact)
         .with_context(|| format!("cannot read {}", request.artifact.display()))?;
+    check_input(&request.artifact, &data, request.kind.is_some())?;
     let kind = request
         .kind
         .or_else(|| Kind::from_path(&request.artifact))
@@ -96,6 +97,52 @@ pub fn execute(request: &ReplayRequest) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// Refuses input that is not a fuzz input: any bytes decode to some program, so a case
+/// file, a report or a typo'd path would otherwise become an invented case. A fuzz input is
+/// recognised by where cargo-fuzz keeps it (`fuzz/artifacts/<target>/`,
+/// `fuzz/corpus/<target>/`) or by libFuzzer's names for it (`crash-`, `oom-`, `timeout-`,
+/// `leak-`, `slow-unit-`, `minimized-from-` and a hash, or a corpus entry's bare hash);
+/// `--target` says the user knows it is one. A YAML case file is refused even then.
+fn check_input(path: &Path, data: &[u8], kind_given: bool) -> anyhow::Result<()> {
+    let shown = path.display();
+    if let Ok(text) = std::str::from_utf8(data) {
+        if case::load_str(path, text).is_ok() {
+            anyhow::bail!(
+                "{shown} is a case file, not a fuzz artifact: run it with `hashcheck run {shown}`"
+            );
+        }
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    const PREFIXES: &[&str] = &[
+        "crash-",
+        "oom-",
+        "timeout-",
+        "leak-",
+        "slow-unit-",
+        "minimized-from-",
+    ];
+    let libfuzzer_name = PREFIXES
+        .iter()
+        .any(|p| name.strip_prefix(p).is_some_and(hex))
+        || (name.len() == 40 && hex(&name));
+    let in_fuzz_dir = Kind::from_path(path).is_some()
+        && path
+            .components()
+            .any(|c| matches!(c.as_os_str().to_str(), Some("artifacts" | "corpus")));
+    if kind_given || libfuzzer_name || in_fuzz_dir {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{shown} does not look like a cargo-fuzz artifact (fuzz/artifacts/<target>/crash-<hash>, \
+         or a corpus entry); replay only turns fuzz inputs into cases. If it is one, name its \
+         fuzz target: --target engine or --target differential"
+    )
 }
 
 /// The case file for the artifact `data` of target `kind`, its case named `name`.
@@ -389,6 +436,36 @@ mod tests {
             kind: None,
         });
         assert!(missing.unwrap_err().to_string().contains("cannot read"));
+        // What is not a fuzz input is refused, saying what it is.
+        let refused = |name: &str, data: &[u8], kind: Option<Kind>| {
+            let path = dir.join(name);
+            std::fs::write(&path, data).unwrap();
+            execute(&ReplayRequest {
+                artifact: path,
+                out: None,
+                kind,
+            })
+            .err()
+            .map(|e| e.to_string())
+        };
+        let yaml =
+            b"source: s\nbehaviour: b\ncases:\n  - name: c\n    steps:\n      - send: [PING]\n";
+        let as_case = refused("c.yaml", yaml, Some(Kind::Engine)).unwrap();
+        assert!(
+            as_case.contains("is a case file, not a fuzz artifact: run it with `hashcheck run "),
+            "{as_case}"
+        );
+        let notes = refused("notes.txt", b"remember the milk", None).unwrap();
+        assert!(
+            notes.contains("does not look like a cargo-fuzz artifact"),
+            "{notes}"
+        );
+        assert!(notes.contains("--target engine"), "{notes}");
+        assert_eq!(
+            refused("notes.txt", b"remember the milk", Some(Kind::Engine)),
+            None
+        );
+        assert_eq!(refused(&"ab".repeat(20), b"xyz", None), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

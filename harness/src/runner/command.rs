@@ -134,6 +134,9 @@ pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let files = load_cases(&request.paths, &cwd)?;
+    if !target.is_embedded() {
+        check_allowed(&files, request.allow_debug)?;
+    }
     let baseline = match &request.baseline {
         Some(path) => Some((baseline::load(path)?, path.as_path())),
         None => None,
@@ -218,6 +221,7 @@ pub fn run_error(report: &SuiteReport) -> Option<String> {
         ));
     }
     if report.cases.is_empty() {
+        // Files without cases were refused when loaded, so a filter left nothing.
         return Some("no case matched the filter".to_string());
     }
     None
@@ -240,7 +244,22 @@ pub fn load_cases(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Vec<CaseFile>
     if files.is_empty() {
         bail!("no case files (*.yaml) in {}", display_list(&paths));
     }
+    if files.iter().all(|f| f.cases.is_empty()) {
+        bail!(
+            "the case files in {} hold no cases (`cases:` is empty)",
+            display_list(&paths)
+        );
+    }
     Ok(files)
+}
+
+/// Refuses the run, before anything is sent, if a file has a step it may not send to a
+/// server (see [`super::allowed`]); the error names the step's `file:line`.
+pub fn check_allowed(files: &[CaseFile], allow_debug: bool) -> anyhow::Result<()> {
+    for file in files {
+        super::allowed::check_file(file, allow_debug)?;
+    }
+    Ok(())
 }
 
 fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {

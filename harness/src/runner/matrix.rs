@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-use super::command::{load_cases, run_error, RunRequest};
+use super::command::{check_allowed, load_cases, run_error, RunRequest};
 use super::suite::run_suite;
 use super::Details;
 use crate::baseline::Verdict;
@@ -64,13 +64,18 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let files = load_cases(&request.run.paths, &cwd)?;
+    if request.targets.iter().any(|t| t != "embedded") {
+        check_allowed(&files, request.run.allow_debug)?;
+    }
     let cases: usize = files.iter().map(|f| f.cases.len()).sum();
     let mut columns = Vec::new();
     let mut errors = Vec::new();
     let mut all_passed = true;
     for spec in &request.targets {
+        // What the matrix and its messages call this server: never its credentials.
+        let shown = crate::target::redact(spec);
         if crate::interrupt::requested() {
-            errors.push(format!("{spec}: not run (interrupted)"));
+            errors.push(format!("{shown}: not run (interrupted)"));
             continue;
         }
         let options = request.run.suite_options(request.run.target_spec(spec));
@@ -78,9 +83,9 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
             Ok(report) => {
                 let verdict = Verdict::plain(&report);
                 let error = run_error(&report);
-                eprintln!("{spec}: {}", report::summary(&report, Style::default()));
+                eprintln!("{shown}: {}", report::summary(&report, Style::default()));
                 if let Some(e) = &error {
-                    errors.push(format!("{spec}: {e}"));
+                    errors.push(format!("{shown}: {e}"));
                 }
                 all_passed &= verdict.passed();
                 columns.push(Column::from_verdict(&verdict, error));
@@ -88,7 +93,7 @@ pub fn execute(request: &MatrixRequest) -> anyhow::Result<bool> {
             Err(e) => {
                 // It names the target already, as run and fuzz print it.
                 errors.push(e.to_string());
-                columns.push(Column::unreachable(spec.clone(), e.to_string()));
+                columns.push(Column::unreachable(shown, e.to_string()));
             }
         }
     }

@@ -2,47 +2,46 @@
 //!
 //! - a database that already holds keys is refused (unless the user says otherwise), so a
 //!   run never mixes with real data and "no keys left behind" can be checked;
-//! - a case that would send FLUSHALL/FLUSHDB, or a command whose key positions the runner
-//!   does not know (so it could not keep the keys under the run's prefix), is refused;
+//! - a case may send only what [`super::allowed`] lists (commands whose keys the runner
+//!   knows, so it keeps them under the run's prefix); anything else is refused;
 //! - keys whose case could not delete them (a broken connection, an interrupted run) are
 //!   deleted at the end of the run, by name, on a fresh connection.
 
 use reference_engine::Reply;
 
-use super::keys::knows_keys;
+use super::allowed::{self, Class};
 use crate::case::{Case, Step};
 use crate::target::{Target, TargetError};
 
-/// Commands that never touch a key, or touch only keys the runner rewrites.
-const KEYLESS: &[&str] = &["ping", "echo", "time", "info", "dbsize", "hello", "command"];
-
-/// Commands that would delete or move data outside the run's prefix, whatever their
-/// arguments.
-const FORBIDDEN: &[&str] = &["flushall", "flushdb", "swapdb", "select", "move", "migrate"];
-
-/// Why `case` must not run on a shared server, if it must not. `exists` asks the server
-/// whether it has a command of that name at all: a command it does not have cannot touch
-/// anything, so a case about unknown-command errors may still run.
-pub fn refusal(case: &Case, exists: &mut dyn FnMut(&[u8]) -> bool) -> Option<String> {
+/// Why `case` must not run on a shared server, if it must not: the same allow-list the
+/// files were checked against when loaded ([`allowed::check_file`]), for callers that ran
+/// a case without that check. A command off the list is sent only when the step expects
+/// `ERR unknown command` and `exists` (the server, asked) says it has no such command: a
+/// command it does not have cannot touch anything.
+pub fn refusal(
+    case: &Case,
+    allow_debug: bool,
+    exists: &mut dyn FnMut(&[u8]) -> bool,
+) -> Option<String> {
     for step in &case.steps {
         let Step::Send(send) = step else { continue };
-        let name = send.command().to_ascii_lowercase();
         let plain: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
-        if FORBIDDEN.contains(&name.as_str()) {
-            return Some(format!(
-                "refused: hashcheck never sends {} (it would touch keys that are not the run's)",
-                name.to_ascii_uppercase()
-            ));
-        }
-        let known = KEYLESS.contains(&name.as_str())
-            || is_keyless_subcommand(&name, &plain)
-            || knows_keys(&plain);
-        if !known && plain.first().is_some_and(|n| exists(n)) {
-            return Some(format!(
-                "refused: {}: hashcheck does not know where this command's keys are, so it \
-                 cannot keep them under the run's prefix",
-                send.display()
-            ));
+        match allowed::classify(&plain) {
+            Class::Allowed => {}
+            Class::NeedsFlag if allow_debug => {}
+            Class::NeedsFlag => {
+                return Some(format!(
+                    "refused: {} changes the server; run with --allow-debug",
+                    send.display()
+                ))
+            }
+            Class::Refused(why) => {
+                let absent = allowed::expects_unknown_command(send)
+                    && plain.first().is_some_and(|n| !exists(n));
+                if !absent {
+                    return Some(format!("refused: {}: {why}", send.display()));
+                }
+            }
         }
     }
     None
@@ -86,17 +85,6 @@ pub fn hazard(case: &Case, product: &str) -> Option<String> {
 pub fn command_exists(target: &mut dyn Target, name: &[u8]) -> bool {
     let reply = target.call(&[b"COMMAND".to_vec(), b"INFO".to_vec(), name.to_vec()]);
     !matches!(reply, Ok(Reply::Array(items)) if items.len() == 1 && items[0] == Reply::Null)
-}
-
-/// DEBUG SET-ACTIVE-EXPIRE (the lazy-expiry switch) and the HELP subcommands.
-fn is_keyless_subcommand(name: &str, argv: &[Vec<u8>]) -> bool {
-    let sub = argv
-        .get(1)
-        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase());
-    matches!(
-        (name, sub.as_deref()),
-        ("debug", Some("set-active-expire")) | ("object" | "debug", Some("help"))
-    )
 }
 
 /// What the empty-database check found.

@@ -266,6 +266,8 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
     order.sort_by_key(|&i| std::cmp::Reverse(work[i].wait_ms));
 
     let state = RunState::new();
+    // A second Ctrl-C exits at once; the settings cases changed are put back even then.
+    let _restore_on_exit = state.restore.on_forced_exit(&options.target);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let stop_reason: Mutex<Option<Stop>> = Mutex::new(None);
@@ -321,13 +323,21 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
         &state.leftover_keys(),
         &state,
     );
+    if let Err(e) = state.restore.put_back(&options.target) {
+        eprintln!("hashcheck: could not restore the server's settings: {e}");
+    }
     Ok(SuiteReport {
         identity,
         target: target_name,
         details: options.run.details.resolve(options.target.is_embedded()),
         cases: results.into_iter().flatten().collect(),
         stopped_early: not_run > 0,
-        stop: if not_run > 0 { stop } else { None },
+        // An interrupt that cut the last case's wait short stops the run too.
+        stop: if not_run > 0 || stop == Some(Stop::Interrupted) {
+            stop
+        } else {
+            None
+        },
         not_run,
         key_prefix: format!("hc:{}:", state.run_id()),
         cleanup,
@@ -377,7 +387,7 @@ fn run_one(
         command: super::case_command(file, case),
         line: case.line,
         protocol: item.protocol,
-        target: options.target.spec.clone(),
+        target: target::redact(&options.target.spec),
         outcome,
         steps: StepCounts {
             skipped: sends,

@@ -15,12 +15,14 @@ use std::time::Duration;
 use reference_engine::{Protocol, Reply};
 use thiserror::Error;
 
+pub mod address;
 pub mod embedded;
 mod frame;
 pub mod network;
 mod tls;
 pub mod wire;
 
+pub use address::redact;
 pub use embedded::EmbeddedTarget;
 pub use network::NetworkTarget;
 
