@@ -390,10 +390,11 @@ impl Generator {
     }
 
     /// Lets the caller ration deadlines that fall due during the run, by time rather than
-    /// per command: each one holds its key for ~100 ms, so a rate per command would hold
-    /// every key all the time once commands flow fast. While not allowed, such a time is
-    /// made far instead; the random draws are the same either way, so the sequence of
-    /// commands, keys and fields does not change.
+    /// per command: each one holds its key for ~100 ms (a fuzz run parks some keys until
+    /// the deadline passes), so a rate per command would hold every key all the time once
+    /// commands flow fast. While not allowed, such a time is made far instead; the random
+    /// draws are the same either way, so the sequence of commands and fields does not
+    /// change (keys do, while [`Generator::avoid_keys`] names some).
     pub fn allow_soon(&mut self, allowed: bool) {
         self.soon_allowed = allowed;
     }
