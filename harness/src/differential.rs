@@ -80,6 +80,14 @@ pub struct DiffConfig {
     pub window: usize,
     /// Commands held back for keys near a deadline before the driver sleeps instead.
     pub max_held: usize,
+    /// For every other near deadline, hold every command on its key from the moment it is
+    /// set until it has passed, not just around it. WHY: at a fast target's pace a key sees
+    /// thousands of commands (DELs, overwrites) in the few hundred ms before its deadline,
+    /// so the field never lives to expire and no command ever meets an expired field (lazy
+    /// expiry). Parked, the key's next commands all run after the deadline, in order. The
+    /// other deadlines are held only around them, so commands still read a pending near
+    /// deadline (a TTL under a second or two, GT/LT against it).
+    pub hold_until_due: bool,
 }
 
 impl Default for DiffConfig {
@@ -96,6 +104,7 @@ impl Default for DiffConfig {
             reconcile_every: Some(5_000),
             window: 4_096,
             max_held: 20_000,
+            hold_until_due: false,
         }
     }
 }
@@ -299,6 +308,10 @@ pub struct Differ<'a> {
     /// GT/LT wait for the key's pending deadlines (a server reference cannot weigh both
     /// outcomes of a tie the way the model does).
     gt_lt_wait: bool,
+    /// Keys parked until their near deadlines have passed ([`DiffConfig::hold_until_due`]).
+    parked: KeySet,
+    /// Near deadlines registered so far (every other one parks its key).
+    near_deadlines: u64,
     /// Second possible states of keys, that the model follows until a reply decides.
     alternatives: model::Alternatives,
     report: DiffReport,
@@ -334,6 +347,8 @@ impl<'a> Differ<'a> {
             index: 0,
             recent_batch_ms: 0,
             gt_lt_wait,
+            parked: KeySet::default(),
+            near_deadlines: 0,
             alternatives: model::Alternatives::default(),
             report: DiffReport::default(),
         }
@@ -429,6 +444,23 @@ impl<'a> Differ<'a> {
         self.config.margin_ms.max(3 * self.recent_batch_ms)
     }
 
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            gt_lt: self.gt_lt_wait,
+            parked: self.config.hold_until_due.then_some(&self.parked),
+        }
+    }
+
+    /// Keys whose commands are held now, or would be: those parked until a near deadline
+    /// has passed, and those with commands held.
+    pub fn parked_keys(&self) -> Vec<&[u8]> {
+        self.parked
+            .iter()
+            .chain(self.held.keys().filter(|k| !self.parked.contains(*k)))
+            .map(Vec::as_slice)
+            .collect()
+    }
+
     /// Commands queued or held but not yet sent.
     pub fn backlog(&self) -> usize {
         self.pending.len() + self.held_count
@@ -484,7 +516,10 @@ impl<'a> Differ<'a> {
             let now = self.clock.now_ms();
             self.forget_passed(now);
             let margin = self.margin();
-            let gt_lt = self.gt_lt_wait;
+            let rules = Rules {
+                gt_lt: self.gt_lt_wait,
+                parked: self.config.hold_until_due.then_some(&self.parked),
+            };
             // Keys given a deadline earlier in this batch: it is not registered yet.
             let mut fresh: KeySet = KeySet::default();
             let mut batch = Vec::new();
@@ -493,7 +528,7 @@ impl<'a> Differ<'a> {
             for key in held_keys {
                 let queue = self.held.get_mut(&key).expect("listed");
                 while let Some(front) = queue.front() {
-                    if blocked(&self.deadlines, &fresh, &front.op, now, margin, gt_lt) {
+                    if blocked(&self.deadlines, &fresh, &front.op, now, margin, rules) {
                         break;
                     }
                     let q = queue.pop_front().expect("front exists");
@@ -511,7 +546,7 @@ impl<'a> Differ<'a> {
                 match key {
                     Some(key)
                         if self.held.contains_key(&key)
-                            || blocked(&self.deadlines, &fresh, &q.op, now, margin, gt_lt) =>
+                            || blocked(&self.deadlines, &fresh, &q.op, now, margin, rules) =>
                     {
                         self.held.entry(key).or_default().push_back(q);
                     }
@@ -544,11 +579,12 @@ impl<'a> Differ<'a> {
         let now = self.clock.now_ms();
         let margin = self.margin();
         let none = KeySet::default();
+        let rules = self.rules();
         let wake = self
             .held
             .values()
             .filter_map(|queue| queue.front())
-            .filter_map(|q| clear_at(&self.deadlines, &none, &q.op, now, margin, self.gt_lt_wait))
+            .filter_map(|q| clear_at(&self.deadlines, &none, &q.op, now, margin, rules))
             .min()
             .unwrap_or(now + 1);
         let ms = (wake - now).clamp(1, 60_000) as u64;
@@ -565,6 +601,9 @@ impl<'a> Differ<'a> {
             self.report.deadlines_passed += before - windows.len();
             !windows.is_empty()
         });
+        if !self.parked.is_empty() {
+            self.parked.retain(|key| self.deadlines.contains_key(key));
+        }
     }
 
     /// Sends a batch, in segments so that no command follows an HSCAN on its key.
@@ -618,6 +657,12 @@ impl<'a> Differ<'a> {
             let key = q.op.key().map(<[u8]>::to_vec);
             if let (Some(window), Some(key)) = (q.op.deadline_window(now, sent_at, done_at), &key) {
                 self.deadlines.entry(key.clone()).or_default().push(window);
+                if self.config.hold_until_due {
+                    self.near_deadlines += 1;
+                    if self.near_deadlines % 2 == 1 {
+                        self.parked.insert(key.clone());
+                    }
+                }
             }
             let from_server = expecteds.next();
             if key.as_ref().is_some_and(|k| tainted.contains(k)) {
@@ -833,9 +878,20 @@ fn blocked(
     op: &Op,
     now: i64,
     margin: i64,
-    gt_lt: bool,
+    rules: Rules<'_>,
 ) -> bool {
-    clear_at(deadlines, fresh, op, now, margin, gt_lt).is_some()
+    clear_at(deadlines, fresh, op, now, margin, rules).is_some()
+}
+
+/// Which holds apply besides the one around a deadline.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rules<'p> {
+    /// GT/LT wait for the key's pending deadlines (see [`Differ::gt_lt_wait`]).
+    gt_lt: bool,
+    /// With [`DiffConfig::hold_until_due`]: on these keys every command waits until the
+    /// key's deadlines have passed, and on any key a command waits after a near deadline
+    /// set earlier in its batch (which may park the key once registered).
+    parked: Option<&'p KeySet>,
 }
 
 /// If `op` must wait, from when it may go. It must wait while its key has a deadline within
@@ -849,13 +905,14 @@ fn clear_at(
     op: &Op,
     now: i64,
     margin: i64,
-    gt_lt: bool,
+    rules: Rules<'_>,
 ) -> Option<i64> {
     let key = op.key()?;
-    let compares = gt_lt && compares_deadlines(op);
-    if compares && fresh.contains(key) {
+    let compares = rules.gt_lt && compares_deadlines(op);
+    if (compares || rules.parked.is_some()) && fresh.contains(key) {
         return Some(now + 1);
     }
+    let parked = rules.parked.is_some_and(|p| p.contains(key));
     // The deadline `op` would set if sent now: a relative one moves with the clock.
     let new = if compares {
         op.deadline_window(now, now, now)
@@ -866,7 +923,7 @@ fn clear_at(
         .get(key)?
         .iter()
         .filter_map(|&(earliest, latest)| {
-            let near = earliest - margin <= now + margin;
+            let near = parked || earliest - margin <= now + margin;
             let tie = new.is_some_and(|(new_earliest, new_latest)| {
                 new_earliest - 2 * margin <= latest && earliest <= new_latest + 2 * margin
             });
@@ -1334,27 +1391,67 @@ mod tests {
         gt.deadline_in_ms = Some(500);
         // Far from the deadline: plain commands go, and so does a GT whose new deadline
         // (now + 500) is far from the pending one.
-        assert!(!blocked(&deadlines, &fresh, &plain, 5_000, 40, true));
-        assert!(!blocked(&deadlines, &fresh, &gt, 5_000, 40, true));
+        assert!(!blocked(&deadlines, &fresh, &plain, 5_000, 40, GT_LT));
+        assert!(!blocked(&deadlines, &fresh, &gt, 5_000, 40, GT_LT));
         // A GT whose new deadline would tie with the pending one waits until it no longer
         // would: 10,010 + 80 - 500.
         assert_eq!(
-            clear_at(&deadlines, &fresh, &gt, 9_500, 40, true),
+            clear_at(&deadlines, &fresh, &gt, 9_500, 40, GT_LT),
             Some(9_591)
         );
         // The model weighs both outcomes instead of waiting.
-        assert!(!blocked(&deadlines, &fresh, &gt, 9_500, 40, false));
+        assert!(!blocked(&deadlines, &fresh, &gt, 9_500, 40, MODEL));
         // Near it, everything waits; other keys never do.
-        assert!(blocked(&deadlines, &fresh, &plain, 9_950, 40, false));
+        assert!(blocked(&deadlines, &fresh, &plain, 9_950, 40, MODEL));
         let other = Op::words(&[b"HGET", b"j", b"f"]);
-        assert!(!blocked(&deadlines, &fresh, &other, 9_950, 40, true));
+        assert!(!blocked(&deadlines, &fresh, &other, 9_950, 40, GT_LT));
         // A deadline set earlier in the same batch holds GT back too.
         let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
         let mut gt_j = Op::words(&[b"HEXPIRE", b"j", b"1", b"lt", b"FIELDS", b"1", b"f"]);
         gt_j.deadline_in_ms = Some(1_000);
-        assert!(blocked(&KeyMap::default(), &fresh, &gt_j, 0, 40, true));
+        assert!(blocked(&KeyMap::default(), &fresh, &gt_j, 0, 40, GT_LT));
         // A far time compares the same way on both sides: no wait.
         let far = Op::words(&[b"HEXPIRE", b"k", b"1000000", b"GT", b"FIELDS", b"1", b"f"]);
-        assert!(!blocked(&deadlines, &fresh, &far, 5_000, 40, true));
+        assert!(!blocked(&deadlines, &fresh, &far, 5_000, 40, GT_LT));
     }
+
+    #[test]
+    fn hold_until_due_parks_the_key_from_its_deadline_until_it_has_passed() {
+        let keys: KeySet = [b"k".to_vec()].into_iter().collect();
+        let parked = Rules {
+            gt_lt: false,
+            parked: Some(&keys),
+        };
+        let mut deadlines = KeyMap::default();
+        deadlines.insert(b"k".to_vec(), vec![(10_000, 10_010)]);
+        let none = KeySet::default();
+        let plain = Op::words(&[b"HGET", b"k", b"f"]);
+        // Long before the deadline the key already waits, until 10,010 + 40 + 1.
+        assert_eq!(
+            clear_at(&deadlines, &none, &plain, 5_000, 40, parked),
+            Some(10_051)
+        );
+        assert!(!blocked(&deadlines, &none, &plain, 5_000, 40, MODEL));
+        // A deadline set earlier in this batch (not registered yet) parks the key too.
+        let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
+        let on_j = Op::words(&[b"HGET", b"j", b"f"]);
+        assert!(blocked(&KeyMap::default(), &fresh, &on_j, 0, 40, parked));
+        assert!(!blocked(&KeyMap::default(), &fresh, &on_j, 0, 40, MODEL));
+        // Other keys go on, and a key with a deadline that did not park it is held only
+        // near the deadline.
+        let other = Op::words(&[b"HGET", b"x", b"f"]);
+        assert!(!blocked(&deadlines, &fresh, &other, 5_000, 40, parked));
+        deadlines.insert(b"x".to_vec(), vec![(10_000, 10_010)]);
+        assert!(!blocked(&deadlines, &fresh, &other, 5_000, 40, parked));
+        assert!(blocked(&deadlines, &fresh, &other, 9_950, 40, parked));
+    }
+
+    const GT_LT: Rules = Rules {
+        gt_lt: true,
+        parked: None,
+    };
+    const MODEL: Rules = Rules {
+        gt_lt: false,
+        parked: None,
+    };
 }

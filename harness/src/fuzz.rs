@@ -233,6 +233,8 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         errors: request.errors,
         reconcile_every: Some(50_000),
         window: RESET_EVERY + 16,
+        // Lanes run fast: without it no near deadline outlives its key (see the field).
+        hold_until_due: true,
         ..DiffConfig::default()
     };
     let protocol_name = match pinned {

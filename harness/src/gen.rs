@@ -345,6 +345,9 @@ pub struct Generator {
     pending_reset: Option<usize>,
     /// Whether a time may fall due soon now (see [`Generator::allow_soon`]).
     soon_allowed: bool,
+    /// Per key, whether the caller asked to leave it alone for now (see
+    /// [`Generator::avoid_keys`]).
+    avoided: Vec<bool>,
     /// With `redraw_swarm_every`: the commands subsets are drawn from.
     universe: Vec<&'static str>,
     /// Commands generated so far.
@@ -382,16 +385,44 @@ impl Generator {
             since_reset: vec![0; keys],
             pending_reset: None,
             soon_allowed: true,
+            avoided: vec![false; keys],
         }
     }
 
     /// Lets the caller ration deadlines that fall due during the run, by time rather than
-    /// per command: each one holds its key for ~100 ms, so a rate per command would hold
-    /// every key all the time once commands flow fast. While not allowed, such a time is
-    /// made far instead; the random draws are the same either way, so the sequence of
-    /// commands, keys and fields does not change.
+    /// per command: each one holds its key for ~100 ms (a fuzz run parks some keys until
+    /// the deadline passes), so a rate per command would hold every key all the time once
+    /// commands flow fast. While not allowed, such a time is made far instead; the random
+    /// draws are the same either way, so the sequence of commands and fields does not
+    /// change (keys do, while [`Generator::avoid_keys`] names some).
     pub fn allow_soon(&mut self, allowed: bool) {
         self.soon_allowed = allowed;
+    }
+
+    /// Leaves the keys named in `keys` alone until the next call, where another key is
+    /// free: the fuzz driver parks a key until its near deadline has passed (see
+    /// `DiffConfig::hold_until_due`), and commands drawn for it would only pile up, held.
+    pub fn avoid_keys<'k>(&mut self, keys: impl IntoIterator<Item = &'k [u8]>) {
+        self.avoided.iter_mut().for_each(|a| *a = false);
+        for key in keys {
+            if let Some(i) = self.keys.iter().position(|k| k.as_slice() == key) {
+                self.avoided[i] = true;
+            }
+        }
+    }
+
+    /// A key index, drawn among the keys not avoided (all of them if every one is).
+    fn key_index(&mut self) -> usize {
+        let keys = self.config.keys.max(1);
+        let free = self.avoided.iter().filter(|a| !**a).count();
+        if free == 0 || free == keys {
+            return self.rng.below(keys);
+        }
+        let nth = self.rng.below(free);
+        (0..keys)
+            .filter(|&i| !self.avoided[i])
+            .nth(nth)
+            .expect("nth < free")
     }
 
     /// The commands enabled now.
@@ -484,7 +515,7 @@ impl Generator {
             return Op::words(&[b"DEL", &key]);
         }
         let name = self.pick_command();
-        let key_index = self.rng.below(self.config.keys.max(1));
+        let key_index = self.key_index();
         let mut op = self.build(name, key_index);
         // SET is only here to put a string under a hash key (for WRONGTYPE); its options
         // are outside what hashcheck checks, so it is never bent into one.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hashcheck::coverage::{cases::cover, Demand, Entry, ReplyPath};
+use hashcheck::coverage::{cases::cover, Demand};
 use hashcheck::differential::{self, DiffConfig, Reference};
 use hashcheck::fuzz::{fuzz_coverage_gaps, gen_config};
 use hashcheck::gen::{Generator, Swarm, COMMANDS};
@@ -92,29 +92,50 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
         );
         report.absorb(lane_report, 10);
     }
-    // Keywords, value classes, protocols and error paths. A field found expired needs a
-    // deadline to pass first, a few a second: a 60 s `hashcheck fuzz` run shows them all
-    // (its summary lists any gap), these seconds show only some.
+    // Keywords, value classes, protocols and error paths. The missing-key and
+    // expired-field paths need keys parked until their deadlines pass, as `hashcheck fuzz`
+    // does: the test below runs it.
     let demand = Demand::Generated { key_paths: false };
     let gaps = fuzz_coverage_gaps(&report, &Swarm::all(COMMANDS), demand);
-    let expired_seen = report
-        .coverage
-        .commands
-        .iter()
-        .filter(|(_, entries)| {
-            entries
-                .get(&Entry::Reply(ReplyPath::ExpiredField))
-                .is_some_and(|h| h.seen != [0, 0])
-        })
-        .count();
-    assert!(
-        expired_seen >= 5,
-        "expired fields met under only {expired_seen} commands"
-    );
     assert!(
         gaps.is_empty(),
         "{} entries the generator never sent or never saw succeed (fix harness/src/gen*):\n{}",
         gaps.len(),
         gaps.join("\n")
+    );
+}
+
+/// `hashcheck fuzz` itself, with default flags, against `hashcheck serve`: its summary's
+/// coverage map has no gap, every command's expired-field path included (a field whose
+/// deadline passed while the key was parked, met by the next command on the key), in the
+/// 60 s the issue asks for.
+#[test]
+fn a_default_fuzz_run_meets_every_entry_expired_fields_included() {
+    let serve = ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[])
+        .expect("start hashcheck serve");
+    let out = std::env::temp_dir().join(format!("hashcheck-coverage-{}", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashcheck"))
+        .args(["fuzz", "--target", &serve.addr(), "--seed", "11"])
+        .args(["--duration", "60s", "--out", out.to_str().unwrap()])
+        .output()
+        .expect("run hashcheck fuzz");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let all = format!(
+        "exit {:?}\n{stdout}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("coverage: "))
+        .unwrap_or_else(|| panic!("no coverage line\n{all}"));
+    assert!(
+        line.ends_with("; 0 gaps among the commands enabled"),
+        "{all}"
+    );
+    assert!(
+        !stdout.contains("expired field") && !stdout.contains("never sent"),
+        "{all}"
     );
 }
