@@ -354,14 +354,23 @@ fn fuzz_names_the_command_a_server_closed_the_connection_on() {
     let proxy = Proxy::start(redis.port(), Attack::Close, 400);
     let out = out_dir("close");
     let ran = hashcheck(&fuzz_args(&proxy.addr(), "5s", &out));
-    assert_stopped(&ran, &proxy, Duration::from_secs(5), "the server closed the connection");
+    assert_stopped(
+        &ran,
+        &proxy,
+        Duration::from_secs(5),
+        "the server closed the connection",
+    );
     // Which command of a pipelined batch went unanswered: the one to look at first.
     let line = cause(&ran);
     assert!(
         line.contains(", instead of answering ") && line.contains("sent together)"),
         "{line}"
     );
-    assert!(ran.stderr.contains("the run stopped after"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the run stopped after"),
+        "{}",
+        ran.stderr
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -167,7 +167,8 @@ fn fuzz(addr: &str, cap: [&str; 2], out: &std::path::Path) -> Ran {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
             let cut: String = text.chars().take(4000).collect();
-            ran.why.push_str(&format!("\n--- {}:\n{cut}", entry.path().display()));
+            ran.why
+                .push_str(&format!("\n--- {}:\n{cut}", entry.path().display()));
         }
     }
     ran

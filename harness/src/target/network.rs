@@ -487,7 +487,10 @@ mod describe_tests {
         let long = vec![b'x'; 50];
         let line = describe_command(&argv(&[b"HSET", b"k", b"f\x00", &long]));
         assert_eq!(line, format!("HSET k f\\x00 {}...", "x".repeat(40)));
-        assert_eq!(describe_command(&argv(&[b"HGET", b"k", b"\n"])), "HGET k \\n");
+        assert_eq!(
+            describe_command(&argv(&[b"HGET", b"k", b"\n"])),
+            "HGET k \\n"
+        );
     }
 
     #[test]
