@@ -27,21 +27,34 @@ impl ServerProcess {
     /// with no persistence and DEBUG enabled, plus `extra` arguments.
     pub fn redis(binary: impl AsRef<Path>, extra: &[&str]) -> io::Result<Self> {
         let binary = binary.as_ref();
-        let mut last_error = None;
-        // A free port can be taken by someone else between probing and binding; retry.
-        for _ in 0..5 {
-            let port = free_port()?;
-            let log = std::env::temp_dir().join(format!("hashcheck-server-{port}.log"));
-            let child = Command::new(binary)
+        Self::on_free_port(binary, "server", |port, log| {
+            let mut command = Command::new(binary);
+            command
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
                 .args(["--enable-debug-command", "yes", "--daemonize", "no"])
                 .args(extra)
+                .stdout(std::fs::File::create(log)?)
+                .stderr(Stdio::null());
+            Ok(command)
+        })
+    }
+
+    /// Starts what `command` builds for a port and a log file, on a free loopback port.
+    /// A free port can be taken by someone else between probing and binding: retried.
+    fn on_free_port(
+        program: &Path,
+        name: &str,
+        command: impl Fn(u16, &Path) -> io::Result<Command>,
+    ) -> io::Result<Self> {
+        let mut last_error = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            let log = std::env::temp_dir().join(format!("hashcheck-{name}-{port}.log"));
+            let child = command(port, &log)?
                 .stdin(Stdio::null())
-                .stdout(std::fs::File::create(&log)?)
-                .stderr(Stdio::null())
                 .spawn()
-                .map_err(|e| with_context(e, &format!("cannot start {}", binary.display())))?;
+                .map_err(|e| with_context(e, &format!("cannot start {}", program.display())))?;
             let mut server = Self {
                 child,
                 port,
@@ -52,7 +65,7 @@ impl ServerProcess {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(last_error.unwrap_or_else(|| io::Error::other("server did not start")))
+        Err(last_error.unwrap_or_else(|| io::Error::other(format!("{name} did not start"))))
     }
 
     /// Starts `hashcheck serve --port 0` from `binary` (in tests,
@@ -95,29 +108,15 @@ impl ServerProcess {
     /// takes the port) on a free loopback port.
     pub fn fakeredis(launcher: impl AsRef<Path>) -> io::Result<Self> {
         let launcher = launcher.as_ref();
-        let mut last_error = None;
-        for _ in 0..5 {
-            let port = free_port()?;
-            let log = std::env::temp_dir().join(format!("hashcheck-fakeredis-{port}.log"));
-            let child = Command::new("bash")
+        Self::on_free_port(launcher, "fakeredis", |port, log| {
+            let mut command = Command::new("bash");
+            command
                 .arg(launcher)
                 .arg(port.to_string())
-                .stdin(Stdio::null())
-                .stdout(std::fs::File::create(&log)?)
-                .stderr(std::fs::File::options().append(true).open(&log)?)
-                .spawn()
-                .map_err(|e| with_context(e, &format!("cannot start {}", launcher.display())))?;
-            let mut server = Self {
-                child,
-                port,
-                log: Some(log),
-            };
-            match server.wait_ready() {
-                Ok(()) => return Ok(server),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| io::Error::other("fakeredis did not start")))
+                .stdout(std::fs::File::create(log)?)
+                .stderr(std::fs::File::options().append(true).open(log)?);
+            Ok(command)
+        })
     }
 
     pub fn port(&self) -> u16 {
