@@ -17,6 +17,20 @@ pub struct Grammar {
     pub errors: &'static [&'static str],
 }
 
+/// The grammar of a command that takes a key and a FIELDS block and nothing else (HGETDEL,
+/// HPERSIST, HTTL and its three siblings): one home for what they share.
+pub const FIELDS_ONLY: Grammar = Grammar {
+    shape: Shape::FieldsBlock,
+    keywords: &["FIELDS"],
+    errors: &[
+        "WrongArity",
+        "WrongType",
+        "FieldsMissing",
+        "NumberOfFieldsNotPositive",
+        "NumFieldsMismatch",
+    ],
+};
+
 /// The layout of the arguments after the key. A classifier reads an argv by it: which
 /// words are keywords, which are field names or values, which are numbers or times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,78 +22,32 @@ use super::grammar::{Grammar, Shape, TimeArg};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
+/// The four expire commands differ only in the unit and base of their time argument.
+const fn expire_grammar(millis: bool, absolute: bool) -> Grammar {
+    Grammar {
+        shape: Shape::Expire(TimeArg { millis, absolute }),
+        keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
+        errors: &[
+            "WrongArity",
+            "WrongType",
+            "NotInteger",
+            "NegativeExpireTime",
+            "InvalidExpireTime",
+            "FieldsMissing",
+            "NumFieldsNotPositive",
+            "NumFieldsMismatch",
+        ],
+    }
+}
+
 /// What HEXPIRE accepts, for the command table (syntax above).
-pub const HEXPIRE: Grammar = Grammar {
-    shape: Shape::Expire(TimeArg {
-        millis: false,
-        absolute: false,
-    }),
-    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "NotInteger",
-        "NegativeExpireTime",
-        "InvalidExpireTime",
-        "FieldsMissing",
-        "NumFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HEXPIRE: Grammar = expire_grammar(false, false);
 /// What HPEXPIRE accepts, for the command table (syntax above).
-pub const HPEXPIRE: Grammar = Grammar {
-    shape: Shape::Expire(TimeArg {
-        millis: true,
-        absolute: false,
-    }),
-    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "NotInteger",
-        "NegativeExpireTime",
-        "InvalidExpireTime",
-        "FieldsMissing",
-        "NumFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HPEXPIRE: Grammar = expire_grammar(true, false);
 /// What HEXPIREAT accepts, for the command table (syntax above).
-pub const HEXPIREAT: Grammar = Grammar {
-    shape: Shape::Expire(TimeArg {
-        millis: false,
-        absolute: true,
-    }),
-    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "NotInteger",
-        "NegativeExpireTime",
-        "InvalidExpireTime",
-        "FieldsMissing",
-        "NumFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HEXPIREAT: Grammar = expire_grammar(false, true);
 /// What HPEXPIREAT accepts, for the command table (syntax above).
-pub const HPEXPIREAT: Grammar = Grammar {
-    shape: Shape::Expire(TimeArg {
-        millis: true,
-        absolute: true,
-    }),
-    keywords: &["NX", "XX", "GT", "LT", "FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "NotInteger",
-        "NegativeExpireTime",
-        "InvalidExpireTime",
-        "FieldsMissing",
-        "NumFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HPEXPIREAT: Grammar = expire_grammar(true, true);
 
 pub fn hexpire(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     run(ctx, argv, TimeUnit::Seconds, true)

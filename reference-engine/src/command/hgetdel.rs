@@ -9,22 +9,12 @@
 //! <https://redis.io/docs/latest/commands/hgetdel/>
 
 use super::fields::{fields_block, NumFields};
-use super::grammar::{Grammar, Shape};
+use super::grammar::{Grammar, FIELDS_ONLY};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HGETDEL accepts, for the command table (syntax above).
-pub const HGETDEL: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HGETDEL: Grammar = FIELDS_ONLY;
 
 pub fn hgetdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let key = &argv[1];

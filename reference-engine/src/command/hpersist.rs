@@ -11,22 +11,12 @@
 //! a listpackex, behind the fields that never had one.
 
 use super::fields::{fields_block, NumFields};
-use super::grammar::{Grammar, Shape};
+use super::grammar::{Grammar, FIELDS_ONLY};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HPERSIST accepts, for the command table (syntax above).
-pub const HPERSIST: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HPERSIST: Grammar = FIELDS_ONLY;
 
 const NO_FIELD: i64 = -2;
 const NO_TTL: i64 = -1;

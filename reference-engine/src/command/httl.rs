@@ -18,58 +18,18 @@
 //! deadline equals now.
 
 use super::fields::{fields_block, NumFields, TimeUnit};
-use super::grammar::{Grammar, Shape};
+use super::grammar::{Grammar, FIELDS_ONLY};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HTTL accepts, for the command table (syntax above).
-pub const HTTL: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HTTL: Grammar = FIELDS_ONLY;
 /// What HPTTL accepts, for the command table (syntax above).
-pub const HPTTL: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HPTTL: Grammar = FIELDS_ONLY;
 /// What HEXPIRETIME accepts, for the command table (syntax above).
-pub const HEXPIRETIME: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HEXPIRETIME: Grammar = FIELDS_ONLY;
 /// What HPEXPIRETIME accepts, for the command table (syntax above).
-pub const HPEXPIRETIME: Grammar = Grammar {
-    shape: Shape::FieldsBlock,
-    keywords: &["FIELDS"],
-    errors: &[
-        "WrongArity",
-        "WrongType",
-        "FieldsMissing",
-        "NumberOfFieldsNotPositive",
-        "NumFieldsMismatch",
-    ],
-};
+pub const HPEXPIRETIME: Grammar = FIELDS_ONLY;
 
 pub fn httl(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     run(ctx, argv, TimeUnit::Seconds, true)
