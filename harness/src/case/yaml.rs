@@ -582,12 +582,19 @@ impl Loader<'_> {
     }
 
     /// The `{kind: ..}` forms of an expected reply.
+    ///
+    /// Keys are looked up by what `as_str` reads, never by indexing: a tagged key
+    /// (`{!t error: x}`) reads as a string but is not one, and `map["error"]` panicked on it
+    /// (found by the codec fuzz target).
     fn expect_form(&self, map: &Mapping, line: usize) -> Result<Expect> {
         let keys: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
         if keys.len() == 2 && keys.contains(&"resp2") && keys.contains(&"resp3") {
+            let (Some(resp2), Some(resp3)) = (entry(map, "resp2"), entry(map, "resp3")) else {
+                return Err(self.error(line, "a tagged key is not part of the case format"));
+            };
             return Ok(Expect::PerProtocol {
-                resp2: Box::new(self.expect(&map["resp2"], line)?),
-                resp3: Box::new(self.expect(&map["resp3"], line)?),
+                resp2: Box::new(self.expect(resp2, line)?),
+                resp3: Box::new(self.expect(resp3, line)?),
             });
         }
         let bad = || {
@@ -599,7 +606,9 @@ impl Loader<'_> {
         if map.len() != 1 || keys.len() != 1 {
             return Err(bad());
         }
-        let value = &map[keys[0]];
+        let Some(value) = entry(map, keys[0]) else {
+            return Err(bad());
+        };
         let text = |what: &str| {
             value
                 .as_str()
@@ -990,4 +999,11 @@ mod tests {
         assert_eq!(decode_hex("0"), None);
         assert_eq!(decode_hex("zz"), None);
     }
+}
+
+/// The value under the key that reads as `key`, tagged or not.
+fn entry<'a>(map: &'a Mapping, key: &str) -> Option<&'a Value> {
+    map.iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
 }
