@@ -104,14 +104,14 @@ pub fn error_text_at_end(arg: &[u8], max: usize) -> String {
 /// Resolves the subcommand of a container command (CLIENT, OBJECT, COMMAND) the way Redis's
 /// `processCommand` does before the command runs: an unknown name gives
 /// `unknown subcommand '<name>'. Try <CMD> HELP.`, a known one with the wrong argument count
-/// gives the arity error for `cmd|sub`. `table` holds `(lower-case name, arity)` pairs.
+/// gives the arity error for `cmd|sub`.
 pub fn subcommand(
     argv: &[Vec<u8>],
-    table: &[(&'static str, i32)],
+    table: &'static [super::Subcommand],
 ) -> Result<&'static str, CommandError> {
     let cmd = lower_name(&argv[0]);
-    let found = table.iter().find(|(name, _)| is_word(&argv[1], name));
-    let Some(&(name, arity)) = found else {
+    let found = table.iter().find(|s| is_word(&argv[1], s.name));
+    let Some(&super::Subcommand { name, arity, .. }) = found else {
         return Err(CommandError::UnknownSubcommand {
             cmd: cmd.to_ascii_uppercase(),
             sub: error_text(&argv[1], 128),
@@ -176,21 +176,26 @@ mod tests {
 
     #[test]
     fn subcommand_lookup_and_arity() {
-        let table = [("id", 2), ("kill", -3)];
+        use crate::command::{CommandInfo, Subcommand};
+        const TABLE: &[Subcommand] = &[
+            Subcommand::new("id", 2, CommandInfo::NONE),
+            Subcommand::new("kill", -3, CommandInfo::NONE),
+        ];
+        let table = TABLE;
         let argv = |words: &[&str]| -> Vec<Vec<u8>> {
             words.iter().map(|w| w.as_bytes().to_vec()).collect()
         };
-        assert_eq!(subcommand(&argv(&["client", "Id"]), &table), Ok("id"));
+        assert_eq!(subcommand(&argv(&["client", "Id"]), table), Ok("id"));
         assert_eq!(
-            subcommand(&argv(&["CLIENT", "id", "x"]), &table),
+            subcommand(&argv(&["CLIENT", "id", "x"]), table),
             Err(CommandError::WrongArity("client|id".into()))
         );
         assert_eq!(
-            subcommand(&argv(&["client", "kill"]), &table),
+            subcommand(&argv(&["client", "kill"]), table),
             Err(CommandError::WrongArity("client|kill".into()))
         );
         assert_eq!(
-            subcommand(&argv(&["client", "nope"]), &table),
+            subcommand(&argv(&["client", "nope"]), table),
             Err(CommandError::UnknownSubcommand {
                 cmd: "CLIENT".into(),
                 sub: "nope".into()

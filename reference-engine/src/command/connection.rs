@@ -26,6 +26,7 @@
 //! standalone, master, 16 databases.
 
 use super::args::{c_str, error_text, is_c_word, parse_i64, subcommand};
+use super::spec::{CommandInfo, CommandSpec, Subcommand};
 use super::{CommandResult, Ctx};
 use crate::engine::DATABASES;
 use crate::error::CommandError;
@@ -33,7 +34,7 @@ use crate::reply::{Protocol, Reply};
 
 mod introspection;
 
-pub use introspection::{command, info};
+pub use introspection::{COMMAND_SPEC, INFO_SPEC};
 
 /// `PING [message]`: `+PONG`, or the message as a bulk string.
 pub fn ping(_ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
@@ -124,25 +125,26 @@ pub fn hello(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 /// CLIENT's subcommands with Redis 8.2.3's arities, so that every name gets Redis's unknown
 /// or arity error; the ones not handled below get a `NotSupported` error.
-pub(super) const CLIENT_SUBCOMMANDS: &[(&str, i32)] = &[
-    ("caching", 3),
-    ("getname", 2),
-    ("getredir", 2),
-    ("help", 2),
-    ("id", 2),
-    ("info", 2),
-    ("kill", -3),
-    ("list", -2),
-    ("no-evict", 3),
-    ("no-touch", 3),
-    ("pause", -3),
-    ("reply", 3),
-    ("setinfo", 4),
-    ("setname", 3),
-    ("tracking", -3),
-    ("trackinginfo", 2),
-    ("unblock", -3),
-    ("unpause", 2),
+#[rustfmt::skip]
+pub(super) const CLIENT_SUBCOMMANDS: &[Subcommand] = &[
+    Subcommand::new("caching", 3, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("getname", 2, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("getredir", 2, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("help", 2, CommandInfo::new("loading stale", "@slow @connection", "", None)),
+    Subcommand::new("id", 2, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("info", 2, CommandInfo::new("noscript loading stale", "@slow @connection", "nondeterministic_output", None)),
+    Subcommand::new("kill", -3, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "", None)),
+    Subcommand::new("list", -2, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "nondeterministic_output", None)),
+    Subcommand::new("no-evict", 3, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "", None)),
+    Subcommand::new("no-touch", 3, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("pause", -3, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "", None)),
+    Subcommand::new("reply", 3, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("setinfo", 4, CommandInfo::new("noscript loading stale", "@slow @connection", "request_policy:all_nodes response_policy:all_succeeded", None)),
+    Subcommand::new("setname", 3, CommandInfo::new("noscript loading stale", "@slow @connection", "request_policy:all_nodes response_policy:all_succeeded", None)),
+    Subcommand::new("tracking", -3, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("trackinginfo", 2, CommandInfo::new("noscript loading stale", "@slow @connection", "", None)),
+    Subcommand::new("unblock", -3, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "", None)),
+    Subcommand::new("unpause", 2, CommandInfo::new("admin noscript loading stale", "@admin @slow @dangerous @connection", "", None)),
 ];
 
 /// `CLIENT ID | GETNAME | SETNAME name | SETINFO option value | INFO`
@@ -238,6 +240,51 @@ pub fn time(ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
         Reply::bulk((ms * 1000).to_string()),
     ]))
 }
+
+/// PING's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const PING_SPEC: CommandSpec = CommandSpec::support("ping", -1, "1.0.0", ping).info(
+    "fast",
+    "@fast @connection",
+    "request_policy:all_shards response_policy:all_succeeded",
+    None,
+);
+
+/// ECHO's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const ECHO_SPEC: CommandSpec = CommandSpec::support("echo", 2, "1.0.0", echo).info(
+    "loading stale fast",
+    "@fast @connection",
+    "",
+    None,
+);
+
+/// SELECT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const SELECT_SPEC: CommandSpec = CommandSpec::support("select", 2, "1.0.0", select).info(
+    "loading stale fast",
+    "@fast @connection",
+    "",
+    None,
+);
+
+/// HELLO's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HELLO_SPEC: CommandSpec = CommandSpec::support("hello", -1, "6.0.0", hello).info(
+    "noscript loading stale fast no_auth allow_busy",
+    "@fast @connection",
+    "",
+    None,
+);
+
+/// CLIENT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const CLIENT_SPEC: CommandSpec = CommandSpec::support("client", -2, "2.4.0", client)
+    .info("", "@slow", "", None)
+    .subcommands(CLIENT_SUBCOMMANDS);
+
+/// TIME's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const TIME_SPEC: CommandSpec = CommandSpec::support("time", 1, "2.6.0", time).info(
+    "loading stale fast",
+    "@fast",
+    "nondeterministic_output",
+    None,
+);
 
 #[cfg(test)]
 mod tests {

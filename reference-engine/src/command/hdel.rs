@@ -9,6 +9,7 @@
 //! <https://redis.io/docs/latest/commands/hdel/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -41,6 +42,14 @@ pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     db.remove_if_empty(key);
     Ok(Reply::Integer(deleted))
 }
+
+/// HDEL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HDEL_SPEC: CommandSpec = CommandSpec::hash("hdel", -3, "2.0.0", hdel, &HDEL).info(
+    "write fast",
+    "@write @hash @fast",
+    "",
+    Some(KeySpec::range("RW delete", 1, 0)),
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //! <https://redis.io/docs/latest/commands/hexists/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -26,6 +27,15 @@ pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     ctx.db()
         .read_live_field(key, field, now, |f| Reply::Integer(i64::from(f.is_some())))
 }
+
+/// HEXISTS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HEXISTS_SPEC: CommandSpec = CommandSpec::hash("hexists", 3, "2.0.0", hexists, &HEXISTS)
+    .info(
+        "readonly fast",
+        "@read @hash @fast",
+        "",
+        Some(KeySpec::range("RO", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@
 use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::grammar::{Grammar, Shape, TimeArg};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -162,6 +163,42 @@ fn run(ctx: &mut Ctx<'_>, argv: &[Vec<u8>], unit: TimeUnit, relative: bool) -> C
 fn codes(outcomes: impl Iterator<Item = Outcome>) -> Reply {
     Reply::Array(outcomes.map(|o| Reply::Integer(o as i64)).collect())
 }
+
+/// HEXPIRE's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HEXPIRE_SPEC: CommandSpec = CommandSpec::hash("hexpire", -6, "7.4.0", hexpire, &HEXPIRE)
+    .info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
+
+/// HEXPIREAT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HEXPIREAT_SPEC: CommandSpec =
+    CommandSpec::hash("hexpireat", -6, "7.4.0", hexpireat, &HEXPIREAT).info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
+
+/// HPEXPIRE's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HPEXPIRE_SPEC: CommandSpec =
+    CommandSpec::hash("hpexpire", -6, "7.4.0", hpexpire, &HPEXPIRE).info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
+
+/// HPEXPIREAT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HPEXPIREAT_SPEC: CommandSpec =
+    CommandSpec::hash("hpexpireat", -6, "7.4.0", hpexpireat, &HPEXPIREAT).info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

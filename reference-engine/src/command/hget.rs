@@ -8,6 +8,7 @@
 //! <https://redis.io/docs/latest/commands/hget/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -26,6 +27,16 @@ pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (db, now) = ctx.db_and_now();
     db.read_live_field_with(key, field, now, |f| Reply::bulk_or_null(f.map(|f| f.value)))
 }
+
+/// HGET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HGET_SPEC: CommandSpec = CommandSpec::hash("hget", 3, "2.0.0", hget, &HGET)
+    .info(
+        "readonly fast",
+        "@read @hash @fast",
+        "",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .lazy_clock();
 
 #[cfg(test)]
 mod tests {

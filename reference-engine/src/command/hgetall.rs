@@ -17,6 +17,7 @@
 //! encodings, implementation-defined for a hash table.
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec, ReplyPolicy};
 use super::{CommandResult, Ctx};
 use crate::hash::FieldView;
 use crate::reply::Reply;
@@ -71,6 +72,36 @@ fn live_fields<T>(
         None => Vec::new(),
     })
 }
+
+/// HGETALL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HGETALL_SPEC: CommandSpec = CommandSpec::hash("hgetall", 2, "2.0.0", hgetall, &HGETALL)
+    .info(
+        "readonly",
+        "@read @hash @slow",
+        "nondeterministic_output_order",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Listing { pairs: true });
+
+/// HKEYS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HKEYS_SPEC: CommandSpec = CommandSpec::hash("hkeys", 2, "2.0.0", hkeys, &HKEYS)
+    .info(
+        "readonly",
+        "@read @hash @slow",
+        "nondeterministic_output_order",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Listing { pairs: false });
+
+/// HVALS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HVALS_SPEC: CommandSpec = CommandSpec::hash("hvals", 2, "2.0.0", hvals, &HVALS)
+    .info(
+        "readonly",
+        "@read @hash @slow",
+        "nondeterministic_output_order",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Listing { pairs: false });
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@
 
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -43,6 +44,15 @@ pub fn hgetdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     }
     Ok(Reply::Array(replies))
 }
+
+/// HGETDEL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HGETDEL_SPEC: CommandSpec = CommandSpec::hash("hgetdel", -5, "8.0.0", hgetdel, &HGETDEL)
+    .info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW access delete", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@
 use super::args::is_c_word;
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::reply::Reply;
@@ -126,6 +127,18 @@ fn parse_option(argv: &[Vec<u8>], now: i64) -> Result<(Expiry, usize), CommandEr
     // Anything else (FIELDS, or a typo) means "no option"; a typo then fails the FIELDS check.
     Ok((Expiry::Keep, 2))
 }
+
+/// HGETEX's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HGETEX_SPEC: CommandSpec = CommandSpec::hash("hgetex", -5, "8.0.0", hgetex, &HGETEX)
+    .info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(
+            KeySpec::range("RW access update", 1, 0)
+                .notes("RW and UPDATE because it changes the TTL"),
+        ),
+    );
 
 #[cfg(test)]
 mod tests {

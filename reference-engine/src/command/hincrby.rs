@@ -10,6 +10,7 @@
 
 use super::args::{int_arg, parse_i64};
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
@@ -52,6 +53,15 @@ pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         .set(field, new.to_string().as_bytes(), TtlOnWrite::Keep);
     Ok(Reply::Integer(new))
 }
+
+/// HINCRBY's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HINCRBY_SPEC: CommandSpec = CommandSpec::hash("hincrby", 4, "2.0.0", hincrby, &HINCRBY)
+    .info(
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW access update", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@
 use std::os::raw::{c_char, c_int};
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
@@ -137,6 +138,15 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     db.hash_or_create(key)?.set(field, &text, TtlOnWrite::Keep);
     Ok(Reply::Bulk(text))
 }
+
+/// HINCRBYFLOAT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HINCRBYFLOAT_SPEC: CommandSpec =
+    CommandSpec::hash("hincrbyfloat", 4, "2.6.0", hincrbyfloat, &HINCRBYFLOAT).info(
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW access update", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! <https://redis.io/docs/latest/commands/hlen/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -24,6 +25,14 @@ pub fn hlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let len = ctx.db().hash(&argv[1])?.map_or(0, |h| h.len());
     Ok(Reply::Integer(len as i64))
 }
+
+/// HLEN's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HLEN_SPEC: CommandSpec = CommandSpec::hash("hlen", 2, "2.0.0", hlen, &HLEN).info(
+    "readonly fast",
+    "@read @hash @fast",
+    "",
+    Some(KeySpec::range("RO", 1, 0)),
+);
 
 #[cfg(test)]
 mod tests {

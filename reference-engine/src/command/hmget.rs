@@ -9,6 +9,7 @@
 //! <https://redis.io/docs/latest/commands/hmget/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -35,6 +36,14 @@ pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     }
     Ok(Reply::Array(replies))
 }
+
+/// HMGET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HMGET_SPEC: CommandSpec = CommandSpec::hash("hmget", -3, "2.0.0", hmget, &HMGET).info(
+    "readonly fast",
+    "@read @hash @fast",
+    "",
+    Some(KeySpec::range("RO access", 1, 0)),
+);
 
 #[cfg(test)]
 mod tests {

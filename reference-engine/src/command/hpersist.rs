@@ -12,6 +12,7 @@
 
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -48,6 +49,15 @@ pub fn hpersist(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         .collect();
     Ok(Reply::Array(codes))
 }
+
+/// HPERSIST's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HPERSIST_SPEC: CommandSpec =
+    CommandSpec::hash("hpersist", -5, "7.4.0", hpersist, &HPERSIST).info(
+        "write fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@
 
 use super::args::{is_c_word, parse_i64};
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec, ReplyPolicy};
 use super::{CommandResult, Ctx};
 use crate::deferred::DeferredReply;
 use crate::error::CommandError;
@@ -230,6 +231,17 @@ impl Picks {
         Reply::Array(self.items)
     }
 }
+
+/// HRANDFIELD's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HRANDFIELD_SPEC: CommandSpec =
+    CommandSpec::hash("hrandfield", -2, "6.2.0", hrandfield, &HRANDFIELD)
+        .info(
+            "readonly",
+            "@read @hash @slow",
+            "nondeterministic_output",
+            Some(KeySpec::range("RO access", 1, 0)),
+        )
+        .reply(ReplyPolicy::RandomPick);
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@
 use super::args::{c_str, int_arg, is_c_word, parse_i64};
 use super::glob;
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec, ReplyPolicy};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::{Encoding, FieldView};
@@ -158,6 +159,16 @@ impl<'a> Options<'a> {
         self.pattern.is_none_or(|p| glob::matches(p, field))
     }
 }
+
+/// HSCAN's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HSCAN_SPEC: CommandSpec = CommandSpec::hash("hscan", -3, "2.8.0", hscan, &HSCAN)
+    .info(
+        "readonly",
+        "@read @hash @slow",
+        "nondeterministic_output",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Scan);
 
 #[cfg(test)]
 mod tests {

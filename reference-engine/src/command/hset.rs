@@ -12,6 +12,7 @@
 
 use super::args::lower_name;
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
@@ -62,6 +63,26 @@ fn set_pairs(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Result<usize, CommandError>
     }
     Ok(created)
 }
+
+/// HMSET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HMSET_SPEC: CommandSpec = CommandSpec::hash("hmset", -4, "2.0.0", hmset, &HMSET)
+    .info(
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    )
+    .lazy_clock();
+
+/// HSET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HSET_SPEC: CommandSpec = CommandSpec::hash("hset", -4, "2.0.0", hset, &HSET)
+    .info(
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    )
+    .lazy_clock();
 
 #[cfg(test)]
 mod tests {

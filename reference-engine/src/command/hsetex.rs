@@ -18,6 +18,7 @@
 use super::args::{error_text_at_end, is_c_word};
 use super::fields::{field_value_pairs, parse_expire_time, TimeUnit};
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
@@ -200,6 +201,15 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
     // No FIELDS at all: Redis's final "numfields * 2 == rest" check fails with arity.
     Err(CommandError::WrongArity("hsetex".into()))
 }
+
+/// HSETEX's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HSETEX_SPEC: CommandSpec = CommandSpec::hash("hsetex", -6, "8.0.0", hsetex, &HSETEX)
+    .info(
+        "write denyoom fast",
+        "@write @hash @fast",
+        "",
+        Some(KeySpec::range("RW update", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 //! <https://redis.io/docs/latest/commands/hsetnx/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
@@ -35,6 +36,14 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     db.hash_or_create(key)?.set(field, value, TtlOnWrite::Clear);
     Ok(Reply::Integer(1))
 }
+
+/// HSETNX's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HSETNX_SPEC: CommandSpec = CommandSpec::hash("hsetnx", 4, "2.0.0", hsetnx, &HSETNX).info(
+    "write denyoom fast",
+    "@write @hash @fast",
+    "",
+    Some(KeySpec::range("RW insert", 1, 0)),
+);
 
 #[cfg(test)]
 mod tests {

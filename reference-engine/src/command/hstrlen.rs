@@ -8,6 +8,7 @@
 //! <https://redis.io/docs/latest/commands/hstrlen/>
 
 use super::grammar::{Grammar, Shape};
+use super::spec::{CommandSpec, KeySpec};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -28,6 +29,15 @@ pub fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         Reply::Integer(f.map_or(0, |f| f.value.len()) as i64)
     })
 }
+
+/// HSTRLEN's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HSTRLEN_SPEC: CommandSpec = CommandSpec::hash("hstrlen", 3, "3.2.0", hstrlen, &HSTRLEN)
+    .info(
+        "readonly fast",
+        "@read @hash @fast",
+        "",
+        Some(KeySpec::range("RO", 1, 0)),
+    );
 
 #[cfg(test)]
 mod tests {

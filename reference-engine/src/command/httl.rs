@@ -18,7 +18,9 @@
 //! deadline equals now.
 
 use super::fields::{fields_block, NumFields, TimeUnit};
+use super::grammar::TimeArg;
 use super::grammar::{Grammar, FIELDS_ONLY};
+use super::spec::{CommandSpec, KeySpec, ReplyPolicy};
 use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
@@ -84,6 +86,72 @@ fn scale(ms: i64, unit: TimeUnit) -> i64 {
         TimeUnit::Seconds => (ms + 999) / 1000,
     }
 }
+
+/// HEXPIRETIME's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HEXPIRETIME_SPEC: CommandSpec =
+    CommandSpec::hash("hexpiretime", -5, "7.4.0", hexpiretime, &HEXPIRETIME)
+        .info(
+            "readonly fast",
+            "@read @hash @fast",
+            "",
+            Some(KeySpec::range("RO access", 1, 0)),
+        )
+        .reply(ReplyPolicy::Ttl {
+            reading: TimeArg {
+                millis: false,
+                absolute: true,
+            },
+            twin: "hpexpiretime",
+        });
+
+/// HPEXPIRETIME's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HPEXPIRETIME_SPEC: CommandSpec =
+    CommandSpec::hash("hpexpiretime", -5, "7.4.0", hpexpiretime, &HPEXPIRETIME)
+        .info(
+            "readonly fast",
+            "@read @hash @fast",
+            "",
+            Some(KeySpec::range("RO access", 1, 0)),
+        )
+        .reply(ReplyPolicy::Ttl {
+            reading: TimeArg {
+                millis: true,
+                absolute: true,
+            },
+            twin: "hexpiretime",
+        });
+
+/// HPTTL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HPTTL_SPEC: CommandSpec = CommandSpec::hash("hpttl", -5, "7.4.0", hpttl, &HPTTL)
+    .info(
+        "readonly fast",
+        "@read @hash @fast",
+        "nondeterministic_output",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Ttl {
+        reading: TimeArg {
+            millis: true,
+            absolute: false,
+        },
+        twin: "httl",
+    });
+
+/// HTTL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const HTTL_SPEC: CommandSpec = CommandSpec::hash("httl", -5, "7.4.0", httl, &HTTL)
+    .info(
+        "readonly fast",
+        "@read @hash @fast",
+        "nondeterministic_output",
+        Some(KeySpec::range("RO access", 1, 0)),
+    )
+    .reply(ReplyPolicy::Ttl {
+        reading: TimeArg {
+            millis: false,
+            absolute: false,
+        },
+        twin: "hpttl",
+    });
 
 #[cfg(test)]
 mod tests {

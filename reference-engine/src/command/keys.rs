@@ -22,6 +22,7 @@
 //! conditional sets are outside what hashcheck models.
 
 use super::args::{is_c_word, parse_i64, subcommand};
+use super::spec::{CommandInfo, CommandSpec, KeySpec, Subcommand};
 use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::keyspace::Value;
@@ -139,12 +140,13 @@ fn check_flush_mode(argv: &[Vec<u8>]) -> Result<(), CommandError> {
 
 /// OBJECT's subcommands with Redis 8.2.3's arities, so that unknown names and wrong argument
 /// counts get Redis's errors even for the subcommands the engine does not model.
-pub(super) const OBJECT_SUBCOMMANDS: &[(&str, i32)] = &[
-    ("encoding", 3),
-    ("freq", 3),
-    ("help", 2),
-    ("idletime", 3),
-    ("refcount", 3),
+#[rustfmt::skip]
+pub(super) const OBJECT_SUBCOMMANDS: &[Subcommand] = &[
+    Subcommand::new("encoding", 3, CommandInfo::new("readonly", "@keyspace @read @slow", "nondeterministic_output", Some(KeySpec::range("RO", 2, 0)))),
+    Subcommand::new("freq", 3, CommandInfo::new("readonly", "@keyspace @read @slow", "nondeterministic_output", Some(KeySpec::range("RO", 2, 0)))),
+    Subcommand::new("help", 2, CommandInfo::new("loading stale", "@keyspace @slow", "", None)),
+    Subcommand::new("idletime", 3, CommandInfo::new("readonly", "@keyspace @read @slow", "nondeterministic_output", Some(KeySpec::range("RO", 2, 0)))),
+    Subcommand::new("refcount", 3, CommandInfo::new("readonly", "@keyspace @read @slow", "nondeterministic_output", Some(KeySpec::range("RO", 2, 0)))),
 ];
 
 /// `OBJECT ENCODING key`. The other subcommands report LRU/LFU bookkeeping and allocator
@@ -182,6 +184,79 @@ fn string_encoding(key: &[u8], value: &[u8]) -> &'static str {
         "raw"
     }
 }
+
+/// DEL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const DEL_SPEC: CommandSpec = CommandSpec::support("del", -2, "1.0.0", del).info(
+    "write",
+    "@keyspace @write @slow",
+    "request_policy:multi_shard response_policy:agg_sum",
+    Some(KeySpec::range("RM delete", 1, -1)),
+);
+
+/// EXISTS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const EXISTS_SPEC: CommandSpec = CommandSpec::support("exists", -2, "1.0.0", exists).info(
+    "readonly fast",
+    "@keyspace @read @fast",
+    "request_policy:multi_shard response_policy:agg_sum",
+    Some(KeySpec::range("RO", 1, -1)),
+);
+
+/// TYPE's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const TYPE_SPEC: CommandSpec = CommandSpec::support("type", 2, "1.0.0", type_).info(
+    "readonly fast",
+    "@keyspace @read @fast",
+    "",
+    Some(KeySpec::range("RO", 1, 0)),
+);
+
+/// SET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const SET_SPEC: CommandSpec = CommandSpec::support("set", -3, "1.0.0", set).info(
+    "write denyoom",
+    "@write @string @slow",
+    "",
+    Some(
+        KeySpec::range("RW access update variable_flags", 1, 0)
+            .notes("RW and ACCESS due to the optional `GET` argument"),
+    ),
+);
+
+/// GET's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const GET_SPEC: CommandSpec = CommandSpec::support("get", 2, "1.0.0", get).info(
+    "readonly fast",
+    "@read @string @fast",
+    "",
+    Some(KeySpec::range("RO access", 1, 0)),
+);
+
+/// DBSIZE's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const DBSIZE_SPEC: CommandSpec = CommandSpec::support("dbsize", 1, "1.0.0", dbsize).info(
+    "readonly fast",
+    "@keyspace @read @fast",
+    "request_policy:all_shards response_policy:agg_sum",
+    None,
+);
+
+/// FLUSHDB's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const FLUSHDB_SPEC: CommandSpec = CommandSpec::support("flushdb", -1, "1.0.0", flushdb).info(
+    "write",
+    "@keyspace @write @slow @dangerous",
+    "request_policy:all_shards response_policy:all_succeeded",
+    None,
+);
+
+/// FLUSHALL's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const FLUSHALL_SPEC: CommandSpec = CommandSpec::support("flushall", -1, "1.0.0", flushall)
+    .info(
+        "write",
+        "@keyspace @write @slow @dangerous",
+        "request_policy:all_shards response_policy:all_succeeded",
+        None,
+    );
+
+/// OBJECT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
+pub const OBJECT_SPEC: CommandSpec = CommandSpec::support("object", -2, "2.2.3", object)
+    .info("", "@slow", "", None)
+    .subcommands(OBJECT_SUBCOMMANDS);
 
 #[cfg(test)]
 mod tests {

@@ -17,10 +17,12 @@ use crate::hash::fold::FixedState;
 use crate::keyspace::Keyspace;
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
-use grammar::Grammar;
 
 pub mod args;
 pub mod grammar;
+pub mod spec;
+
+pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
 mod connection;
 mod fields;
@@ -133,119 +135,53 @@ pub type CommandResult = Result<Reply, CommandError>;
 /// A command's behaviour. `argv` includes the command name at index 0.
 pub type Run = fn(&mut Ctx<'_>, &[Vec<u8>]) -> CommandResult;
 
-/// One row of the command table.
-pub struct CommandSpec {
-    /// Lower case, as Redis prints it in errors.
-    pub name: &'static str,
-    /// Redis's arity: N means exactly N arguments (name included), -N means at least N.
-    pub arity: i32,
-    /// Whether this is one of the 28 hash commands hashcheck exists to check.
-    pub hash: bool,
-    /// Whether the command reads the time itself, when it needs it, through `Ctx::now` or
-    /// `Ctx::db_and_now`, instead of `ctx.now_ms`. Dispatch then does not read the clock
-    /// up front, which is ~15% of the cost of an HSET or HGET (a vDSO call under KVM).
-    /// A test checks that such a command's file never mentions `now_ms`.
-    pub lazy_clock: bool,
-    pub run: Run,
-    /// What a hash command accepts (keywords, argument shape, errors), declared in its
-    /// file; `None` for the support commands.
-    pub grammar: Option<&'static Grammar>,
-}
-
-macro_rules! hash_cmd {
-    ($name:literal, $arity:literal, $run:path, $grammar:path) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            hash: true,
-            lazy_clock: false,
-            run: $run,
-            grammar: Some(&$grammar),
-        }
-    };
-}
-macro_rules! hash_cmd_lazy_clock {
-    ($name:literal, $arity:literal, $run:path, $grammar:path) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            hash: true,
-            lazy_clock: true,
-            run: $run,
-            grammar: Some(&$grammar),
-        }
-    };
-}
-macro_rules! support_cmd {
-    ($name:literal, $arity:literal, $run:path) => {
-        CommandSpec {
-            name: $name,
-            arity: $arity,
-            hash: false,
-            lazy_clock: false,
-            run: $run,
-            grammar: None,
-        }
-    };
-}
-
-/// Every command the engine knows, with the arity Redis 8.2.3's COMMAND INFO reports.
+/// Every command the engine knows, one row each; the facts live in the command's file.
 pub static COMMANDS: &[CommandSpec] = &[
-    hash_cmd!("hdel", -3, hdel::hdel, hdel::HDEL),
-    hash_cmd!("hexists", 3, hexists::hexists, hexists::HEXISTS),
-    hash_cmd!("hexpire", -6, hexpire::hexpire, hexpire::HEXPIRE),
-    hash_cmd!("hexpireat", -6, hexpire::hexpireat, hexpire::HEXPIREAT),
-    hash_cmd!("hexpiretime", -5, httl::hexpiretime, httl::HEXPIRETIME),
-    hash_cmd_lazy_clock!("hget", 3, hget::hget, hget::HGET),
-    hash_cmd!("hgetall", 2, hgetall::hgetall, hgetall::HGETALL),
-    hash_cmd!("hgetdel", -5, hgetdel::hgetdel, hgetdel::HGETDEL),
-    hash_cmd!("hgetex", -5, hgetex::hgetex, hgetex::HGETEX),
-    hash_cmd!("hincrby", 4, hincrby::hincrby, hincrby::HINCRBY),
-    hash_cmd!(
-        "hincrbyfloat",
-        4,
-        hincrbyfloat::hincrbyfloat,
-        hincrbyfloat::HINCRBYFLOAT
-    ),
-    hash_cmd!("hkeys", 2, hgetall::hkeys, hgetall::HKEYS),
-    hash_cmd!("hlen", 2, hlen::hlen, hlen::HLEN),
-    hash_cmd!("hmget", -3, hmget::hmget, hmget::HMGET),
-    hash_cmd_lazy_clock!("hmset", -4, hset::hmset, hset::HMSET),
-    hash_cmd!("hpersist", -5, hpersist::hpersist, hpersist::HPERSIST),
-    hash_cmd!("hpexpire", -6, hexpire::hpexpire, hexpire::HPEXPIRE),
-    hash_cmd!("hpexpireat", -6, hexpire::hpexpireat, hexpire::HPEXPIREAT),
-    hash_cmd!("hpexpiretime", -5, httl::hpexpiretime, httl::HPEXPIRETIME),
-    hash_cmd!("hpttl", -5, httl::hpttl, httl::HPTTL),
-    hash_cmd!(
-        "hrandfield",
-        -2,
-        hrandfield::hrandfield,
-        hrandfield::HRANDFIELD
-    ),
-    hash_cmd!("hscan", -3, hscan::hscan, hscan::HSCAN),
-    hash_cmd_lazy_clock!("hset", -4, hset::hset, hset::HSET),
-    hash_cmd!("hsetex", -6, hsetex::hsetex, hsetex::HSETEX),
-    hash_cmd!("hsetnx", 4, hsetnx::hsetnx, hsetnx::HSETNX),
-    hash_cmd!("hstrlen", 3, hstrlen::hstrlen, hstrlen::HSTRLEN),
-    hash_cmd!("httl", -5, httl::httl, httl::HTTL),
-    hash_cmd!("hvals", 2, hgetall::hvals, hgetall::HVALS),
-    support_cmd!("del", -2, keys::del),
-    support_cmd!("exists", -2, keys::exists),
-    support_cmd!("type", 2, keys::type_),
-    support_cmd!("set", -3, keys::set),
-    support_cmd!("get", 2, keys::get),
-    support_cmd!("dbsize", 1, keys::dbsize),
-    support_cmd!("flushdb", -1, keys::flushdb),
-    support_cmd!("flushall", -1, keys::flushall),
-    support_cmd!("object", -2, keys::object),
-    support_cmd!("ping", -1, connection::ping),
-    support_cmd!("echo", 2, connection::echo),
-    support_cmd!("select", 2, connection::select),
-    support_cmd!("hello", -1, connection::hello),
-    support_cmd!("client", -2, connection::client),
-    support_cmd!("time", 1, connection::time),
-    support_cmd!("command", -1, connection::command),
-    support_cmd!("info", -1, connection::info),
+    hdel::HDEL_SPEC,
+    hexists::HEXISTS_SPEC,
+    hexpire::HEXPIRE_SPEC,
+    hexpire::HEXPIREAT_SPEC,
+    httl::HEXPIRETIME_SPEC,
+    hget::HGET_SPEC,
+    hgetall::HGETALL_SPEC,
+    hgetdel::HGETDEL_SPEC,
+    hgetex::HGETEX_SPEC,
+    hincrby::HINCRBY_SPEC,
+    hincrbyfloat::HINCRBYFLOAT_SPEC,
+    hgetall::HKEYS_SPEC,
+    hlen::HLEN_SPEC,
+    hmget::HMGET_SPEC,
+    hset::HMSET_SPEC,
+    hpersist::HPERSIST_SPEC,
+    hexpire::HPEXPIRE_SPEC,
+    hexpire::HPEXPIREAT_SPEC,
+    httl::HPEXPIRETIME_SPEC,
+    httl::HPTTL_SPEC,
+    hrandfield::HRANDFIELD_SPEC,
+    hscan::HSCAN_SPEC,
+    hset::HSET_SPEC,
+    hsetex::HSETEX_SPEC,
+    hsetnx::HSETNX_SPEC,
+    hstrlen::HSTRLEN_SPEC,
+    httl::HTTL_SPEC,
+    hgetall::HVALS_SPEC,
+    keys::DEL_SPEC,
+    keys::EXISTS_SPEC,
+    keys::TYPE_SPEC,
+    keys::SET_SPEC,
+    keys::GET_SPEC,
+    keys::DBSIZE_SPEC,
+    keys::FLUSHDB_SPEC,
+    keys::FLUSHALL_SPEC,
+    keys::OBJECT_SPEC,
+    connection::PING_SPEC,
+    connection::ECHO_SPEC,
+    connection::SELECT_SPEC,
+    connection::HELLO_SPEC,
+    connection::CLIENT_SPEC,
+    connection::TIME_SPEC,
+    connection::COMMAND_SPEC,
+    connection::INFO_SPEC,
 ];
 
 /// The table by packed name (see `packed_name`).
