@@ -24,6 +24,7 @@ use reference_engine::{Protocol, Reply};
 use crate::cases::format::{
     Capability, Case, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
 };
+use crate::compare::policy::{self, Context, Overrides, Probe, Source};
 use crate::compare::{compare, ErrorMatch, Policy};
 use crate::targets::{ClockKind, Target, TargetError};
 
@@ -569,29 +570,21 @@ impl CaseRun<'_> {
             self.restore.before(self.target, &argv)?;
         }
 
-        let (actual, policy) = match name.as_str() {
-            "HRANDFIELD" if (send.random != Some(false) || !self.strict) && argv.len() >= 2 => {
-                let hash = self.contents(&argv[1])?;
-                let actual = self.call(&argv)?;
-                (actual, random_policy(&plain, hash))
-            }
-            "HSCAN" if walks(send, &plain) => {
-                let novalues = plain[3..]
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
-                (self.walk(&argv)?, Policy::Scan { novalues })
-            }
-            // Outside a walk, a server that pages differently owes only a well-formed page of
-            // the hash's own elements.
-            "HSCAN" if !self.strict && argv.len() >= 3 => {
-                let novalues = plain[3..]
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
-                let hash = self.contents(&argv[1])?;
-                (self.call(&argv)?, Policy::ScanPage { novalues, hash })
-            }
-            _ => (self.call(&argv)?, self.policy(send, &name)),
+        let ctx = self.context(send);
+        let probe = match policy::probe_for(&plain, &ctx) {
+            Probe::None => None,
+            // The probe asks about the run's (prefixed) key.
+            probe => match probe.command(&argv) {
+                Some(question) => Some(self.call(&question)?),
+                None => None,
+            },
         };
+        let actual = if policy::walks(&plain, &ctx) {
+            self.walk(&argv)?
+        } else {
+            self.call(&argv)?
+        };
+        let policy = policy::policy(&plain, &ctx, probe.as_ref());
 
         let protocol = self.target.protocol();
         let lag_ms = self.lag_ms();
@@ -670,50 +663,19 @@ impl CaseRun<'_> {
         Ok(self.keys.unprefix_errors(reply))
     }
 
-    /// The comparison policy for a step, from the command's defaults and the step's
-    /// overrides.
-    fn policy(&self, send: &Send, name: &str) -> Policy {
-        if let Some(tolerance) = send.ttl_within {
-            return Policy::TtlWithin { tolerance };
+    /// How this step is judged: the run's details and clock, and the step's overrides.
+    fn context(&self, send: &Send) -> Context {
+        Context {
+            strict: self.strict,
+            clock: self.target.clock(),
+            margin_ms: 0,
+            source: Source::Case(Overrides {
+                exact_order: send.order.map(|o| o == Order::Exact),
+                ttl_within: send.ttl_within,
+                random: send.random,
+                walk: send.scan.map(|mode| mode == ScanMode::Walk),
+            }),
         }
-        let real_clock = self.target.clock() == ClockKind::Real;
-        let free_order = matches!(name, "HGETALL" | "HKEYS" | "HVALS");
-        match (name, send.order) {
-            // Redis marks these nondeterministic_output_order: an exact order is Redis's
-            // choice, checked only when details are strict.
-            (_, Some(Order::Exact)) if free_order && !self.strict => Policy::Unordered {
-                pairs: name == "HGETALL",
-            },
-            (_, Some(Order::Exact)) => Policy::Exact,
-            ("HGETALL", _) => Policy::Unordered { pairs: true },
-            ("HKEYS" | "HVALS", _) | (_, Some(Order::Any)) => Policy::Unordered { pairs: false },
-            ("HTTL" | "HEXPIRETIME", _) => Policy::TtlWithin { tolerance: 1 },
-            ("HPTTL" | "HPEXPIRETIME", _) => Policy::TtlWithin {
-                tolerance: if real_clock { 250 } else { 50 },
-            },
-            _ => Policy::Exact,
-        }
-    }
-
-    /// The live fields and values of the hash at `key` (empty if it is not a hash).
-    fn contents(&mut self, key: &[u8]) -> Result<Vec<Pair>, TargetError> {
-        let reply = self.target.call(&[b"HGETALL".to_vec(), key.to_vec()])?;
-        let bulk = |r: &Reply| match r {
-            Reply::Bulk(b) => Some(b.clone()),
-            _ => None,
-        };
-        let pairs = match reply {
-            Reply::Map(pairs) => pairs
-                .iter()
-                .filter_map(|(k, v)| Some((bulk(k)?, bulk(v)?)))
-                .collect(),
-            Reply::Array(items) => items
-                .chunks(2)
-                .filter_map(|c| Some((bulk(c.first()?)?, bulk(c.get(1)?)?)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(pairs)
     }
 
     /// Follows an HSCAN cursor to the end. The result looks like one HSCAN reply,
@@ -750,8 +712,6 @@ impl CaseRun<'_> {
 
 /// One element of a collection reply, or a field and its value.
 type Group = Vec<Reply>;
-/// A field and its value.
-type Pair = (Vec<u8>, Vec<u8>);
 
 /// `actual` reordered to follow `expected` as far as it can (equal elements first, then
 /// pairs with the same field), so that the diff of an order-free reply shows only what
@@ -798,34 +758,6 @@ fn align(expected: &Reply, actual: &Reply, pairs: bool) -> Reply {
         ),
         Reply::Set(_) => Reply::Set(ordered.flatten().collect()),
         _ => Reply::Array(ordered.flatten().collect()),
-    }
-}
-
-/// Whether an HSCAN step is walked: by default when it starts from cursor 0.
-fn walks(send: &Send, argv: &[Vec<u8>]) -> bool {
-    argv.len() >= 3
-        && match send.scan {
-            Some(mode) => mode == ScanMode::Walk,
-            None => argv[2] == b"0",
-        }
-}
-
-fn random_policy(argv: &[Vec<u8>], hash: Vec<Pair>) -> Policy {
-    let count = match argv.get(2) {
-        None => None,
-        Some(text) => match std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()) {
-            Some(n) => Some(n),
-            // Not a number: the reply is an error and is compared as such.
-            None => return Policy::Exact,
-        },
-    };
-    let with_values = argv
-        .get(3)
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"WITHVALUES"));
-    Policy::RandomPick {
-        count,
-        with_values,
-        hash,
     }
 }
 
@@ -896,34 +828,5 @@ mod tests {
         assert!(unsupported(&unknown, None).is_some());
         assert!(unsupported(&unknown, Some(&unknown)).is_none());
         assert!(unsupported(&Reply::Error("ERR syntax error".into()), None).is_none());
-    }
-
-    #[test]
-    fn hrandfield_policy_reads_count_and_withvalues() {
-        let argv = |w: &str| {
-            w.split(' ')
-                .map(|a| a.as_bytes().to_vec())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h -5 withvalues"), vec![]),
-            Policy::RandomPick {
-                count: Some(-5),
-                with_values: true,
-                hash: vec![]
-            }
-        );
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h"), vec![]),
-            Policy::RandomPick {
-                count: None,
-                with_values: false,
-                hash: vec![]
-            }
-        );
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h x"), vec![]),
-            Policy::Exact
-        );
     }
 }

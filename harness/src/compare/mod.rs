@@ -6,6 +6,8 @@
 //! everywhere else: pairs stay pairs, counts and types must match, errors are compared on
 //! their text, and codes such as -1/-2 are exact.
 
+pub mod policy;
+
 use std::collections::BTreeMap;
 
 use reference_engine::Reply;

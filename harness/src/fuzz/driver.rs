@@ -35,13 +35,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
+use reference_engine::command::grammar::Shape;
+use reference_engine::command::{lookup, ReplyPolicy};
 use reference_engine::hash::FixedState;
 use reference_engine::{Clock, Protocol, Reply, SystemClock};
 
-use crate::compare::{compare, ErrorMatch, Mismatch, Policy};
+use crate::compare::policy::{Context, Probe, Source};
+use crate::compare::{self, compare, ErrorMatch, Mismatch, Policy};
 use crate::coverage::KeyBefore;
 use crate::fuzz::gen::{options_of, Arg, Generator, Op};
-use crate::targets::{EmbeddedTarget, Target, TargetError};
+use crate::targets::{ClockKind, EmbeddedTarget, Target, TargetError};
 
 pub mod rank;
 pub mod rerun;
@@ -698,8 +701,8 @@ impl<'a> Differ<'a> {
                 (expected.reply, actual)
             };
             let policy = match q.kind {
-                Kind::Reconcile if argv[0] == b"HGETALL" => Policy::Unordered { pairs: true },
-                Kind::Reconcile => Policy::Exact,
+                // Reconciling reads are compared only for what Redis promises.
+                Kind::Reconcile => compare::policy::policy(&argv, &context(false, margin), None),
                 Kind::Generated => policy_with(&argv, expected.probe.as_ref(), self.config, margin),
             };
             self.report.compared += 1;
@@ -939,43 +942,6 @@ fn clear_at(
         .max()
 }
 
-/// What the reference must be asked before a command so its reply can be judged.
-#[derive(Clone, Copy)]
-pub(crate) enum Probe {
-    None,
-    /// HRANDFIELD: the live contents.
-    Contents,
-    /// HGETALL/HKEYS/HVALS: the encoding, which says whether order is defined.
-    Encoding,
-    /// HTTL/HEXPIRETIME: the same readings in ms, which say what the seconds may be.
-    Millis,
-}
-
-impl Probe {
-    fn needed(self) -> bool {
-        !matches!(self, Probe::None)
-    }
-
-    pub(crate) fn command(self, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
-        let key = argv.get(1).cloned().unwrap_or_default();
-        match self {
-            Probe::None => None,
-            Probe::Contents => Some(vec![b"HGETALL".to_vec(), key]),
-            Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
-            Probe::Millis => {
-                let name: &[u8] = if argv[0].eq_ignore_ascii_case(b"HTTL") {
-                    b"HPTTL"
-                } else {
-                    b"HPEXPIRETIME"
-                };
-                let mut probe = argv.to_vec();
-                probe[0] = name.to_vec();
-                Some(probe)
-            }
-        }
-    }
-}
-
 /// The reference's side of one command: what it replied, and what its probe said.
 pub(crate) struct Expected {
     pub(crate) probe: Option<Reply>,
@@ -1039,7 +1005,7 @@ fn first_pages_agree(expected: &Reply, actual: &Reply, novalues: bool) -> Option
     Some(compare(expected, actual, &policy, ErrorMatch::Exact).is_ok())
 }
 
-/// The comparison policy for a command, from what Redis promises about its reply.
+/// The comparison policy for a generated command (see `compare::policy`).
 pub fn policy(argv: &[Vec<u8>], probe: Option<&Reply>, config: &DiffConfig) -> Policy {
     policy_with(argv, probe, config, config.margin_ms)
 }
@@ -1051,59 +1017,16 @@ fn policy_with(
     config: &DiffConfig,
     margin: i64,
 ) -> Policy {
-    let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-    match name.as_str() {
-        "HGETALL" | "HKEYS" | "HVALS" => {
-            // Only a plain listpack: in a listpackex, fields with a TTL are ordered by
-            // deadline, and relative TTLs sent a millisecond apart to two servers can tie on
-            // one and not on the other. The cases check that order where it is certain.
-            let ordered = matches!(probe, Some(Reply::Bulk(e)) if e == b"listpack");
-            if ordered && config.strict_order {
-                Policy::Exact
-            } else {
-                Policy::Unordered {
-                    pairs: name == "HGETALL",
-                }
-            }
-        }
-        "HSCAN" => {
-            let novalues = argv
-                .iter()
-                .skip(3)
-                .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
-            Policy::Scan { novalues }
-        }
-        "HRANDFIELD" => {
-            let count = argv
-                .get(2)
-                .and_then(|c| std::str::from_utf8(c).ok()?.parse().ok());
-            let with_values = argv.len() > 3;
-            Policy::RandomPick {
-                count,
-                with_values,
-                hash: contents(probe),
-            }
-        }
-        "HTTL" | "HEXPIRETIME" => match probe {
-            Some(Reply::Array(items)) => Policy::TtlSeconds {
-                millis: items
-                    .iter()
-                    .map(|r| match r {
-                        Reply::Integer(ms) => *ms,
-                        _ => -1,
-                    })
-                    .collect(),
-                tolerance: margin.max(250),
-            },
-            _ => Policy::TtlWithin { tolerance: 1 },
-        },
-        // A reading carries the skew of the batch that SET the deadline, which may be long
-        // gone from the adaptive margin: 136 ms was seen under load. 250 ms is the case
-        // runner's tolerance on a server too; a wrong unit or sign is far outside it.
-        "HPTTL" | "HPEXPIRETIME" => Policy::TtlWithin {
-            tolerance: margin.max(250),
-        },
-        _ => Policy::Exact,
+    compare::policy::policy(argv, &context(config.strict_order, margin), probe)
+}
+
+/// How the fuzzer judges: its commands are generated, on the wall clock.
+fn context(strict: bool, margin: i64) -> Context {
+    Context {
+        strict,
+        clock: ClockKind::Real,
+        margin_ms: margin,
+        source: Source::Generated,
     }
 }
 
@@ -1114,9 +1037,13 @@ fn compares_deadlines(op: &Op) -> bool {
     if op.deadline_in_ms.is_none() {
         return false;
     }
-    let expire = ["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]
-        .iter()
-        .any(|name| op.is(name));
+    // The commands that set a deadline from a time argument and take GT/LT.
+    let Some(Arg::Bytes(name)) = op.args.first() else {
+        return false;
+    };
+    let expire = lookup(name)
+        .and_then(|spec| spec.grammar)
+        .is_some_and(|g| matches!(g.shape, Shape::Expire(_)));
     expire
         && op.args.iter().any(|a| {
             matches!(a, Arg::Bytes(b)
@@ -1124,21 +1051,14 @@ fn compares_deadlines(op: &Op) -> bool {
         })
 }
 
+/// What the reference is asked before a generated command.
 pub(crate) fn probe_for(argv: &[Vec<u8>]) -> Probe {
-    let is = |name: &str| argv[0].eq_ignore_ascii_case(name.as_bytes());
-    if is("HRANDFIELD") {
-        Probe::Contents
-    } else if is("HGETALL") || is("HKEYS") || is("HVALS") {
-        Probe::Encoding
-    } else if is("HTTL") || is("HEXPIRETIME") {
-        Probe::Millis
-    } else {
-        Probe::None
-    }
+    // A generated command's probe depends on the command alone.
+    compare::policy::probe_for(argv, &context(false, 0))
 }
 
 fn is_scan(argv: &[Vec<u8>]) -> bool {
-    argv[0].eq_ignore_ascii_case(b"HSCAN")
+    compare::policy::reply_of(argv) == ReplyPolicy::Scan
 }
 
 /// The kind of a divergence: the command, why, and what kind of reply each side gave, with
@@ -1195,22 +1115,6 @@ fn blank(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The live (field, value) pairs from an HGETALL reply in either protocol.
-fn contents(reply: Option<&Reply>) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let bulk = |r: &Reply| match r {
-        Reply::Bulk(b) => b.clone(),
-        _ => Vec::new(),
-    };
-    match reply {
-        Some(Reply::Map(pairs)) => pairs.iter().map(|(k, v)| (bulk(k), bulk(v))).collect(),
-        Some(Reply::Array(items)) => items
-            .chunks(2)
-            .map(|c| (bulk(&c[0]), bulk(&c[1])))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// `walk` itself if every element pair of the scan `walk` is also in the scan `all`;

@@ -14,11 +14,15 @@ use reference_engine::resp::canonical;
 use reference_engine::{Clock, ManualClock, Protocol, Reply, SystemClock};
 
 use crate::cases::format::{self, Arg, Capability, Case, CaseFile, Expect, Order, Send, Step};
+use crate::compare::policy::{self, Context, Overrides, Probe, Source};
 use crate::compare::{ErrorMatch, Policy};
 use crate::fuzz::driver::{Divergence, Sent};
 use crate::fuzz::gen;
 use crate::fuzz::shrink::Shrunk;
+use crate::targets::ClockKind;
 use crate::targets::{EmbeddedTarget, ServerIdentity, Target};
+use reference_engine::command::grammar::TimeArg;
+use reference_engine::command::ReplyPolicy;
 
 /// Where a reproduction came from.
 #[derive(Debug, Clone)]
@@ -167,7 +171,18 @@ fn describe(identity: &ServerIdentity) -> String {
 }
 
 fn is_listing(command: &str) -> bool {
-    matches!(command, "HGETALL" | "HKEYS" | "HVALS")
+    matches!(
+        policy::reply_of_name(command.as_bytes()),
+        ReplyPolicy::Listing { .. }
+    )
+}
+
+/// What a TTL command reads (its unit, and whether from the epoch); None for the others.
+fn reading_of(command: &str) -> Option<TimeArg> {
+    match policy::reply_of_name(command.as_bytes()) {
+        ReplyPolicy::Ttl { reading, .. } => Some(reading),
+        _ => None,
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -254,13 +269,23 @@ fn fill_expectations(steps: &mut [Step]) {
             }
         });
         if !phase_free {
-            let second = if matches!(command.as_str(), "HTTL" | "HEXPIRETIME") {
+            let second = if reading_of(&command).is_some_and(|r| !r.millis) {
                 1
             } else {
                 1_000
             };
             send.ttl_within = Some(send.ttl_within.unwrap_or(0).max(second));
         }
+    }
+}
+
+/// How the runner judges a written case on the engine (for which scans it walks).
+fn case_context() -> Context {
+    Context {
+        strict: true,
+        clock: ClockKind::Virtual,
+        margin_ms: 0,
+        source: Source::Case(Overrides::default()),
     }
 }
 
@@ -289,21 +314,16 @@ fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<
             Step::Send(send) => {
                 let now = clock.now_ms();
                 let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(now)).collect();
-                let in_millis: Option<&[u8]> = match send.command().as_str() {
-                    "HTTL" => Some(b"HPTTL"),
-                    "HEXPIRETIME" => Some(b"HPEXPIRETIME"),
+                // As the fuzzer asks it: the same reading in ms, for one in seconds.
+                let millis = match reading_of(&send.command()) {
+                    Some(r) if !r.millis => match Probe::Millis.command(&argv) {
+                        Some(probe) => Some(engine.call(&probe).ok()?),
+                        None => None,
+                    },
                     _ => None,
                 };
-                let millis = match in_millis {
-                    Some(name) => {
-                        let mut probe = argv.clone();
-                        probe[0] = name.to_vec();
-                        Some(engine.call(&probe).ok()?)
-                    }
-                    None => None,
-                };
                 let reply = engine.call(&argv).ok()?;
-                let walks = send.command() == "HSCAN" && argv.get(2).is_some_and(|c| c == b"0");
+                let walks = policy::walks(&argv, &case_context());
                 let reply = if walks {
                     crate::fuzz::driver::walk(&mut engine, &argv, reply).ok()?
                 } else {
@@ -319,17 +339,17 @@ fn engine_replies(steps: &[Step], protocol: Protocol, start: i64) -> Vec<Option<
 /// whether that form reads the same in `ran` and in `shifted` (the same step on a clock
 /// a second and a half later). `None` for other commands: their replies do not move with time.
 fn time_shape(command: &str, ran: &Ran, shifted: Option<&Ran>) -> (Option<Expect>, bool) {
-    if !matches!(command, "HTTL" | "HPTTL" | "HEXPIRETIME" | "HPEXPIRETIME") {
+    let Some(reading) = reading_of(command) else {
         return (None, true);
-    }
+    };
     let (Reply::Array(items), Some(shifted)) = (&ran.reply, shifted) else {
         return (None, true);
     };
     let mut phase_free = true;
     let forms = (0..items.len())
         .map(|i| {
-            let here = time_forms(command, ran, i);
-            let there = time_forms(command, shifted, i);
+            let here = time_forms(reading, ran, i);
+            let there = time_forms(reading, shifted, i);
             match here.iter().find(|form| there.contains(form)) {
                 Some(form) => form.clone(),
                 None => {
@@ -345,7 +365,7 @@ fn time_shape(command: &str, ran: &Ran, shifted: Option<&Ran>) -> (Option<Expect
 /// The ways to write item `i` of a TTL reading, best first; the last is the literal
 /// integer. HEXPIRETIME and HTTL in seconds keep the milliseconds they round (read from
 /// HPEXPIRETIME/HPTTL), so the reading does not depend on where in its second it runs.
-fn time_forms(command: &str, ran: &Ran, i: usize) -> Vec<Expect> {
+fn time_forms(reading: TimeArg, ran: &Ran, i: usize) -> Vec<Expect> {
     let Reply::Array(items) = &ran.reply else {
         return vec![Expect::Int(0)];
     };
@@ -363,14 +383,15 @@ fn time_forms(command: &str, ran: &Ran, i: usize) -> Vec<Expect> {
     };
     let mut forms = Vec::new();
     if x >= 0 {
-        match command {
-            "HEXPIRETIME" => {
+        match (reading.absolute, reading.millis) {
+            (true, false) => {
                 forms.extend(millis.map(|ms| Expect::UnixMsInS(ms - ran.now)));
                 forms.push(Expect::UnixS(x - format::unix_s(ran.now)));
             }
-            "HPEXPIRETIME" => forms.push(Expect::UnixMs(x - ran.now)),
-            "HTTL" => forms.extend(millis.map(Expect::MsInS)),
-            _ => {}
+            (true, true) => forms.push(Expect::UnixMs(x - ran.now)),
+            (false, false) => forms.extend(millis.map(Expect::MsInS)),
+            // A relative reading in ms is written as it is.
+            (false, true) => {}
         }
     }
     forms.push(Expect::Int(x));

@@ -7,11 +7,11 @@
 //! `{resp2: .., resp3: ..}`. Blessing from the reference engine is refused by the caller:
 //! the engine must not become its own oracle.
 
-use reference_engine::{Protocol, Reply};
+use reference_engine::Protocol;
 
 use super::{CaseReport, Observed};
 use crate::cases::format::{CaseFile, Expect, Step};
-use crate::compare::{compare, ErrorMatch, Policy};
+use crate::compare::policy;
 
 /// A file whose expectations changed: the new model, and per changed step the line of its
 /// `- send:` and its new expectation (for `format::replace_expectations`).
@@ -86,7 +86,7 @@ fn expectation(
         (Some(e2), Some(e3)) => {
             let o2 = o2.expect("observed in RESP2");
             let projected = e3.to_reply(Protocol::Resp2, o2.now_ms);
-            if same_up_to_freedom(&projected, &o2.reply, command) {
+            if policy::same_up_to_freedom(command.as_bytes(), &projected, &o2.reply) {
                 Some(e3)
             } else {
                 Some(Expect::PerProtocol {
@@ -98,31 +98,10 @@ fn expectation(
     }
 }
 
-/// Whether two replies differ only where Redis leaves freedom (order of HGETALL and the
-/// like, which fields HRANDFIELD picked), so one expectation can cover both.
-fn same_up_to_freedom(a: &Reply, b: &Reply, command: &str) -> bool {
-    match command {
-        "HGETALL" | "HKEYS" | "HVALS" => {
-            let pairs = command == "HGETALL";
-            compare(a, b, &Policy::Unordered { pairs }, ErrorMatch::Exact).is_ok()
-        }
-        "HRANDFIELD" => same_shape(a, b),
-        _ => a == b,
-    }
-}
-
-fn same_shape(a: &Reply, b: &Reply) -> bool {
-    match (a, b) {
-        (Reply::Array(x), Reply::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
-        }
-        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reference_engine::Reply;
 
     fn seen(reply: Reply) -> Observed {
         Observed {
