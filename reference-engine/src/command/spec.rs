@@ -162,14 +162,10 @@ impl CommandSpec {
 
     /// The positions in `argv` (name at 0) that hold keys, by the key spec.
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let (first, last, step) = match self.info.key {
-            Some(k) => (k.begin, k.last_index(argc), k.step.max(1)),
-            None => (1, 0, 1),
-        };
-        (first..=last)
-            .step_by(step as usize)
-            .filter(move |&i| i >= 1 && (i as usize) < argc)
-            .map(|i| i as usize)
+        self.info
+            .key
+            .into_iter()
+            .flat_map(move |k| k.positions(argc))
     }
 }
 
@@ -210,6 +206,14 @@ impl KeySpec {
 
     pub const fn notes(self, notes: &'static str) -> Self {
         Self { notes, ..self }
+    }
+
+    /// The positions of the keys in an argv of `argc` arguments (name at 0).
+    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        (self.begin..=self.last_index(argc))
+            .step_by(self.step.max(1) as usize)
+            .filter(move |&i| i >= 1 && (i as usize) < argc)
+            .map(|i| i as usize)
     }
 
     /// The last key's index in an argv of `argc` arguments.

@@ -1,112 +1,95 @@
 //! Per-case key prefixes: a case writes `myhash`, the target sees `hc:<run-id>:<n>:myhash`.
 //!
-//! Only the key positions of the commands cases use are rewritten (the hash commands'
-//! first argument, TYPE, SET, GET, EXISTS/DEL, OBJECT and DEBUG subcommands that take a
-//! key). The rewriter remembers every key it produced, so the case can delete exactly those
+//! A position is rewritten because the engine's command table says it holds a key (the
+//! command's key spec, or its subcommand's for OBJECT). A few commands cases use to set up
+//! keys are not in the engine (Redis has them); their key positions are listed below. The
+//! rewriter remembers every key it produced, so the case can delete exactly those
 //! afterwards and never needs FLUSHDB.
 
+use reference_engine::command::{lookup, CommandSpec, KeySpec};
 use reference_engine::Reply;
 
-/// The 28 hash commands; each takes its key as the first argument.
-const HASH_COMMANDS: &[&str] = &[
-    "hdel",
-    "hexists",
-    "hexpire",
-    "hexpireat",
-    "hexpiretime",
-    "hget",
-    "hgetall",
-    "hgetdel",
-    "hgetex",
-    "hincrby",
-    "hincrbyfloat",
-    "hkeys",
-    "hlen",
-    "hmget",
-    "hmset",
-    "hpersist",
-    "hpexpire",
-    "hpexpireat",
-    "hpexpiretime",
-    "hpttl",
-    "hrandfield",
-    "hscan",
-    "hset",
-    "hsetex",
-    "hsetnx",
-    "hstrlen",
-    "httl",
-    "hvals",
-];
-
-/// Other single-key commands cases use to set up or inspect keys.
+/// Single-key commands the engine lacks that cases use to set up or inspect keys.
 const FIRST_KEY_COMMANDS: &[&str] = &[
-    "type", "set", "get", "strlen", "append", "incr", "expire", "pexpire", "ttl", "pttl",
-    "persist", "lpush", "rpush", "sadd", "zadd",
+    "strlen", "append", "incr", "expire", "pexpire", "ttl", "pttl", "persist", "lpush", "rpush",
+    "sadd", "zadd",
 ];
 
-/// Commands whose every argument is a key.
-const ALL_KEY_COMMANDS: &[&str] = &["del", "exists", "unlink", "touch"];
+/// Commands the engine lacks whose every argument is a key.
+const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
 
-/// Subcommands (of OBJECT and DEBUG) whose second argument is a key.
-const KEY_SUBCOMMANDS: &[(&str, &[&str])] = &[
-    ("object", &["encoding", "freq", "idletime", "refcount"]),
-    (
-        "debug",
-        &["object", "listpack", "htstats-key", "digest-value"],
-    ),
-];
+/// DEBUG's subcommands whose second argument is a key (DEBUG is not in the engine).
+const DEBUG_KEY_SUBCOMMANDS: &[&str] = &["object", "listpack", "htstats-key", "digest-value"];
+
+/// Where the keys of `argv` are, by the table: the command's key spec, or for a container
+/// its subcommand's (`None` inside when the subcommand is missing or unknown). `None` when
+/// the engine does not have the command.
+fn table_key_spec(argv: &[Vec<u8>]) -> Option<(&'static CommandSpec, Option<KeySpec>)> {
+    let spec = lookup(argv.first()?)?;
+    if spec.info.key.is_some() || spec.subcommands.is_empty() {
+        return Some((spec, spec.info.key));
+    }
+    let sub = argv.get(1).and_then(|sub| {
+        spec.subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+    });
+    Some((spec, sub.and_then(|s| s.info.key)))
+}
 
 /// The positions in `argv` that hold keys.
 pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
+    if let Some((_, key)) = table_key_spec(argv) {
+        return key.map_or_else(Vec::new, |k| k.positions(argv.len()).collect());
+    }
     let Some(name) = argv.first() else {
         return Vec::new();
     };
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     let name = name.as_str();
-    if HASH_COMMANDS.contains(&name) || FIRST_KEY_COMMANDS.contains(&name) {
+    if FIRST_KEY_COMMANDS.contains(&name) {
         return (argv.len() > 1).then_some(1).into_iter().collect();
     }
     if ALL_KEY_COMMANDS.contains(&name) {
         return (1..argv.len()).collect();
     }
-    for (command, subcommands) in KEY_SUBCOMMANDS {
-        if name == *command && argv.len() > 2 {
-            let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-            if subcommands.contains(&sub.as_str()) {
-                return vec![2];
-            }
+    if name == "debug" && argv.len() > 2 {
+        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+        if DEBUG_KEY_SUBCOMMANDS.contains(&sub.as_str()) {
+            return vec![2];
         }
     }
     Vec::new()
 }
 
 /// Whether the rewriter knows where this command's keys are (it may have none, e.g. an
-/// arity error case), so that every key it sends is under the run's prefix.
+/// arity error case), so that every key it sends is under the run's prefix. A command
+/// that takes no key at all (PING, FLUSHDB...) is not one of these.
 pub fn knows_keys(argv: &[Vec<u8>]) -> bool {
+    if let Some((spec, key)) = table_key_spec(argv) {
+        // A container with no subcommand named yet (an arity error) counts if any of its
+        // subcommands takes a key.
+        let keyed_container =
+            argv.len() < 2 && spec.subcommands.iter().any(|s| s.info.key.is_some());
+        return key.is_some() || keyed_container;
+    }
     let Some(name) = argv.first() else {
         return true;
     };
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     let name = name.as_str();
-    if HASH_COMMANDS.contains(&name)
-        || FIRST_KEY_COMMANDS.contains(&name)
+    FIRST_KEY_COMMANDS.contains(&name)
         || ALL_KEY_COMMANDS.contains(&name)
-    {
-        return true;
-    }
-    KEY_SUBCOMMANDS.iter().any(|(command, subcommands)| {
-        name == *command
+        || (name == "debug"
             && argv.get(1).is_none_or(|sub| {
                 let sub = String::from_utf8_lossy(sub).to_ascii_lowercase();
-                subcommands.contains(&sub.as_str())
-            })
-    })
+                DEBUG_KEY_SUBCOMMANDS.contains(&sub.as_str())
+            }))
 }
 
 /// Whether `name` (any case) is one of the 28 hash commands.
 pub fn is_hash_command(name: &str) -> bool {
-    HASH_COMMANDS.contains(&name.to_ascii_lowercase().as_str())
+    lookup(name.as_bytes()).is_some_and(|spec| spec.hash)
 }
 
 /// Rewrites keys under one prefix and remembers them.
@@ -178,6 +161,39 @@ mod tests {
             Vec::<usize>::new()
         );
         assert_eq!(key_positions(&argv("HLEN")), Vec::<usize>::new());
+    }
+
+    /// Every position the table's key specs name is rewritten, for every command in it.
+    #[test]
+    fn keys_come_from_the_table() {
+        use reference_engine::command::COMMANDS;
+        for spec in COMMANDS {
+            let mut words = vec![spec.name.as_bytes().to_vec()];
+            words.extend((1..5).map(|i| format!("a{i}").into_bytes()));
+            let want: Vec<usize> = spec.key_positions(words.len()).collect();
+            assert_eq!(key_positions(&words), want, "{}", spec.name);
+            assert_eq!(knows_keys(&words), spec.info.key.is_some(), "{}", spec.name);
+            if spec.hash {
+                assert_eq!(
+                    want,
+                    [1],
+                    "{}: a hash command's key is its first argument",
+                    spec.name
+                );
+                assert!(is_hash_command(&spec.name.to_ascii_uppercase()));
+            }
+            for sub in spec.subcommands {
+                let argv = [spec.name, sub.name, "k"].map(|w| w.as_bytes().to_vec());
+                let want = sub.info.key.map_or(vec![], |k| k.positions(3).collect());
+                assert_eq!(key_positions(&argv), want, "{} {}", spec.name, sub.name);
+            }
+        }
+        let hash = COMMANDS.iter().filter(|c| c.hash).count();
+        assert_eq!(hash, 28);
+        assert!(!knows_keys(&argv("FLUSHDB")) && !knows_keys(&argv("CLIENT ID")));
+        assert!(knows_keys(&argv("OBJECT")) && !knows_keys(&argv("OBJECT HELP")));
+        assert_eq!(key_positions(&argv("UNLINK a b")), vec![1, 2]);
+        assert_eq!(key_positions(&argv("DEBUG OBJECT h")), vec![2]);
     }
 
     #[test]
