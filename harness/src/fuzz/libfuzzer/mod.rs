@@ -15,6 +15,7 @@ use reference_engine::Reply;
 
 pub mod cases;
 pub mod codec;
+pub mod dict;
 pub mod engine;
 pub mod network;
 pub mod program;
