@@ -90,8 +90,8 @@ impl DeferredReply {
 #[cfg(test)]
 mod tests {
     use super::Execution;
-    use crate::command::test_support::TestEngine;
     use crate::reply::Protocol;
+    use crate::test_support::TestEngine;
 
     fn argv(line: &str) -> Vec<Vec<u8>> {
         line.split_whitespace()

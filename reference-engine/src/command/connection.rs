@@ -25,11 +25,11 @@
 //! The engine behaves as a default Redis 8.2.3: one `default` user without a password,
 //! standalone, master, 16 databases.
 
-use super::args::{c_str, error_text, is_c_word, parse_i64, subcommand};
-use super::{CommandResult, Ctx};
-use crate::engine::DATABASES;
-use crate::error::CommandError;
+use super::args::{c_str, is_c_word, parse_i64, subcommand};
+use super::ctx::{CommandResult, Ctx};
+use crate::error::{error_text, CommandError};
 use crate::reply::{Protocol, Reply};
+use crate::session::DATABASES;
 
 mod introspection;
 
@@ -241,8 +241,8 @@ pub fn time(ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     fn hello_map(proto: i64, id: i64) -> Reply {
         let b = |s: &str| bulk(s);

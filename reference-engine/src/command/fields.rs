@@ -282,9 +282,9 @@ mod tests {
 /// tests depend only on the command under test (and on `HashValue`).
 #[cfg(test)]
 pub(crate) mod testing {
-    use crate::command::test_support::TestEngine;
     use crate::hash::{HashValue, TtlOnWrite};
     use crate::keyspace::Value;
+    use crate::test_support::TestEngine;
 
     /// The TestEngine's starting clock, in unix ms.
     pub const NOW: i64 = 1_700_000_000_000;

@@ -8,8 +8,8 @@
 //! its last field goes.
 //! <https://redis.io/docs/latest/commands/hdel/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HDEL accepts, for the command table (syntax above).
@@ -44,7 +44,7 @@ pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -8,8 +8,8 @@
 //! type.
 //! <https://redis.io/docs/latest/commands/hexists/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HEXISTS accepts, for the command table (syntax above).
@@ -29,8 +29,8 @@ pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::Protocol;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -17,9 +17,9 @@
 //! they share `run`.
 
 use super::args::is_c_word;
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::grammar::{Grammar, Shape, TimeArg};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// The four expire commands differ only in the unit and base of their time argument.
@@ -166,7 +166,7 @@ fn codes(outcomes: impl Iterator<Item = Outcome>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     const S: i64 = 1000;
 

@@ -7,8 +7,8 @@
 //! Replies with the value as a bulk string, or null when the key or the field is missing.
 //! <https://redis.io/docs/latest/commands/hget/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HGET accepts, for the command table (syntax above).
@@ -29,8 +29,8 @@ pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::Reply;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

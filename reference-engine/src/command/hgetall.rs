@@ -16,8 +16,8 @@
 //! Order is the hash's own order (see [`crate::hash`]): deterministic for the listpack
 //! encodings, implementation-defined for a hash table.
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::hash::FieldView;
 use crate::reply::Reply;
 
@@ -74,8 +74,8 @@ fn live_fields<T>(
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

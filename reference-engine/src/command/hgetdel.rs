@@ -8,9 +8,9 @@
 //! key gives an array of nulls. The key is deleted when its last field goes.
 //! <https://redis.io/docs/latest/commands/hgetdel/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HGETDEL accepts, for the command table (syntax above).
@@ -46,8 +46,8 @@ pub fn hgetdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

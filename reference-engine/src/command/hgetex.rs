@@ -19,9 +19,9 @@
 //! 5. FIELDS must come next; then numfields; then the count.
 
 use super::args::is_c_word;
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, parse_expire_time, NumFields, TimeUnit};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::reply::Reply;
 
@@ -130,8 +130,8 @@ fn parse_option(argv: &[Vec<u8>], now: i64) -> Result<(Expiry, usize), CommandEr
 #[cfg(test)]
 mod tests {
     use super::super::fields::testing::*;
-    use crate::command::test_support::*;
     use crate::reply::Reply;
+    use crate::test_support::*;
 
     const S: i64 = 1000;
 

@@ -9,8 +9,8 @@
 //! <https://redis.io/docs/latest/commands/hincrby/>
 
 use super::args::{int_arg, parse_i64};
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
@@ -55,9 +55,9 @@ pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
     use crate::reply::Protocol;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -15,8 +15,8 @@
 
 use std::os::raw::{c_char, c_int};
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
@@ -140,9 +140,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
     use crate::reply::Protocol;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

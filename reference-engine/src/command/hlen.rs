@@ -7,8 +7,8 @@
 //! Replies with an integer; 0 for a missing key.
 //! <https://redis.io/docs/latest/commands/hlen/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HLEN accepts, for the command table (syntax above).
@@ -27,7 +27,7 @@ pub fn hlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -8,8 +8,8 @@
 //! included. A missing key gives an array of nulls.
 //! <https://redis.io/docs/latest/commands/hmget/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HMGET accepts, for the command table (syntax above).
@@ -38,8 +38,8 @@ pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -10,9 +10,9 @@
 //! field has no TTL, `1` the TTL was removed. A field that loses its TTL moves to the tail of
 //! a listpackex, behind the fields that never had one.
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HPERSIST accepts, for the command table (syntax above).
@@ -52,7 +52,7 @@ pub fn hpersist(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 #[cfg(test)]
 mod tests {
     use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn codes_duplicates_and_order() {

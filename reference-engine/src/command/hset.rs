@@ -11,8 +11,8 @@
 //! <https://redis.io/docs/latest/commands/hmset/>
 
 use super::args::lower_name;
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
@@ -65,9 +65,9 @@ fn set_pairs(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Result<usize, CommandError>
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -15,11 +15,11 @@
 //! Unlike the other field-expiration commands, HSETEX parses all its options before it
 //! looks at the key, so an argument error beats WRONGTYPE.
 
-use super::args::{error_text_at_end, is_c_word};
+use super::args::is_c_word;
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{field_value_pairs, parse_expire_time, TimeUnit};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
-use crate::error::CommandError;
+use crate::error::{error_text_at_end, CommandError};
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
 
@@ -204,7 +204,7 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     const S: i64 = 1000;
 

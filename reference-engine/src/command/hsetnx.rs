@@ -8,8 +8,8 @@
 //! and nothing changed.
 //! <https://redis.io/docs/latest/commands/hsetnx/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
 
@@ -38,8 +38,8 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -7,8 +7,8 @@
 //! Replies with an integer; 0 for a missing key or field.
 //! <https://redis.io/docs/latest/commands/hstrlen/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HSTRLEN accepts, for the command table (syntax above).
@@ -31,7 +31,7 @@ pub fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     const NOW: i64 = 1_700_000_000_000;
 

@@ -17,9 +17,9 @@
 //! listpack. Unlike every other command, these four count a field as gone already when its
 //! deadline equals now.
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields, TimeUnit};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HTTL accepts, for the command table (syntax above).
@@ -88,7 +88,7 @@ fn scale(ms: i64, unit: TimeUnit) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn no_key_no_field_no_ttl() {

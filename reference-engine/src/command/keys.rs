@@ -22,7 +22,7 @@
 //! conditional sets are outside what hashcheck models.
 
 use super::args::{is_c_word, parse_i64, subcommand};
-use super::{CommandResult, Ctx};
+use super::ctx::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::keyspace::Value;
 use crate::reply::Reply;
@@ -185,8 +185,8 @@ fn string_encoding(key: &[u8], value: &[u8]) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::Reply;
+    use crate::test_support::*;
 
     const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 

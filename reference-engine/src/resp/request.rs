@@ -19,8 +19,8 @@
 //! panic.
 
 use super::inline::split_args;
-use crate::command::args::parse_i64;
 use crate::error::ProtocolError;
+use crate::strconv::parse_i64;
 
 /// Redis's `PROTO_INLINE_MAX_SIZE`: how much may be buffered while a line end is missing.
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
