@@ -42,7 +42,7 @@ mod hsetex;
 mod hsetnx;
 mod hstrlen;
 mod httl;
-mod keys;
+mod keyspace_support;
 
 /// One row of the command table.
 pub struct CommandSpec {
@@ -140,15 +140,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     hash_cmd!("hstrlen", 3, hstrlen::hstrlen, hstrlen::HSTRLEN),
     hash_cmd!("httl", -5, httl::httl, httl::HTTL),
     hash_cmd!("hvals", 2, hgetall::hvals, hgetall::HVALS),
-    support_cmd!("del", -2, keys::del),
-    support_cmd!("exists", -2, keys::exists),
-    support_cmd!("type", 2, keys::type_),
-    support_cmd!("set", -3, keys::set),
-    support_cmd!("get", 2, keys::get),
-    support_cmd!("dbsize", 1, keys::dbsize),
-    support_cmd!("flushdb", -1, keys::flushdb),
-    support_cmd!("flushall", -1, keys::flushall),
-    support_cmd!("object", -2, keys::object),
+    support_cmd!("del", -2, keyspace_support::del),
+    support_cmd!("exists", -2, keyspace_support::exists),
+    support_cmd!("type", 2, keyspace_support::type_),
+    support_cmd!("set", -3, keyspace_support::set),
+    support_cmd!("get", 2, keyspace_support::get),
+    support_cmd!("dbsize", 1, keyspace_support::dbsize),
+    support_cmd!("flushdb", -1, keyspace_support::flushdb),
+    support_cmd!("flushall", -1, keyspace_support::flushall),
+    support_cmd!("object", -2, keyspace_support::object),
     support_cmd!("ping", -1, connection::ping),
     support_cmd!("echo", 2, connection::echo),
     support_cmd!("select", 2, connection::select),

@@ -382,7 +382,7 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 mod tests {
     use super::{COMMAND_SUBCOMMANDS, INFOS};
     use crate::command::connection::CLIENT_SUBCOMMANDS;
-    use crate::command::keys::OBJECT_SUBCOMMANDS;
+    use crate::command::keyspace_support::OBJECT_SUBCOMMANDS;
     use crate::command::COMMANDS;
     use crate::reply::{Protocol, Reply};
     use crate::test_support::*;

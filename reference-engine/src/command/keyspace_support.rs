@@ -1,4 +1,7 @@
-//! Key-level support commands: what cases need to set up, provoke WRONGTYPE and inspect.
+//! The support commands that act on the keyspace (DEL, EXISTS, TYPE, SET, GET, DBSIZE,
+//! FLUSHDB, FLUSHALL, OBJECT): what cases need to set up, provoke WRONGTYPE and inspect. (Not
+//! to be confused with the harness's key prefixing, which decides which of a case's arguments
+//! are keys.)
 //!
 //! ```text
 //! DEL key [key ...]                      https://redis.io/docs/latest/commands/del/
