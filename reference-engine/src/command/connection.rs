@@ -275,10 +275,6 @@ mod tests {
         );
         assert_eq!(t.run("ECHO x"), bulk("x"));
         assert_eq!(t.run_args(&[b"ECHO", b""]), bulk(""));
-        assert_eq!(
-            t.run("ECHO"),
-            err("ERR wrong number of arguments for 'echo' command")
-        );
     }
 
     #[test]
@@ -296,10 +292,6 @@ mod tests {
         assert_eq!(t.run("SELECT 2147483647"), out);
         assert_eq!(t.run("SELECT 2147483648"), int_range);
         assert_eq!(t.run("SELECT -2147483649"), int_range);
-        assert_eq!(
-            t.run("SELECT 0 1"),
-            err("ERR wrong number of arguments for 'select' command")
-        );
         assert_eq!(t.session.db, 0, "failed SELECTs change nothing");
         assert_eq!(t.run("SELECT 15"), Reply::ok());
         assert_eq!(t.session.db, 15);
@@ -446,10 +438,6 @@ mod tests {
     fn client_subcommand_errors() {
         let mut t = TestEngine::new();
         assert_eq!(
-            t.run("CLIENT"),
-            err("ERR wrong number of arguments for 'client' command")
-        );
-        assert_eq!(
             t.run("client foo"),
             err("ERR unknown subcommand 'foo'. Try CLIENT HELP.")
         );
@@ -489,9 +477,5 @@ mod tests {
         let mut t = TestEngine::new();
         t.advance(1_234);
         assert_eq!(t.run("TIME"), arr(vec![bulk("1700000001"), bulk("234000")]));
-        assert_eq!(
-            t.run("TIME x"),
-            err("ERR wrong number of arguments for 'time' command")
-        );
     }
 }

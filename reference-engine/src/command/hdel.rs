@@ -67,20 +67,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HDEL s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HDEL h"),
-            err("ERR wrong number of arguments for 'hdel' command")
-        );
-    }
-
-    #[test]
     fn an_expired_unreclaimed_field_counts_as_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");

@@ -398,10 +398,6 @@ mod tests {
                 "HEXPIRE h 10 FIELDS 1 a GT",
                 "ERR The `numfields` parameter must match the number of arguments",
             ),
-            (
-                "HEXPIRE h 10 FIELDS 1",
-                "ERR wrong number of arguments for 'hexpire' command",
-            ),
         ];
         for (cmd, e) in cases {
             assert_eq!(t.run(cmd), err(e), "{cmd}");

@@ -51,25 +51,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HGET s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-    }
-
-    #[test]
-    fn arity() {
-        let mut t = TestEngine::new();
-        assert_eq!(
-            t.run("HGET h a b"),
-            err("ERR wrong number of arguments for 'hget' command")
-        );
-    }
-
-    #[test]
     fn expired_field_is_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");

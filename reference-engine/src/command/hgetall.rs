@@ -115,25 +115,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        for cmd in ["HGETALL", "HKEYS", "HVALS"] {
-            assert_eq!(
-                t.run(&format!("{cmd} s")),
-                err("WRONGTYPE Operation against a key holding the wrong kind of value")
-            );
-            assert_eq!(
-                t.run(&format!("{cmd} h x")),
-                err(&format!(
-                    "ERR wrong number of arguments for '{}' command",
-                    cmd.to_lowercase()
-                ))
-            );
-        }
-    }
-
-    #[test]
     fn expired_fields_are_hidden_but_not_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");

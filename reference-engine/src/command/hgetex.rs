@@ -283,7 +283,6 @@ mod tests {
             ),
             ("HGETEX h EX 10 FIELDS", arity),
             ("HGETEX h EX 10 x", arity),
-            ("HGETEX h FIELDS 0", arity),
             ("HGETEX h EX 10 FOO 1", missing),
             ("HGETEX h EX 10 PX 10 FIELDS 1 a", missing),
             ("HGETEX h PERSIST EX 10 FIELDS 1 a", missing),

@@ -275,10 +275,6 @@ mod tests {
             err("ERR value is NaN or Infinity")
         );
         assert!(!t.engine.keyspace(0).contains(b"nokey"));
-        assert_eq!(
-            t.run("HINCRBYFLOAT h f"),
-            err("ERR wrong number of arguments for 'hincrbyfloat' command")
-        );
     }
 
     #[test]

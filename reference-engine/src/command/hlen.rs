@@ -40,20 +40,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HLEN s"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HLEN h x"),
-            err("ERR wrong number of arguments for 'hlen' command")
-        );
-    }
-
-    #[test]
     fn counts_expired_fields_until_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");

@@ -66,20 +66,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HMGET s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HMGET h"),
-            err("ERR wrong number of arguments for 'hmget' command")
-        );
-    }
-
-    #[test]
     fn expired_fields_are_null_and_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");

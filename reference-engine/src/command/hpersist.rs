@@ -138,10 +138,6 @@ mod tests {
                 "HPERSIST h FIELDS 1 a b",
                 "ERR The `numfields` parameter must match the number of arguments",
             ),
-            (
-                "HPERSIST s FOO",
-                "ERR wrong number of arguments for 'hpersist' command",
-            ),
         ];
         for (cmd, e) in cases {
             assert_eq!(t.run(cmd), err(e), "{cmd}");

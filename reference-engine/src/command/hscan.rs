@@ -284,10 +284,6 @@ mod tests {
         assert_eq!(t.run("HSCAN h 0 MATCH"), syntax);
         assert_eq!(t.run("HSCAN h 0 TYPE hash"), syntax);
         assert_eq!(t.run("HSCAN h 0 foo"), syntax);
-        assert_eq!(
-            t.run("HSCAN h"),
-            err("ERR wrong number of arguments for 'hscan' command")
-        );
     }
 
     #[test]

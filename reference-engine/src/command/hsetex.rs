@@ -461,7 +461,6 @@ mod tests {
             ("HSETEX h FIELDS 1 a b EX 10", arity),
             ("HSETEX h KEEPTTL FNX FIELDS x", arity),
             ("HSETEX h KEEPTTL FNX FIELDS 1 a", arity),
-            ("HSETEX h EX 10 EX", arity),
         ];
         for (cmd, e) in cases {
             assert_eq!(t.run(cmd), err(e), "{cmd}");

@@ -58,25 +58,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HSETNX s a 1"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HSETNX h a"),
-            err("ERR wrong number of arguments for 'hsetnx' command")
-        );
-        assert_eq!(
-            t.run("HSETNX h a 1 b"),
-            err("ERR wrong number of arguments for 'hsetnx' command")
-        );
-        assert!(!t.engine.keyspace(0).contains(b"h"));
-    }
-
-    #[test]
     fn long_value_converts_only_when_written() {
         let mut t = TestEngine::new();
         let long = vec![b'x'; 65];

@@ -50,20 +50,6 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HSTRLEN s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HSTRLEN h a b"),
-            err("ERR wrong number of arguments for 'hstrlen' command")
-        );
-    }
-
-    #[test]
     fn expired_field_counts_as_missing_and_is_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");

@@ -264,14 +264,6 @@ mod tests {
         assert_eq!(t.run("EXISTS a a missing"), int(2));
         assert_eq!(t.run("DEL a a h missing"), int(2));
         assert_eq!(t.run("EXISTS a h"), int(0));
-        assert_eq!(
-            t.run("DEL"),
-            err("ERR wrong number of arguments for 'del' command")
-        );
-        assert_eq!(
-            t.run("EXISTS"),
-            err("ERR wrong number of arguments for 'exists' command")
-        );
     }
 
     #[test]
@@ -294,10 +286,6 @@ mod tests {
         t.run("SET a 1");
         t.run("SET b 1");
         assert_eq!(t.run("DBSIZE"), int(2));
-        assert_eq!(
-            t.run("DBSIZE x"),
-            err("ERR wrong number of arguments for 'dbsize' command")
-        );
         for bad in ["FLUSHDB x", "FLUSHDB async sync", "FLUSHALL x"] {
             assert_eq!(t.run(bad), err("ERR syntax error"), "{bad}");
         }
@@ -374,10 +362,6 @@ mod tests {
     fn object_errors() {
         let mut t = TestEngine::new();
         t.run("SET s 1");
-        assert_eq!(
-            t.run("OBJECT"),
-            err("ERR wrong number of arguments for 'object' command")
-        );
         assert_eq!(
             t.run("object foo a b"),
             err("ERR unknown subcommand 'foo'. Try OBJECT HELP.")

@@ -43,6 +43,8 @@ mod hsetnx;
 mod hstrlen;
 mod httl;
 mod keyspace_support;
+#[cfg(test)]
+mod table_tests;
 
 /// One row of the command table.
 pub struct CommandSpec {
