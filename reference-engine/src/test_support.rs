@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::clock::ManualClock;
 use crate::engine::{Engine, Session};
+use crate::hash::{HashValue, TtlOnWrite};
+use crate::keyspace::Value;
 use crate::reply::{Protocol, Reply};
 
 pub struct TestEngine {
@@ -17,7 +19,7 @@ pub struct TestEngine {
 impl TestEngine {
     /// An engine on a manual clock at 1_700_000_000_000 ms, speaking RESP3.
     pub fn new() -> Self {
-        let clock = ManualClock::new(1_700_000_000_000);
+        let clock = ManualClock::new(NOW);
         let engine = Engine::with_seed(Arc::new(clock.clone()), 1);
         let session = Session {
             protocol: Protocol::Resp3,
@@ -53,6 +55,16 @@ impl TestEngine {
         r
     }
 
+    /// Gives `fields` of the hash at `key` the deadline `at_ms`, straight in the keyspace, so
+    /// that a test depends on no command but the one it tests.
+    pub fn expire_fields(&mut self, key: &str, fields: &[&str], at_ms: i64) {
+        let hash = self.engine.keyspace_mut(0).hash_mut(key.as_bytes());
+        let hash = hash.expect("a hash").expect("an existing key");
+        for field in fields {
+            hash.set_expire(field.as_bytes(), Some(at_ms));
+        }
+    }
+
     pub fn advance(&self, ms: i64) {
         self.clock.advance(ms);
     }
@@ -72,4 +84,77 @@ pub fn int(n: i64) -> Reply {
 
 pub fn arr(items: Vec<Reply>) -> Reply {
     Reply::Array(items)
+}
+
+/// Checks what a read that reclaims lazily does when the field it touches is the last one of
+/// its hash and expired: it replies `want` (as for a missing field) and the key is gone.
+pub fn assert_reclaiming_the_last_field_deletes_the_key(line: &str, want: Reply) {
+    let mut t = TestEngine::new();
+    t.run("HSET h a 1");
+    t.expire_fields("h", &["a"], NOW + 10);
+    t.advance(11);
+    assert_eq!(t.run(line), want, "{line}");
+    assert!(!t.engine.keyspace(0).contains(b"h"), "{line} left the key");
+}
+
+// Set-up and inspection for the field-expiration command tests, working on the keyspace
+// directly so the tests depend only on the command under test (and on `HashValue`).
+
+/// The TestEngine's starting clock, in unix ms.
+pub const NOW: i64 = 1_700_000_000_000;
+
+/// Stores a listpack hash `key` holding `pairs` ("a 1 b 2"), replacing the key.
+pub fn hash(t: &mut TestEngine, key: &str, pairs: &str) {
+    let words: Vec<&str> = pairs.split_whitespace().collect();
+    let mut h = HashValue::new();
+    for p in words.chunks(2) {
+        h.set(p[0].as_bytes(), p[1].as_bytes(), TtlOnWrite::Clear);
+    }
+    t.engine
+        .keyspace_mut(0)
+        .insert(key.as_bytes(), Value::Hash(h));
+}
+
+/// Stores a string at `key` (to provoke WRONGTYPE).
+pub fn string(t: &mut TestEngine, key: &str) {
+    t.engine.keyspace_mut(0).set_string(key.as_bytes(), b"x");
+}
+
+/// The hash at `key`, if there is one.
+pub fn stored_hash(t: &TestEngine, key: &str) -> Option<HashValue> {
+    t.engine.keyspace(0).hash(key.as_bytes()).unwrap().cloned()
+}
+
+/// Every stored field of `key` in storage (= reply) order, expired ones included.
+pub fn order(t: &TestEngine, key: &str) -> Vec<String> {
+    stored_hash(t, key)
+        .map(|h| {
+            h.iter()
+                .map(|f| String::from_utf8(f.field.to_vec()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `OBJECT ENCODING key`, or "" when the key is missing.
+pub fn encoding(t: &TestEngine, key: &str) -> &'static str {
+    stored_hash(t, key).map_or("", |h| h.encoding().name())
+}
+
+/// The stored deadline of a field: None = no such field, Some(None) = no TTL.
+pub fn deadline(t: &TestEngine, key: &str, field: &str) -> Option<Option<i64>> {
+    stored_hash(t, key).and_then(|h| h.get(field.as_bytes()).map(|f| f.expire_at_ms))
+}
+
+/// The stored value of a field, expired or not.
+pub fn value(t: &TestEngine, key: &str, field: &str) -> Option<String> {
+    stored_hash(t, key).and_then(|h| {
+        h.get(field.as_bytes())
+            .map(|f| String::from_utf8(f.value.to_vec()).unwrap())
+    })
+}
+
+/// An integer array reply, the shape every HFE command except HGETEX/HSETEX uses.
+pub fn ints(v: &[i64]) -> crate::reply::Reply {
+    crate::reply::Reply::Array(v.iter().map(|n| crate::reply::Reply::Integer(*n)).collect())
 }

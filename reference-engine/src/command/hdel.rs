@@ -46,8 +46,6 @@ pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 mod tests {
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn counts_removed_fields_once() {
         let mut t = TestEngine::new();
@@ -70,13 +68,11 @@ mod tests {
     fn an_expired_unreclaimed_field_counts_as_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HDEL h a"), int(1));
         assert_eq!(t.run("HLEN h"), int(1));
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["b"], NOW + 1);
         assert_eq!(t.run("HDEL h b"), int(1));
         assert!(!t.engine.keyspace(0).contains(b"h"));
     }

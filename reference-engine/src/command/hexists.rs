@@ -32,8 +32,6 @@ mod tests {
     use crate::reply::Protocol;
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn integer_in_both_protocols() {
         let mut t = TestEngine::new();
@@ -49,8 +47,7 @@ mod tests {
     fn expired_field_is_absent_and_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(10);
         // Expired means strictly before now: at the deadline itself the field lives.
         assert_eq!(t.run("HEXISTS h a"), int(1));
@@ -62,12 +59,6 @@ mod tests {
 
     #[test]
     fn key_deleted_when_its_last_field_is_reclaimed() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        t.advance(11);
-        assert_eq!(t.run("HEXISTS h a"), int(0));
-        assert!(!t.engine.keyspace(0).contains(b"h"));
+        assert_reclaiming_the_last_field_deletes_the_key("HEXISTS h a", int(0));
     }
 }

@@ -165,7 +165,6 @@ fn codes(outcomes: impl Iterator<Item = Outcome>) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
     use crate::test_support::*;
 
     const S: i64 = 1000;
@@ -204,10 +203,10 @@ mod tests {
         // A deadline equal to now is "past"; the key goes with its last field.
         let at = format!("HPEXPIREAT h {NOW} FIELDS 1 b");
         assert_eq!(t.run(&at), ints(&[2]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
         // Missing key: all -2 and nothing is created.
         assert_eq!(t.run("HEXPIRE h 100 FIELDS 2 a b"), ints(&[-2, -2]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
         assert_eq!(t.run("HPEXPIREAT h 1 FIELDS 1 a"), ints(&[-2]));
     }
 
@@ -224,7 +223,7 @@ mod tests {
         assert_eq!(t.run("HEXPIRE h 0 NX FIELDS 1 a"), ints(&[0]));
         assert_eq!(t.run("HEXPIRE h 0 XX FIELDS 1 a"), ints(&[2]));
         assert_eq!(t.run("HEXPIRE h 0 NX FIELDS 1 b"), ints(&[2]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
     }
 
     #[test]
@@ -264,7 +263,7 @@ mod tests {
         assert_eq!(t.run("HEXPIRE h 0 LT FIELDS 2 b b"), ints(&[2, -2]));
         assert_eq!(t.run("HEXPIRE h 0 GT FIELDS 1 a"), ints(&[0]));
         assert_eq!(t.run("HEXPIRE h 0 LT FIELDS 1 a"), ints(&[2]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
     }
 
     #[test]

@@ -32,8 +32,6 @@ mod tests {
     use crate::reply::Reply;
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn returns_the_value_or_null() {
         let mut t = TestEngine::new();
@@ -54,9 +52,7 @@ mod tests {
     fn expired_field_is_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         assert_eq!(t.run("HGET h a"), bulk("1"));
         t.advance(11);
         assert_eq!(t.run("HGET h a"), Reply::Null);
@@ -66,15 +62,13 @@ mod tests {
 
     #[test]
     fn reclaiming_the_last_field_deletes_the_key() {
+        assert_reclaiming_the_last_field_deletes_the_key("HGET h a", Reply::Null);
+        // A different field does not reclaim `a`.
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(11);
-        // A different field does not reclaim `a`.
         assert_eq!(t.run("HGET h zz"), Reply::Null);
         assert!(t.engine.keyspace(0).contains(b"h"));
-        assert_eq!(t.run("HGET h a"), Reply::Null);
-        assert!(!t.engine.keyspace(0).contains(b"h"));
     }
 }

@@ -77,8 +77,6 @@ mod tests {
     use crate::reply::{Protocol, Reply};
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn hgetall_is_a_map_in_resp3_and_flat_in_resp2() {
         let mut t = TestEngine::new();
@@ -118,9 +116,7 @@ mod tests {
     fn expired_fields_are_hidden_but_not_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HGETALL h"), Reply::Map(vec![(bulk("c"), bulk("3"))]));
         assert_eq!(t.run("HKEYS h"), arr(vec![bulk("c")]));
@@ -132,8 +128,7 @@ mod tests {
     fn all_expired_replies_empty_but_key_stays() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HGETALL h").to_bytes(Protocol::Resp3), b"%0\r\n");
         assert_eq!(t.run("HKEYS h"), arr(vec![]));
@@ -146,9 +141,8 @@ mod tests {
     fn ttl_fields_come_first_in_listpackex() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3 d 4");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"c", Some(NOW + 100));
-        h.set_expire(b"d", Some(NOW + 50));
+        t.expire_fields("h", &["c"], NOW + 100);
+        t.expire_fields("h", &["d"], NOW + 50);
         assert_eq!(
             t.run("HKEYS h"),
             arr(vec![bulk("d"), bulk("c"), bulk("a"), bulk("b")])

@@ -49,8 +49,6 @@ mod tests {
     use crate::reply::{Protocol, Reply};
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn returns_and_deletes() {
         let mut t = TestEngine::new();
@@ -134,9 +132,7 @@ mod tests {
     fn expired_fields_read_as_null_and_are_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(
             t.run("HGETDEL h FIELDS 2 a c"),

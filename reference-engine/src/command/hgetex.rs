@@ -129,7 +129,6 @@ fn parse_option(argv: &[Vec<u8>], now: i64) -> Result<(Expiry, usize), CommandEr
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
     use crate::reply::Reply;
     use crate::test_support::*;
 
@@ -157,7 +156,7 @@ mod tests {
             t.run("HGETEX nokey PERSIST FIELDS 2 a b"),
             vals(&[None, None])
         );
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
     }
 
     #[test]
@@ -191,7 +190,7 @@ mod tests {
         assert_eq!(encoding(&t, "h"), "listpackex");
         let line = format!("HGETEX h PXAT {NOW} FIELDS 2 b c");
         assert_eq!(t.run(&line), vals(&[Some("2"), Some("3")]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
     }
 
     #[test]
@@ -235,7 +234,7 @@ mod tests {
         assert_eq!(t.run("HGETEX h EX 0 FIELDS 1 b"), vals(&[Some("2")]));
         assert_eq!(order(&t, "h"), ["a"]);
         assert_eq!(t.run("HGETEX h FIELDS 1 a"), vals(&[None]));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
     }
 
     #[test]

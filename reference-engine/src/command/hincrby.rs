@@ -59,8 +59,6 @@ mod tests {
     use crate::reply::Protocol;
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn adds_and_creates() {
         let mut t = TestEngine::new();
@@ -152,8 +150,7 @@ mod tests {
     fn live_field_keeps_its_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 100));
+        t.expire_fields("h", &["a"], NOW + 100);
         assert_eq!(t.run("HINCRBY h a 5"), int(6));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
         assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
@@ -165,9 +162,7 @@ mod tests {
     fn expired_field_counts_as_zero() {
         let mut t = TestEngine::new();
         t.run("HSET h a notanumber b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HINCRBY h a 5"), int(5));
         assert_eq!(t.run("HLEN h"), int(3));
@@ -179,8 +174,7 @@ mod tests {
     fn expired_last_field_recreates_the_key() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         // A bad increment fails before anything is reclaimed.
         assert_eq!(

@@ -144,8 +144,6 @@ mod tests {
     use crate::reply::Protocol;
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     /// HINCRBYFLOAT on a fresh field holding `stored` (None: no field).
     fn incr(stored: Option<&[u8]>, by: &[u8]) -> crate::reply::Reply {
         let mut t = TestEngine::new();
@@ -311,8 +309,7 @@ mod tests {
     fn live_field_keeps_its_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 100));
+        t.expire_fields("h", &["a"], NOW + 100);
         assert_eq!(t.run("HINCRBYFLOAT h a 0.5"), bulk("1.5"));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
         assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
@@ -322,8 +319,7 @@ mod tests {
     fn expired_field_counts_as_zero() {
         let mut t = TestEngine::new();
         t.run("HSET h a notafloat b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HINCRBYFLOAT h a 1.5"), bulk("1.5"));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
@@ -335,8 +331,7 @@ mod tests {
     fn expired_last_field_recreates_the_key() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         assert_eq!(
             t.run("HINCRBYFLOAT h a x"),

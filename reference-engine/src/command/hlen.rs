@@ -29,8 +29,6 @@ pub fn hlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 mod tests {
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn counts_fields() {
         let mut t = TestEngine::new();
@@ -43,9 +41,7 @@ mod tests {
     fn counts_expired_fields_until_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HLEN h"), int(3));
         assert_eq!(t.run("HLEN h"), int(3));

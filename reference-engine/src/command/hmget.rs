@@ -41,8 +41,6 @@ mod tests {
     use crate::reply::{Protocol, Reply};
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     #[test]
     fn values_in_request_order_with_duplicates() {
         let mut t = TestEngine::new();
@@ -69,9 +67,7 @@ mod tests {
     fn expired_fields_are_null_and_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         t.advance(11);
         assert_eq!(
             t.run("HMGET h a c a"),
@@ -83,12 +79,9 @@ mod tests {
 
     #[test]
     fn key_deleted_when_its_last_field_is_reclaimed() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        t.advance(11);
-        assert_eq!(t.run("HMGET h a a"), arr(vec![Reply::Null, Reply::Null]));
-        assert!(!t.engine.keyspace(0).contains(b"h"));
+        assert_reclaiming_the_last_field_deletes_the_key(
+            "HMGET h a a",
+            arr(vec![Reply::Null, Reply::Null]),
+        );
     }
 }

@@ -51,7 +51,6 @@ pub fn hpersist(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
     use crate::test_support::*;
 
     #[test]
@@ -78,7 +77,7 @@ mod tests {
     fn missing_key_and_listpack() {
         let mut t = TestEngine::new();
         assert_eq!(t.run("HPERSIST nokey FIELDS 2 a b"), ints(&[-2, -2]));
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
         hash(&mut t, "h", "a 1");
         assert_eq!(t.run("HPERSIST h FIELDS 1 a"), ints(&[-1]));
         assert_eq!(encoding(&t, "h"), "listpack");

@@ -69,8 +69,6 @@ mod tests {
     use crate::reply::{Protocol, Reply};
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     fn encoding(t: &TestEngine, key: &[u8]) -> Encoding {
         t.engine.keyspace(0).hash(key).unwrap().unwrap().encoding()
     }
@@ -147,8 +145,7 @@ mod tests {
     fn overwrite_clears_the_ttl_and_moves_the_field_last() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"b", Some(NOW + 100));
+        t.expire_fields("h", &["b"], NOW + 100);
         assert_eq!(t.run("HKEYS h"), arr(vec![bulk("b"), bulk("a"), bulk("c")]));
         assert_eq!(t.run("HSET h b 9"), int(0));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
@@ -162,9 +159,7 @@ mod tests {
     fn an_expired_unreclaimed_field_counts_as_existing_and_is_revived() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HSET h a 10"), int(0));
         assert_eq!(t.run("HLEN h"), int(3));

@@ -203,7 +203,6 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
     use crate::test_support::*;
 
     const S: i64 = 1000;
@@ -271,16 +270,16 @@ mod tests {
         assert_eq!(encoding(&t, "h"), "listpackex");
         let line = format!("HSETEX h PXAT {NOW} FIELDS 2 b 1 c 1");
         assert_eq!(t.run(&line), int(1));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
         assert_eq!(t.run("HSETEX s2 EX 0 FIELDS 2 a 1 a 2"), int(1));
-        assert!(get(&t, "s2").is_none());
+        assert!(stored_hash(&t, "s2").is_none());
     }
 
     #[test]
     fn fnx_and_fxx_are_all_or_nothing() {
         let mut t = TestEngine::new();
         assert_eq!(t.run("HSETEX nokey FXX FIELDS 1 a 1"), int(0));
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
         assert_eq!(t.run("HSETEX nokey FNX FIELDS 2 a 1 a 2"), int(1));
         assert_eq!(value(&t, "nokey", "a").as_deref(), Some("2"));
         hash(&mut t, "h", "a 1 b 2 c 3");
@@ -321,7 +320,7 @@ mod tests {
             t.run("HPEXPIRE h 1 FIELDS 2 a c");
             t.advance(2);
             assert_eq!(t.run(cmd), int(reply), "{cmd}");
-            assert_eq!(get(&t, "h").unwrap().len(), len, "{cmd}");
+            assert_eq!(stored_hash(&t, "h").unwrap().len(), len, "{cmd}");
         }
         // Reclaiming the last field deletes the key even though the condition failed.
         let mut t = TestEngine::new();
@@ -329,7 +328,7 @@ mod tests {
         t.run("HPEXPIRE h 1 FIELDS 1 a");
         t.advance(2);
         assert_eq!(t.run("HSETEX h FXX FIELDS 1 a 5"), int(0));
-        assert!(get(&t, "h").is_none());
+        assert!(stored_hash(&t, "h").is_none());
     }
 
     #[test]
@@ -344,7 +343,7 @@ mod tests {
             t.run("HPEXPIRE h 1 FIELDS 1 a");
             t.advance(1);
             assert_eq!(t.run(cmd), int(reply), "{cmd}");
-            assert_eq!(get(&t, "h").unwrap().len(), 2, "{cmd}");
+            assert_eq!(stored_hash(&t, "h").unwrap().len(), 2, "{cmd}");
         }
     }
 

@@ -41,8 +41,6 @@ mod tests {
     use crate::hash::Encoding;
     use crate::test_support::*;
 
-    const NOW: i64 = 1_700_000_000_000;
-
     fn encoding(t: &TestEngine, key: &[u8]) -> Encoding {
         t.engine.keyspace(0).hash(key).unwrap().unwrap().encoding()
     }
@@ -72,8 +70,7 @@ mod tests {
     fn live_field_keeps_its_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 100));
+        t.expire_fields("h", &["a"], NOW + 100);
         assert_eq!(t.run("HSETNX h a 2"), int(0));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
         assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
@@ -83,9 +80,7 @@ mod tests {
     fn expired_field_is_reclaimed_then_set_without_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HSETNX h a 9"), int(1));
         // `a` was deleted and added again (at the tail, with no TTL); `b` is still counted.
@@ -102,8 +97,7 @@ mod tests {
     fn reclaiming_the_last_field_recreates_the_key_as_listpack() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         assert_eq!(encoding(&t, b"h"), Encoding::ListpackEx);
         t.advance(2);
         assert_eq!(t.run("HSETNX h a 9"), int(1));

@@ -87,14 +87,13 @@ fn scale(ms: i64, unit: TimeUnit) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
     use crate::test_support::*;
 
     #[test]
     fn no_key_no_field_no_ttl() {
         let mut t = TestEngine::new();
         assert_eq!(t.run("HTTL nokey FIELDS 2 a b"), ints(&[-2, -2]));
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
         hash(&mut t, "h", "a 1 b 2");
         for cmd in ["HTTL", "HPTTL", "HEXPIRETIME", "hpexpiretime"] {
             let line = format!("{cmd} h FIELDS 3 a zz a");
