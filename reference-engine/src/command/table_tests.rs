@@ -130,3 +130,64 @@ fn quote_argv(argv: &[Vec<u8>]) -> String {
         .collect();
     words.join(" ")
 }
+
+/// The commands whose grammar is a key and a FIELDS block only (HGETDEL, HPERSIST, HTTL and
+/// its siblings) share one parser, and so its errors, their order and its keyword matching.
+#[test]
+fn every_fields_only_command_checks_its_block_alike() {
+    let missing = err("ERR Mandatory argument FIELDS is missing or not at the right position");
+    let positive = err("ERR Number of fields must be a positive integer");
+    let mismatch = err("ERR The `numfields` parameter must match the number of arguments");
+    let block_errors: &[(&[&[u8]], &Reply)] = &[
+        (&[b"FOO", b"1", b"a"], &missing),
+        (&[b"1", b"FIELDS", b"a"], &missing),
+        // Compared as a C string, so this is `FIELD`, not `FIELDS`.
+        (&[b"FIELD\0S", b"1", b"a"], &missing),
+        (&[b"FIELDS", b"0", b"a"], &positive),
+        (&[b"FIELDS", b"-1", b"a"], &positive),
+        (&[b"FIELDS", b"x", b"a"], &positive),
+        (&[b"FIELDS", b"01", b"a"], &positive),
+        (&[b"FIELDS", b"-9223372036854775808", b"a"], &positive),
+        (&[b"FIELDS", b"2", b"a"], &mismatch),
+        (&[b"fields", b"1", b"a", b"b"], &mismatch),
+        (&[b"FIELDS", b"9223372036854775807", b"a"], &mismatch),
+    ];
+    let mut checked = 0;
+    let fields_only = COMMANDS
+        .iter()
+        .filter(|c| c.grammar.is_some_and(|g| g.shape == Shape::FieldsBlock));
+    for spec in fields_only {
+        let name = spec.name.to_ascii_uppercase();
+        let call = |key: &str, block: &[&[u8]]| -> Vec<Vec<u8>> {
+            [name.as_bytes(), key.as_bytes()]
+                .iter()
+                .chain(block)
+                .map(|w| w.to_vec())
+                .collect()
+        };
+        let mut t = engine_with_keys();
+        for (block, want) in block_errors {
+            for key in ["h", "nokey"] {
+                let argv = call(key, block);
+                assert_eq!(&run(&mut t, &argv), *want, "{}", quote_argv(&argv));
+            }
+            // The key's type is checked before the block.
+            let argv = call("s", block);
+            assert_eq!(run(&mut t, &argv), err(WRONGTYPE), "{}", quote_argv(&argv));
+        }
+        assert_keys_unchanged(&mut t, &name);
+        // `FIELDS\0z` is `FIELDS` (strcasecmp stops at the NUL; checked on 8.2.3): the same
+        // reply and the same effect, on a field with a TTL so that every command acts.
+        let mut with_nul = engine_with_keys();
+        let mut plain = engine_with_keys();
+        for t in [&mut with_nul, &mut plain] {
+            t.expire_fields("h", &["f"], NOW + 100_000);
+        }
+        let reply = run(&mut with_nul, &call("h", &[b"FIELDS\0z", b"1", b"f"]));
+        assert!(!matches!(reply, Reply::Error(_)), "{name}: {reply:?}");
+        assert_eq!(reply, run(&mut plain, &call("h", &[b"FIELDS", b"1", b"f"])));
+        assert_eq!(with_nul.run("HGETALL h"), plain.run("HGETALL h"), "{name}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no FIELDS-only command in the table");
+}
