@@ -91,13 +91,7 @@ impl DeferredReply {
 mod tests {
     use super::Execution;
     use crate::reply::Protocol;
-    use crate::test_support::TestEngine;
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
-    }
+    use crate::test_support::{argv, TestEngine};
 
     /// The wire bytes of `lines`, run one after another, either built at once or deferred
     /// (each deferred reply encoded in small pieces).

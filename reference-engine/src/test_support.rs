@@ -34,11 +34,7 @@ impl TestEngine {
 
     /// Runs a command given as whitespace-separated words.
     pub fn run(&mut self, line: &str) -> Reply {
-        let argv: Vec<Vec<u8>> = line
-            .split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect();
-        self.engine.execute(&mut self.session, &argv)
+        self.engine.execute(&mut self.session, &argv(line))
     }
 
     /// Runs a command given as separate arguments (for empty or spaced arguments).
@@ -70,6 +66,13 @@ impl TestEngine {
     }
 }
 
+/// A command given as whitespace-separated words, as an argv.
+pub fn argv(line: &str) -> Vec<Vec<u8>> {
+    line.split_whitespace()
+        .map(|w| w.as_bytes().to_vec())
+        .collect()
+}
+
 pub fn bulk(s: &str) -> Reply {
     Reply::bulk(s)
 }
@@ -95,6 +98,30 @@ pub fn assert_reclaiming_the_last_field_deletes_the_key(line: &str, want: Reply)
     t.advance(11);
     assert_eq!(t.run(line), want, "{line}");
     assert!(!t.engine.keyspace(0).contains(b"h"), "{line} left the key");
+}
+
+/// What an increment (HINCRBY, HINCRBYFLOAT) does when the field it adds to is the hash's last
+/// one and expired: a bad increment (`x`) fails with `bad` before anything is reclaimed; a good
+/// one counts the field as zero, replies `want` and leaves a plain listpack holding `stored`.
+pub fn assert_increment_recreates_an_expired_last_field(
+    cmd: &str,
+    by: &str,
+    want: Reply,
+    stored: &str,
+    bad: Reply,
+) {
+    let mut t = TestEngine::new();
+    t.run("HSET h a 1");
+    t.expire_fields("h", &["a"], NOW + 1);
+    t.advance(2);
+    assert_eq!(t.run(&format!("{cmd} h a x")), bad);
+    assert!(t.engine.keyspace(0).contains(b"h"));
+    assert_eq!(t.run(&format!("{cmd} h a {by}")), want);
+    assert_eq!(encoding(&t, "h"), "listpack");
+    assert_eq!(
+        t.run("HGETALL h"),
+        Reply::Map(vec![(bulk("a"), bulk(stored))])
+    );
 }
 
 // Set-up and inspection for the field-expiration command tests, working on the keyspace

@@ -148,12 +148,7 @@ pub(crate) fn parse_expire_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
-    }
+    use crate::test_support::argv;
 
     #[test]
     fn fields_block_returns_the_fields() {

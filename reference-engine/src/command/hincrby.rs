@@ -172,22 +172,12 @@ mod tests {
 
     #[test]
     fn expired_last_field_recreates_the_key() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        t.expire_fields("h", &["a"], NOW + 1);
-        t.advance(2);
-        // A bad increment fails before anything is reclaimed.
-        assert_eq!(
-            t.run("HINCRBY h a x"),
-            err("ERR value is not an integer or out of range")
-        );
-        assert!(t.engine.keyspace(0).contains(b"h"));
-        assert_eq!(t.run("HINCRBY h a 5"), int(5));
-        let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
-        assert_eq!(h.encoding(), Encoding::Listpack);
-        assert_eq!(
-            t.run("HGETALL h"),
-            crate::reply::Reply::Map(vec![(bulk("a"), bulk("5"))])
+        assert_increment_recreates_an_expired_last_field(
+            "HINCRBY",
+            "5",
+            int(5),
+            "5",
+            err("ERR value is not an integer or out of range"),
         );
     }
 }

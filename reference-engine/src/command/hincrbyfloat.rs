@@ -329,17 +329,12 @@ mod tests {
 
     #[test]
     fn expired_last_field_recreates_the_key() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        t.expire_fields("h", &["a"], NOW + 1);
-        t.advance(2);
-        assert_eq!(
-            t.run("HINCRBYFLOAT h a x"),
-            err("ERR value is not a valid float")
+        assert_increment_recreates_an_expired_last_field(
+            "HINCRBYFLOAT",
+            "1.5",
+            bulk("1.5"),
+            "1.5",
+            err("ERR value is not a valid float"),
         );
-        assert!(t.engine.keyspace(0).contains(b"h"));
-        assert_eq!(t.run("HINCRBYFLOAT h a 1.5"), bulk("1.5"));
-        let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
-        assert_eq!(h.encoding(), Encoding::Listpack);
     }
 }
