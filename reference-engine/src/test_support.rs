@@ -129,6 +129,8 @@ pub fn assert_increment_recreates_an_expired_last_field(
 
 /// The TestEngine's starting clock, in unix ms.
 pub const NOW: i64 = 1_700_000_000_000;
+/// A second, in ms.
+pub const S: i64 = 1000;
 
 /// Stores a listpack hash `key` holding `pairs` ("a 1 b 2"), replacing the key.
 pub fn hash(t: &mut TestEngine, key: &str, pairs: &str) {

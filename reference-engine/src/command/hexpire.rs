@@ -167,8 +167,6 @@ fn codes(outcomes: impl Iterator<Item = Outcome>) -> Reply {
 mod tests {
     use crate::test_support::*;
 
-    const S: i64 = 1000;
-
     #[test]
     fn sets_ttls_in_each_unit() {
         let mut t = TestEngine::new();

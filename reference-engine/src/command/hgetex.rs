@@ -132,8 +132,6 @@ mod tests {
     use crate::reply::Reply;
     use crate::test_support::*;
 
-    const S: i64 = 1000;
-
     fn vals(v: &[Option<&str>]) -> Reply {
         arr(v.iter().map(|x| x.map_or(Reply::Null, bulk)).collect())
     }

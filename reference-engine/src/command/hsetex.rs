@@ -205,8 +205,6 @@ fn parse(argv: &[Vec<u8>], now: i64) -> Result<Options<'_>, CommandError> {
 mod tests {
     use crate::test_support::*;
 
-    const S: i64 = 1000;
-
     #[test]
     fn sets_fields_and_creates_the_key() {
         let mut t = TestEngine::new();
