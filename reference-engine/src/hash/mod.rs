@@ -22,6 +22,8 @@ pub use fold::FixedState;
 // Their index-based and size-reporting methods are there for their own tests.
 #[cfg_attr(not(test), allow(dead_code))]
 mod listpack;
+#[cfg(test)]
+mod storage_tests;
 #[cfg_attr(not(test), allow(dead_code))]
 mod table;
 

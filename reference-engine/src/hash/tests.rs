@@ -1,9 +1,7 @@
 use super::*;
 
 fn fields(h: &HashValue) -> Vec<String> {
-    h.iter()
-        .map(|f| String::from_utf8(f.field.to_vec()).unwrap())
-        .collect()
+    super::storage_tests::field_names(h.iter())
 }
 
 fn hash_of(names: &[&str]) -> HashValue {

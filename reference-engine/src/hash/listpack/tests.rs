@@ -1,9 +1,8 @@
 use super::*;
+use crate::hash::storage_tests::*;
 
 fn names(lp: &Listpack) -> Vec<String> {
-    lp.iter()
-        .map(|e| String::from_utf8(e.field.to_vec()).unwrap())
-        .collect()
+    field_names(lp.iter())
 }
 
 fn of(names: &[&str]) -> Listpack {
@@ -183,18 +182,14 @@ mod model {
     use super::*;
     use proptest::prelude::*;
 
-    type Model = Vec<(Vec<u8>, Vec<u8>, Option<i64>)>;
-
     #[derive(Debug, Clone)]
     enum Op {
         Push(Vec<u8>, Vec<u8>, Option<i64>),
-        SetValue(usize, Vec<u8>),
-        SetExpire(usize, Option<i64>),
+        InPlace(InPlace),
         SetFound(Vec<u8>, Vec<u8>, Option<i64>),
         Remove(Vec<u8>),
         RemoveIndex(usize),
         Move(usize, usize),
-        RetainTtlAtLeast(i64),
     }
 
     fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -205,24 +200,14 @@ mod model {
         ]
     }
 
-    fn ttl() -> impl Strategy<Value = Option<i64>> {
-        prop_oneof![
-            Just(None),
-            (-3i64..3).prop_map(Some),
-            any::<i64>().prop_map(Some)
-        ]
-    }
-
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             4 => (bytes(), bytes(), ttl()).prop_map(|(f, v, t)| Op::Push(f, v, t)),
-            2 => (0..12usize, bytes()).prop_map(|(i, v)| Op::SetValue(i, v)),
-            2 => (0..12usize, ttl()).prop_map(|(i, t)| Op::SetExpire(i, t)),
+            5 => in_place(12, bytes()).prop_map(Op::InPlace),
             2 => (bytes(), bytes(), ttl()).prop_map(|(f, v, t)| Op::SetFound(f, v, t)),
             1 => bytes().prop_map(Op::Remove),
             1 => (0..12usize).prop_map(Op::RemoveIndex),
             2 => (0..12usize, 0..12usize).prop_map(|(a, b)| Op::Move(a, b)),
-            1 => (-3i64..3).prop_map(Op::RetainTtlAtLeast),
         ]
     }
 
@@ -234,18 +219,7 @@ mod model {
                     model.push((f, v, t));
                 }
             }
-            Op::SetValue(i, v) => {
-                assert_eq!(lp.set_value(i, &v), i < model.len());
-                if let Some(e) = model.get_mut(i) {
-                    e.1 = v;
-                }
-            }
-            Op::SetExpire(i, t) => {
-                assert_eq!(lp.set_expire(i, t), i < model.len());
-                if let Some(e) = model.get_mut(i) {
-                    e.2 = t;
-                }
-            }
+            Op::InPlace(op) => apply_in_place(lp, model, op),
             Op::SetFound(f, v, t) => {
                 // One find, then a value and a TTL written through the same handle.
                 let at = model.iter().position(|e| e.0 == f);
@@ -281,12 +255,6 @@ mod model {
                     model.insert(b, e);
                 }
             }
-            Op::RetainTtlAtLeast(min) => {
-                let keep = |t: Option<i64>| t.is_none_or(|at| at >= min);
-                let before = model.len();
-                model.retain(|e| keep(e.2));
-                assert_eq!(lp.retain(|e| keep(e.expire_at_ms)), before - model.len());
-            }
         }
     }
 
@@ -297,11 +265,7 @@ mod model {
             let mut model = Model::new();
             for op in ops {
                 apply(&mut lp, &mut model, op);
-                let got: Model = lp
-                    .iter()
-                    .map(|e| (e.field.to_vec(), e.value.to_vec(), e.expire_at_ms))
-                    .collect();
-                prop_assert_eq!(&got, &model);
+                prop_assert_eq!(&snapshot(lp.iter()), &model);
                 prop_assert_eq!(lp.len(), model.len());
                 let size: usize = model
                     .iter()

@@ -1,9 +1,8 @@
 use super::*;
+use crate::hash::storage_tests::*;
 
 fn names(t: &Table) -> Vec<String> {
-    t.iter()
-        .map(|e| String::from_utf8(e.field.to_vec()).unwrap())
-        .collect()
+    field_names(t.iter())
 }
 
 fn of(names: &[&str]) -> Table {
@@ -298,16 +297,12 @@ mod model {
     use super::*;
     use proptest::prelude::*;
 
-    type Model = Vec<(Vec<u8>, Vec<u8>, Option<i64>)>;
-
     #[derive(Debug, Clone)]
     enum Op {
         Push(Vec<u8>, Vec<u8>, Option<i64>),
-        SetValue(usize, Vec<u8>),
-        SetExpire(usize, Option<i64>),
+        InPlace(InPlace),
         Remove(Vec<u8>),
         RemoveIndex(usize),
-        RetainTtlAtLeast(i64),
     }
 
     fn bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -317,22 +312,12 @@ mod model {
         ]
     }
 
-    fn ttl() -> impl Strategy<Value = Option<i64>> {
-        prop_oneof![
-            Just(None),
-            (-3i64..3).prop_map(Some),
-            any::<i64>().prop_map(Some)
-        ]
-    }
-
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             6 => (bytes(), bytes(), ttl()).prop_map(|(f, v, t)| Op::Push(f, v, t)),
-            2 => (0..30usize, bytes()).prop_map(|(i, v)| Op::SetValue(i, v)),
-            2 => (0..30usize, ttl()).prop_map(|(i, t)| Op::SetExpire(i, t)),
+            5 => in_place(30, bytes()).prop_map(Op::InPlace),
             2 => bytes().prop_map(Op::Remove),
             1 => (0..30usize).prop_map(Op::RemoveIndex),
-            1 => (-3i64..3).prop_map(Op::RetainTtlAtLeast),
         ]
     }
 
@@ -344,18 +329,7 @@ mod model {
                     model.push((f, v, ttl));
                 }
             }
-            Op::SetValue(i, v) => {
-                assert_eq!(t.set_value(i, &v), i < model.len());
-                if let Some(e) = model.get_mut(i) {
-                    e.1 = v;
-                }
-            }
-            Op::SetExpire(i, ttl) => {
-                assert_eq!(t.set_expire(i, ttl), i < model.len());
-                if let Some(e) = model.get_mut(i) {
-                    e.2 = ttl;
-                }
-            }
+            Op::InPlace(op) => apply_in_place(t, model, op),
             Op::Remove(f) => {
                 let at = model.iter().position(|e| e.0 == f);
                 assert_eq!(t.swap_remove(&f), at.is_some());
@@ -369,12 +343,6 @@ mod model {
                     model.swap_remove(i);
                 }
             }
-            Op::RetainTtlAtLeast(min) => {
-                let keep = |x: Option<i64>| x.is_none_or(|at| at >= min);
-                let before = model.len();
-                model.retain(|e| keep(e.2));
-                assert_eq!(t.retain(|e| keep(e.expire_at_ms)), before - model.len());
-            }
         }
     }
 
@@ -385,11 +353,7 @@ mod model {
             let mut model = Model::new();
             for op in ops {
                 apply(&mut t, &mut model, op);
-                let got: Model = t
-                    .iter()
-                    .map(|e| (e.field.to_vec(), e.value.to_vec(), e.expire_at_ms))
-                    .collect();
-                prop_assert_eq!(&got, &model);
+                prop_assert_eq!(&snapshot(t.iter()), &model);
                 for (i, e) in model.iter().enumerate() {
                     prop_assert_eq!(t.position(&e.0), Some(i));
                     prop_assert_eq!(t.get_index(i).unwrap(), t.get(&e.0).unwrap());
