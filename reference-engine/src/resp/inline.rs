@@ -6,6 +6,8 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     // C's isspace: the blank skipper and the check after a closing quote use it.
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    // A closing quote must end the argument: a space or the end of the line must follow it.
+    let ends_argument = |i: usize| at(i) == 0 || is_space(at(i));
     let mut args = Vec::new();
     let mut i = 0;
     loop {
@@ -15,58 +17,12 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         if at(i) == 0 {
             return Some(args);
         }
-        let (mut in_double, mut in_single) = (false, false);
+        // The quote an open quoted part will close with.
+        let mut quote: Option<u8> = None;
         let mut current = Vec::new();
         loop {
             let c = at(i);
-            if in_double {
-                if c == b'\\' && at(i + 1) == b'x' && hex(at(i + 2)).is_some() {
-                    if let (Some(hi), Some(lo)) = (hex(at(i + 2)), hex(at(i + 3))) {
-                        current.push(hi * 16 + lo);
-                        i += 4;
-                        continue;
-                    }
-                }
-                if c == b'\\' && at(i + 1) != 0 {
-                    current.push(match at(i + 1) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                    i += 2;
-                } else if c == b'"' {
-                    // The closing quote must end the argument.
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                    i += 1;
-                }
-            } else if in_single {
-                if c == b'\\' && at(i + 1) == b'\'' {
-                    current.push(b'\'');
-                    i += 2;
-                } else if c == b'\'' {
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                    i += 1;
-                }
-            } else {
+            let Some(close) = quote else {
                 match c {
                     // Unlike the blank skipper, a word ends only at these: `a\x0bb` is one word.
                     b' ' | b'\n' | b'\r' | b'\t' => {
@@ -75,10 +31,43 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     }
                     0 => break,
                     // A quote inside a word opens a quoted part of it: `a"b c"` is `ab c`.
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
+                    b'"' | b'\'' => quote = Some(c),
                     _ => current.push(c),
                 }
+                i += 1;
+                continue;
+            };
+            // `"..."` knows `\xHH` and C's escapes; `'...'` knows only `\'`.
+            if close == b'"' && c == b'\\' && at(i + 1) == b'x' {
+                if let (Some(hi), Some(lo)) = (hex(at(i + 2)), hex(at(i + 3))) {
+                    current.push(hi * 16 + lo);
+                    i += 4;
+                    continue;
+                }
+            }
+            if close == b'"' && c == b'\\' && at(i + 1) != 0 {
+                current.push(match at(i + 1) {
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'b' => 0x08,
+                    b'a' => 0x07,
+                    other => other,
+                });
+                i += 2;
+            } else if close == b'\'' && c == b'\\' && at(i + 1) == b'\'' {
+                current.push(b'\'');
+                i += 2;
+            } else if c == close {
+                if !ends_argument(i + 1) {
+                    return None;
+                }
+                i += 1;
+                break;
+            } else if c == 0 {
+                return None;
+            } else {
+                current.push(c);
                 i += 1;
             }
         }
