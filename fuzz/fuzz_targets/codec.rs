@@ -1,7 +1,7 @@
 //! The RESP request parser, the reply decoder and the case-file loader: no panic, and
-//! round trips hold (`hashcheck::fuzzing::codec`).
+//! round trips hold (`hashcheck::fuzz::libfuzzer::codec`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| hashcheck::fuzzing::codec::fuzz(data));
+fuzz_target!(|data: &[u8]| hashcheck::fuzz::libfuzzer::codec::fuzz(data));

@@ -1,8 +1,8 @@
-//! The engine against a live server at `$REDIS_URL` (`hashcheck::fuzzing::network`).
+//! The engine against a live server at `$REDIS_URL` (`hashcheck::fuzz::libfuzzer::network`).
 //! Without `$REDIS_URL` it says so and stops, successfully: there is nothing to compare.
 #![no_main]
 
-use hashcheck::fuzzing::network::{fuzz, Outcome, NO_SERVER};
+use hashcheck::fuzz::libfuzzer::network::{fuzz, Outcome, NO_SERVER};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! The engine under arbitrary command programs: no panic, and its invariants hold
-//! (`hashcheck::fuzzing::engine` lists them).
+//! (`hashcheck::fuzz::libfuzzer::engine` lists them).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| hashcheck::fuzzing::engine::fuzz(data));
+fuzz_target!(|data: &[u8]| hashcheck::fuzz::libfuzzer::engine::fuzz(data));

@@ -27,7 +27,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context, Result};
-use hashcheck::gen::{Generator, Swarm, COMMANDS};
+use hashcheck::fuzz::gen::{Generator, Swarm, COMMANDS};
 use hashcheck::process::{redis_8_2_binary, ServerProcess};
 use reference_engine::resp::encode_request_into;
 
@@ -255,7 +255,7 @@ fn redis_benchmark(redis: &ServerProcess) -> Result<f64> {
 /// CPU time per command.
 fn pipe_rate(redis: &ServerProcess, resp: &str, commands: &[&'static str]) -> Result<(f64, f64)> {
     const OPS: usize = 1_000_000;
-    let config = hashcheck::fuzz::gen_config(b"hc:bench:pipe:".to_vec(), None);
+    let config = hashcheck::fuzz::campaign::gen_config(b"hc:bench:pipe:".to_vec(), None);
     let mut generator = Generator::new(1, config, Swarm::all(commands));
     generator.allow_soon(false);
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use hashcheck::case;
+use hashcheck::cases::format;
 
 // The allocator the hashcheck binary uses, so the figures are the binary's.
 #[global_allocator]
@@ -59,7 +59,7 @@ fn child(what: &str) -> ExitCode {
         },
     };
     let started = Instant::now();
-    let loaded = case::load_str(Path::new("bench.yaml"), &text);
+    let loaded = format::load_str(Path::new("bench.yaml"), &text);
     let secs = started.elapsed().as_secs_f64();
     let (cases, steps) = match &loaded {
         Ok(file) => (

@@ -6,21 +6,20 @@
 //! failures (mismatches, divergences), 2 when the run itself could not be done (bad flags,
 //! unreachable server, unreadable case file). Clap reports usage errors with 2 as well.
 //!
-//! Each subcommand has its own `Args` struct here and its own module holding the behaviour
-//! (`runner`, `serve`, `fuzzing::replay`, `fuzz`).
+//! Each subcommand has its own `Args` struct here and its body in `cmd/` (one file each).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use reference_engine::Protocol;
 
+use crate::cases::runner::Details;
+use crate::cmd::matrix::{self, MatrixRequest};
+use crate::cmd::run::{self as run_command, Format, RunRequest};
 use crate::compare::ErrorMatch;
-use crate::fuzzing::replay::{self, ReplayRequest};
-use crate::runner::command::{self as run_command, Format, RunRequest};
-use crate::runner::matrix::{self, MatrixRequest};
-use crate::runner::Details;
+use crate::fuzz::libfuzzer::replay::{self, ReplayRequest};
 use crate::serve::{self, ServeOptions};
-use crate::target::ConnectOptions;
+use crate::targets::ConnectOptions;
 
 /// hashcheck: conformance harness and differential fuzzer for the Redis hash commands.
 #[derive(Debug, Parser)]
@@ -492,13 +491,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Passed)
         }
         Command::Fuzz(args) => {
-            let clean = crate::fuzz::execute(&crate::fuzz::FuzzRequest {
+            let clean = crate::fuzz::campaign::execute(&crate::fuzz::campaign::FuzzRequest {
                 target: args.target,
                 seed: args.seed,
                 length: match (args.ops, args.duration) {
-                    (Some(n), _) => crate::fuzz::Length::Ops(n),
-                    (None, Some(d)) => crate::fuzz::Length::Time(d),
-                    (None, None) => crate::fuzz::Length::Time(std::time::Duration::from_secs(60)),
+                    (Some(n), _) => crate::fuzz::campaign::Length::Ops(n),
+                    (None, Some(d)) => crate::fuzz::campaign::Length::Time(d),
+                    (None, None) => {
+                        crate::fuzz::campaign::Length::Time(std::time::Duration::from_secs(60))
+                    }
                 },
                 protocol: args.resp.map(|p| match p {
                     ProtocolChoice::Two => Protocol::Resp2,
@@ -589,7 +590,7 @@ mod tests {
         };
         assert_eq!(
             args.connection.max_reply,
-            crate::target::wire::DEFAULT_MAX_REPLY
+            crate::targets::wire::DEFAULT_MAX_REPLY
         );
     }
 

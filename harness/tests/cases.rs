@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use hashcheck::case::{self, Arg, Expect, Step};
+use hashcheck::cases::format::{self, Arg, Expect, Step};
+use hashcheck::cases::report::{self, Style};
+use hashcheck::cases::runner::suite::{run_suite, SuiteOptions, SuiteReport, TargetSpec};
+use hashcheck::cases::runner::{run_case, Details, Outcome, RunOptions, RunState};
+use hashcheck::cmd::run::{execute, RunRequest};
 use hashcheck::compare::ErrorMatch;
 use hashcheck::process::start_redis_8_2;
-use hashcheck::report::{self, Style};
-use hashcheck::runner::command::{execute, RunRequest};
-use hashcheck::runner::suite::{run_suite, SuiteOptions, SuiteReport, TargetSpec};
-use hashcheck::runner::{run_case, Details, Outcome, RunOptions, RunState};
-use hashcheck::target::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
+use hashcheck::targets::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
 use proptest::prelude::*;
 use reference_engine::{Protocol, Reply};
 
@@ -29,13 +29,13 @@ fn fixtures() -> PathBuf {
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    hashcheck::runner::command::case_files(dir).unwrap()
+    hashcheck::cmd::run::case_files(dir).unwrap()
 }
 
-fn load_dir(dir: &Path) -> Vec<case::CaseFile> {
+fn load_dir(dir: &Path) -> Vec<format::CaseFile> {
     yaml_files(dir)
         .iter()
-        .map(|p| case::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .map(|p| format::load(p).unwrap_or_else(|e| panic!("{e}")))
         .collect()
 }
 
@@ -62,7 +62,7 @@ fn run_dir(dir: &Path, options: &SuiteOptions) -> (SuiteReport, String) {
 
 /// Loads `text` as `cases/x/y.yaml` and returns the error's text.
 fn load_error(text: &str) -> String {
-    case::load_str(Path::new("cases/x/y.yaml"), text)
+    format::load_str(Path::new("cases/x/y.yaml"), text)
         .err()
         .unwrap_or_else(|| panic!("loaded without error:\n{text}"))
         .to_string()
@@ -202,7 +202,7 @@ fn loaded_steps_keep_their_lines_and_forms() {
     let text = format!(
         "{HEAD}      - send: [HSET, h, \"a\\x00b\", {{hex: \"ff\"}}, 42]\n        expect: 1\n\n      # a comment\n      - wait: 10\n      - send: [HEXPIREAT, h, {{unix_s: 100}}, FIELDS, 1, f]\n        expect: {{resp2: [1], resp3: [{{int: 1}}]}}\n"
     );
-    let file = case::load_str(Path::new("x.yaml"), &text).unwrap();
+    let file = format::load_str(Path::new("x.yaml"), &text).unwrap();
     let steps = &file.cases[0].steps;
     assert_eq!(
         steps.iter().map(Step::line).collect::<Vec<_>>(),
@@ -239,22 +239,22 @@ fn every_case_file_round_trips_through_the_writer() {
     }
     assert!(files.len() > 10);
     for path in files {
-        let first = case::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let text = case::write(&first);
-        let second = case::load_str(&path, &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let first = format::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let text = format::write(&first);
+        let second = format::load_str(&path, &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(
             second.without_lines(),
             first.without_lines(),
             "{}",
             path.display()
         );
-        assert_eq!(case::write(&second), text, "{}", path.display());
+        assert_eq!(format::write(&second), text, "{}", path.display());
     }
 }
 
-fn file_with(args: Vec<Arg>, expect: Expect) -> case::CaseFile {
+fn file_with(args: Vec<Arg>, expect: Expect) -> format::CaseFile {
     let text = format!("{HEAD}      - send: [PING]\n");
-    let mut file = case::load_str(Path::new("p.yaml"), &text).unwrap();
+    let mut file = format::load_str(Path::new("p.yaml"), &text).unwrap();
     let Step::Send(send) = &mut file.cases[0].steps[0] else {
         panic!()
     };
@@ -287,8 +287,8 @@ proptest! {
                 Expect::Error(ascii),
             ]),
         );
-        let written = case::write(&file);
-        let back = case::load_str(Path::new("p.yaml"), &written)
+        let written = format::write(&file);
+        let back = format::load_str(Path::new("p.yaml"), &written)
             .unwrap_or_else(|e| panic!("{e}\n{written}"));
         prop_assert_eq!(back.without_lines(), file.without_lines(), "{}", written);
     }
@@ -352,7 +352,9 @@ fn planted_bugs_are_caught_with_readable_diffs() {
 fn error_strictness_can_be_relaxed_for_a_run() {
     let mut options = suite_options(TargetSpec::embedded());
     options.run.errors = ErrorMatch::Code;
-    options.filter = Some(hashcheck::runner::suite::Filter::new("*wrong-error*"));
+    options.filter = Some(hashcheck::cases::runner::suite::Filter::new(
+        "*wrong-error*",
+    ));
     let (report, text) = run_dir(&fixtures().join("planted"), &options);
     assert!(report.passed(), "{text}");
     assert_eq!(report.cases.len(), 2);
@@ -432,11 +434,11 @@ impl Target for Fake {
     }
 }
 
-fn basics() -> case::CaseFile {
-    case::load(&fixtures().join("good/basics.yaml")).unwrap()
+fn basics() -> format::CaseFile {
+    format::load(&fixtures().join("good/basics.yaml")).unwrap()
 }
 
-fn case_index(file: &case::CaseFile, name: &str) -> usize {
+fn case_index(file: &format::CaseFile, name: &str) -> usize {
     file.cases.iter().position(|c| c.name == name).unwrap()
 }
 
@@ -512,7 +514,7 @@ fn lazy_expiry_needs_allow_debug_on_a_server() {
         "  - name: c\n",
         "  - name: c\n    requires: [lazy-expiry]\n",
     );
-    let file = case::load_str(Path::new("l.yaml"), &text).unwrap();
+    let file = format::load_str(Path::new("l.yaml"), &text).unwrap();
     let state = RunState::new();
     let mut server = Fake::new("redis", "8.2.3");
     let report = run_case(&mut server, &file, 0, &state, &RunOptions::default());

@@ -5,13 +5,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use hashcheck::cmd::run::load_cases;
 use hashcheck::coverage::{cases::cover, Demand};
-use hashcheck::differential::{self, DiffConfig, Reference};
-use hashcheck::fuzz::{fuzz_coverage_gaps, gen_config};
-use hashcheck::gen::{Generator, Swarm, COMMANDS};
+use hashcheck::fuzz::campaign::{fuzz_coverage_gaps, gen_config};
+use hashcheck::fuzz::driver::{self, DiffConfig, Reference};
+use hashcheck::fuzz::gen::{Generator, Swarm, COMMANDS};
 use hashcheck::process::ServerProcess;
-use hashcheck::runner::command::load_cases;
-use hashcheck::target::{EmbeddedTarget, NetworkTarget};
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget};
 use reference_engine::{Clock, ManualClock, Protocol, SystemClock};
 
 fn workspace() -> &'static Path {
@@ -66,7 +66,7 @@ fn a_missing_directory_shows_as_gaps() {
 fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
     let serve = ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[])
         .expect("start hashcheck serve");
-    let mut report = differential::DiffReport::default();
+    let mut report = driver::DiffReport::default();
     for (lane, protocol) in [Protocol::Resp2, Protocol::Resp3].into_iter().enumerate() {
         let clock = ManualClock::new(SystemClock.now_ms());
         let mut model = EmbeddedTarget::with_clock(protocol, clock, Some(lane as u64));
@@ -84,8 +84,7 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
             ..DiffConfig::default()
         };
         let lane_report =
-            differential::run(Reference::Model(&mut model), &mut target, &mut gen, &config)
-                .expect("run");
+            driver::run(Reference::Model(&mut model), &mut target, &mut gen, &config).expect("run");
         assert!(
             lane_report.divergences.is_empty(),
             "the engine diverged from itself"
@@ -99,7 +98,7 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
     let gaps = fuzz_coverage_gaps(&report, &Swarm::all(COMMANDS), demand);
     assert!(
         gaps.is_empty(),
-        "{} entries the generator never sent or never saw succeed (fix harness/src/gen*):\n{}",
+        "{} entries the generator never sent or never saw succeed (fix harness/src/fuzz/gen*):\n{}",
         gaps.len(),
         gaps.join("\n")
     );

@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use hashcheck::case;
-use hashcheck::runner::{run_case, Details, Outcome, RunOptions, RunState};
-use hashcheck::target::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
+use hashcheck::cases::format;
+use hashcheck::cases::runner::{run_case, Details, Outcome, RunOptions, RunState};
+use hashcheck::targets::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
 use reference_engine::{Protocol, Reply};
 
 /// The engine, with the reply to one command (the case's last step) rewritten.
@@ -69,7 +69,7 @@ fn verdicts(
     let text = format!(
         "source: https://redis.io/docs/latest/commands/hgetall/\nbehaviour: b\ncases:\n  - name: c\n    steps:\n{steps}"
     );
-    let file = case::load_str(Path::new("cases/x/details.yaml"), &text).unwrap();
+    let file = format::load_str(Path::new("cases/x/details.yaml"), &text).unwrap();
     let state = RunState::new();
     let pass = |details| {
         let mut target = Rewrite {

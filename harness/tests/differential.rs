@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use hashcheck::differential::{self, DiffConfig, DiffReport, Reference};
-use hashcheck::gen::{GenConfig, Generator, Swarm, CLASSIC_COMMANDS, COMMANDS};
+use hashcheck::fuzz::driver::{self, DiffConfig, DiffReport, Reference};
+use hashcheck::fuzz::gen::{GenConfig, Generator, Swarm, CLASSIC_COMMANDS, COMMANDS};
 use hashcheck::process::{redis_8_2_binary, ServerProcess};
-use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target};
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
 use reference_engine::{ManualClock, Protocol, SystemClock};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -132,7 +132,7 @@ fn through_serve(
             ops,
             ..DiffConfig::default()
         };
-        let report = differential::run(
+        let report = driver::run(
             Reference::Server(&mut reference),
             &mut target,
             &mut gen,
@@ -192,8 +192,7 @@ fn all_commands_match_redis_with_background_expiry() {
             ..DiffConfig::default()
         };
         let report =
-            differential::run(Reference::Model(&mut model), &mut target, &mut gen, &config)
-                .expect("run");
+            driver::run(Reference::Model(&mut model), &mut target, &mut gen, &config).expect("run");
         check(
             &format!("all 28, active expiry on, RESP{}", protocol.version()),
             &report,

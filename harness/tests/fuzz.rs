@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hashcheck::case;
+use hashcheck::cases::format;
+use hashcheck::cases::runner::{self, Outcome, RunOptions, RunState};
 use hashcheck::process::{redis_8_2_binary, valkey_9_1_binary, ServerProcess};
-use hashcheck::runner::{self, Outcome, RunOptions, RunState};
-use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target};
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
 use reference_engine::Protocol;
 
 fn fuzz(args: &[&str]) -> Output {
@@ -195,7 +195,7 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
     assert!(!files.is_empty(), "no case written\n{all}");
     let state = RunState::new();
     for path in &files {
-        let file = case::load(path).unwrap_or_else(|e| panic!("{e}\n{all}"));
+        let file = format::load(path).unwrap_or_else(|e| panic!("{e}\n{all}"));
         let header = file.header.join("\n");
         assert!(header.contains("seed 5"), "{header}");
         assert!(header.contains("--jobs 2"), "{header}");

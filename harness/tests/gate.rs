@@ -11,13 +11,13 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hashcheck::baseline::{self, Verdict};
-use hashcheck::case;
+use hashcheck::cases::baseline::{self, Verdict};
+use hashcheck::cases::format;
+use hashcheck::cases::report::capabilities::{self, Support};
+use hashcheck::cases::runner::suite::SuiteReport;
+use hashcheck::cases::runner::{Details, RunOptions};
 use hashcheck::process::{start_redis_8_2, ServerProcess};
-use hashcheck::report::capabilities::{self, Support};
-use hashcheck::runner::suite::SuiteReport;
-use hashcheck::runner::{Details, RunOptions};
-use hashcheck::target::{
+use hashcheck::targets::{
     ClockKind, ConnectOptions, EmbeddedTarget, NetworkTarget, ServerIdentity, Target, TargetError,
 };
 use reference_engine::{Protocol, Reply};
@@ -30,11 +30,11 @@ fn workspace_cases() -> PathBuf {
     here().parent().unwrap().join("cases")
 }
 
-fn load_dir(dir: &Path) -> Vec<case::CaseFile> {
-    hashcheck::runner::command::case_files(dir)
+fn load_dir(dir: &Path) -> Vec<format::CaseFile> {
+    hashcheck::cmd::run::case_files(dir)
         .unwrap()
         .iter()
-        .map(|p| case::load(p).unwrap_or_else(|e| panic!("{e}")))
+        .map(|p| format::load(p).unwrap_or_else(|e| panic!("{e}")))
         .collect()
 }
 
@@ -231,7 +231,7 @@ impl Target for Lawful {
 /// Runs every case of `cases/` on [`Lawful`], in both protocols.
 fn run_lawful(details: Details) -> SuiteReport {
     let files = load_dir(&workspace_cases());
-    let state = hashcheck::runner::RunState::new();
+    let state = hashcheck::cases::runner::RunState::new();
     let options = RunOptions {
         details,
         ..RunOptions::default()
@@ -242,7 +242,7 @@ fn run_lawful(details: Details) -> SuiteReport {
             for (i, c) in file.cases.iter().enumerate() {
                 if c.resp.contains(&protocol) {
                     let mut target = Lawful::new(protocol);
-                    cases.push(hashcheck::runner::run_case(
+                    cases.push(hashcheck::cases::runner::run_case(
                         &mut target,
                         file,
                         i,
@@ -270,12 +270,12 @@ fn run_lawful(details: Details) -> SuiteReport {
 #[test]
 fn a_server_that_differs_only_where_redis_allows_it_passes() {
     let report = run_lawful(Details::Auto);
-    let text = hashcheck::report::suite(&report, here(), Default::default());
+    let text = hashcheck::cases::report::suite(&report, here(), Default::default());
     assert!(report.passed(), "{text}");
     let ran = report
         .cases
         .iter()
-        .filter(|c| c.outcome == hashcheck::runner::Outcome::Pass)
+        .filter(|c| c.outcome == hashcheck::cases::runner::Outcome::Pass)
         .count();
     assert!(ran > 600, "{ran} cases passed\n{text}");
 
@@ -348,7 +348,7 @@ impl Target for Partial {
 #[test]
 fn unknown_commands_are_unsupported_per_command_and_protocol() {
     let files = load_dir(&workspace_cases());
-    let state = hashcheck::runner::RunState::new();
+    let state = hashcheck::cases::runner::RunState::new();
     let mut cases = Vec::new();
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         for file in &files {
@@ -361,7 +361,7 @@ fn unknown_commands_are_unsupported_per_command_and_protocol() {
                         redis_version: None,
                     },
                 };
-                cases.push(hashcheck::runner::run_case(
+                cases.push(hashcheck::cases::runner::run_case(
                     &mut target,
                     file,
                     i,

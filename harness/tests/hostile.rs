@@ -406,13 +406,13 @@ fn the_reply_limit_is_a_flag() {
     setup.write_all(&encode_request(&argv)).unwrap();
     read_reply(&mut setup).unwrap();
     let connect = |limit: u64| {
-        let options = hashcheck::target::ConnectOptions {
+        let options = hashcheck::targets::ConnectOptions {
             max_reply: limit,
-            ..hashcheck::target::ConnectOptions::default()
+            ..hashcheck::targets::ConnectOptions::default()
         };
-        hashcheck::target::NetworkTarget::connect_with(&redis.addr(), None, &options).unwrap()
+        hashcheck::targets::NetworkTarget::connect_with(&redis.addr(), None, &options).unwrap()
     };
-    use hashcheck::target::Target;
+    use hashcheck::targets::Target;
     let hgetall = [b"HGETALL".to_vec(), b"big".to_vec()];
     let reply = connect(4 << 20).call(&hgetall).unwrap();
     assert!(matches!(reply, reference_engine::Reply::Array(a) if a.len() == 4000));

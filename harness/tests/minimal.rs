@@ -95,7 +95,7 @@ fn fuzz_on_fakeredis_compares_both_protocols() {
     // fakeredis 2.41.0 replies to `HRANDFIELD k -9223372036854775808` with an error and then
     // closes the connection, which stops a run (exit 2) like any broken target; the cause line
     // names that command.
-    let commands: Vec<&str> = hashcheck::gen::COMMANDS
+    let commands: Vec<&str> = hashcheck::fuzz::gen::COMMANDS
         .iter()
         .copied()
         .filter(|c| *c != "HRANDFIELD")
@@ -190,13 +190,13 @@ fn fuzz_through_a_proxy_without_admin_commands_pins_resp2_and_says_so() {
 fn without_dbsize_the_empty_check_uses_what_the_server_has() {
     let redis = redis();
     let proxy = AdminLessProxy::start(redis.port());
-    let mut t = hashcheck::target::NetworkTarget::connect(
+    let mut t = hashcheck::targets::NetworkTarget::connect(
         &redis.addr(),
         None,
         std::time::Duration::from_secs(5),
     )
     .unwrap();
-    use hashcheck::target::Target;
+    use hashcheck::targets::Target;
     t.call(&[b"SET".to_vec(), b"someone-elses".to_vec(), b"x".to_vec()])
         .unwrap();
     for args in [

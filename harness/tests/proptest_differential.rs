@@ -1,7 +1,7 @@
 //! Property: any sequence of generated commands gets the same replies from the engine (as
 //! the differential driver's model) and from a live Redis 8.2.3, in either protocol.
 //!
-//! The commands are the fuzz targets' structured steps (`hashcheck::fuzzing::program`),
+//! The commands are the fuzz targets' structured steps (`hashcheck::fuzz::libfuzzer::program`),
 //! each decoded from bytes of its own seed, built for a server: safe (no dangerous
 //! HRANDFIELD count, no unknown command, keys under the sequence's prefix) and decided
 //! before the clocks' milliseconds matter (no deadline falls due during the run, and far
@@ -23,10 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arbitrary::{Arbitrary, Unstructured};
-use hashcheck::differential::{self, DiffConfig, Reference};
-use hashcheck::fuzzing::program::{Mode, Program, Step, KEYS};
+use hashcheck::fuzz::driver::{self, DiffConfig, Reference};
+use hashcheck::fuzz::libfuzzer::program::{Mode, Program, Step, KEYS};
 use hashcheck::process::{redis_8_2_binary, ServerProcess};
-use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target, TargetError};
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target, TargetError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 use reference_engine::rng::Rng;
@@ -94,7 +94,7 @@ fn check(redis: &mut Redis, (seeds, resp3): &(Vec<u64>, bool)) -> Result<(), Tes
         max_divergences: 1,
         ..DiffConfig::default()
     };
-    let result = differential::run_ops(
+    let result = driver::run_ops(
         Reference::Model(&mut model),
         redis.connection(protocol),
         ops,

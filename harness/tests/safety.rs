@@ -8,9 +8,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hashcheck::case;
+use hashcheck::cases::format;
 use hashcheck::process::{free_port, redis_8_2_binary, ServerProcess};
-use hashcheck::target::{NetworkTarget, Target};
+use hashcheck::targets::{NetworkTarget, Target};
 use reference_engine::{Protocol, Reply};
 
 const USER: &str = "hcuser-q7";
@@ -488,7 +488,7 @@ fn deep_nesting_and_endless_waits_are_refused_at_their_line() {
         "]".repeat(depth)
     );
     assert_eq!(deep.len() / 1024, 200);
-    let err = case::load_str(Path::new("deep.yaml"), &deep).unwrap_err();
+    let err = format::load_str(Path::new("deep.yaml"), &deep).unwrap_err();
     assert_eq!(err.loc.line, 7, "{err}");
     assert!(err.to_string().starts_with("deep.yaml:7: nested "), "{err}");
     assert!(err.message.contains("at most 64 levels"), "{err}");
@@ -496,15 +496,15 @@ fn deep_nesting_and_endless_waits_are_refused_at_their_line() {
         "source: s\nbehaviour: b\ncases:\n  - name: deep\n    steps:\n      - send: [HGET, h, f]\n        expect:\n          {}x\n",
         "- ".repeat(depth)
     );
-    let err = case::load_str(Path::new("dashes.yaml"), &dashes).unwrap_err();
+    let err = format::load_str(Path::new("dashes.yaml"), &dashes).unwrap_err();
     assert_eq!(err.loc.line, 8, "{err}");
 
     let endless = "source: s\nbehaviour: b\ncases:\n  - name: w\n    steps:\n      - send: [HSET, h, f, v]\n      - wait: 18446744073709551615\n";
-    let err = case::load_str(Path::new("w.yaml"), endless).unwrap_err();
+    let err = format::load_str(Path::new("w.yaml"), endless).unwrap_err();
     assert_eq!(
         err.to_string(),
         "w.yaml:7: wait: 18446744073709551615 is longer than a case may wait (at most 3600000 ms, one hour)"
     );
     let hour = endless.replace("18446744073709551615", "3600000");
-    assert!(case::load_str(Path::new("w.yaml"), &hour).is_ok());
+    assert!(format::load_str(Path::new("w.yaml"), &hour).is_ok());
 }

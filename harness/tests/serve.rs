@@ -11,7 +11,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use hashcheck::process::{start_redis_8_2, ServerProcess};
-use hashcheck::target::{EmbeddedTarget, NetworkTarget, Target};
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
 use reference_engine::resp::{decode_reply, encode_request};
 use reference_engine::{Protocol, Reply};
 

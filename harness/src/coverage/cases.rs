@@ -6,9 +6,9 @@
 use reference_engine::{Clock, Protocol, Reply};
 
 use super::{CoverageMap, KeyBefore};
-use crate::case::CaseFile;
-use crate::runner::{run_case, Outcome, RunOptions, RunState};
-use crate::target::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
+use crate::cases::format::CaseFile;
+use crate::cases::runner::{run_case, Outcome, RunOptions, RunState};
+use crate::targets::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
 
 /// What running the cases for coverage found.
 #[derive(Debug, Clone)]

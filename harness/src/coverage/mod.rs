@@ -58,7 +58,7 @@ pub struct Hits {
 /// Returns whether it is full; a bad path or case file is an error.
 pub fn execute(paths: &[std::path::PathBuf], gaps_only: bool) -> anyhow::Result<bool> {
     let cwd = std::env::current_dir()?;
-    let files = crate::runner::command::load_cases(paths, &cwd)?;
+    let files = crate::cmd::run::load_cases(paths, &cwd)?;
     let covered = cases::cover(&files);
     let demand = Demand::EveryEntryBothProtocols;
     if gaps_only {

@@ -1,0 +1,5 @@
+//! The bodies of the `hashcheck` subcommands, one file each. `cli` parses the flags and
+//! calls one of these; each returns what `main` turns into an exit code.
+
+pub mod matrix;
+pub mod run;

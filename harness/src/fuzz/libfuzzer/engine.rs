@@ -1,0 +1,359 @@
+//! The `engine` fuzz target: a program runs on two engines at once, one client speaking
+//! RESP3 and one RESP2, on a manual clock that the program's waits move. Nothing may
+//! panic, and after every step (and for every key at the end):
+//! - no database stores an empty hash (the keyspace is inspected directly);
+//! - for the key the step named: TYPE agrees with what is stored, and EXISTS with TYPE;
+//! - for a hash with no expired field: HLEN, HGETALL, HKEYS and HVALS agree on the count
+//!   and the order, and OBJECT ENCODING names the stored encoding;
+//! - every reply's RESP2 bytes are those of its RESP2 projection, and each reply decodes
+//!   back from its bytes in both protocols;
+//! - the RESP2 client got the RESP3 client's reply, projected (HRANDFIELD WITHVALUES,
+//!   which Redis shapes per protocol, is compared flattened; HELLO and CLIENT, which
+//!   describe the connection, are not compared), and at the end both engines hold the
+//!   same data.
+//!
+//! A broken invariant panics with the command and both sides, which libFuzzer records as
+//! a crash and `cargo test` as a failure.
+
+use std::sync::Arc;
+
+use reference_engine::keyspace::Value;
+use reference_engine::reply::quote;
+use reference_engine::resp::{canonical, decode_reply};
+use reference_engine::{Engine, ManualClock, Protocol, Reply, Session};
+
+use super::program::{Action, Mode, Program, KEYS};
+use super::same_reply;
+
+/// Where the manual clock starts: a fixed instant, so a run is reproducible.
+pub const START_MS: i64 = 1_700_000_000_000;
+/// The engines' HRANDFIELD seed.
+pub const SEED: u64 = 1;
+
+/// The libFuzzer entry point.
+pub fn fuzz(data: &[u8]) {
+    check(&Program::from_bytes(data));
+}
+
+/// Runs `program` and checks every invariant; panics on the first one broken.
+pub fn check(program: &Program) {
+    let clock = ManualClock::new(START_MS);
+    let mut sides = [
+        Side::new(&clock, Protocol::Resp3),
+        Side::new(&clock, Protocol::Resp2),
+    ];
+    for action in program.actions(b"", Mode::Engine) {
+        let op = match action {
+            Action::Wait(ms) => {
+                clock.advance(ms as i64);
+                continue;
+            }
+            Action::Send(op) => op,
+        };
+        let argv = op.resolve(reference_engine::Clock::now_ms(&clock));
+        let mut replies = Vec::new();
+        for side in &mut sides {
+            let protocol = side.session.protocol;
+            let reply = side.engine.execute(&mut side.session, &argv);
+            check_encoding(&argv, &reply);
+            replies.push((canonical(&reply, protocol), reply));
+        }
+        check_same_for_both_clients(&argv, &replies[0].0, &replies[1].0);
+        for side in &mut sides {
+            side.check_no_empty_hash(&argv);
+        }
+        // The key the command named; the rest of the keyspace is probed at the end. Only
+        // the RESP3 side is probed: if a probe changed anything, the two sides would part,
+        // and the next comparison would show it.
+        if let Some(key) = argv.get(1) {
+            sides[0].probe_key(key, &argv);
+        }
+    }
+    sides[0].probe_all(b"the end of the program");
+    let [resp3, resp2] = &sides;
+    for db in 0..reference_engine::engine::DATABASES {
+        let (a, b) = (resp3.engine.keyspace(db), resp2.engine.keyspace(db));
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "db {db}: the two clients' engines hold different keys"
+        );
+        for (key, value) in a.iter() {
+            assert_eq!(
+                b.get(key),
+                Some(value),
+                "db {db}, key {}: the two clients' engines differ",
+                quote(key)
+            );
+        }
+    }
+}
+
+/// One engine and its client.
+struct Side {
+    engine: Engine,
+    session: Session,
+}
+
+impl Side {
+    fn new(clock: &ManualClock, protocol: Protocol) -> Self {
+        let mut session = Session::new(1);
+        session.protocol = protocol;
+        Side {
+            engine: Engine::with_seed(Arc::new(clock.clone()), SEED),
+            session,
+        }
+    }
+
+    /// No database stores an empty hash, after `after` ran.
+    fn check_no_empty_hash(&self, after: &[Vec<u8>]) {
+        for db in 0..reference_engine::engine::DATABASES {
+            for (key, value) in self.engine.keyspace(db).iter() {
+                if let Value::Hash(h) = value {
+                    assert!(
+                        !h.is_empty(),
+                        "after {}: db {db} stores an empty hash at {}",
+                        show(after),
+                        quote(key)
+                    );
+                }
+            }
+        }
+    }
+
+    /// A session of its own for probing (RESP3, the client's db), so the client's session
+    /// is untouched. The probes neither write nor draw random numbers.
+    fn probe_session(&self) -> Session {
+        let mut probe = Session::new(2);
+        probe.protocol = Protocol::Resp3;
+        probe.db = self.session.db;
+        probe
+    }
+
+    /// The key invariants of `key`, after `after` ran.
+    fn probe_key(&mut self, key: &[u8], after: &[Vec<u8>]) {
+        let mut probe = self.probe_session();
+        self.check_key(&mut probe, key, after);
+    }
+
+    /// The key invariants of the pool's keys and of every stored key, at `when`.
+    fn probe_all(&mut self, when: &[u8]) {
+        let mut probe = self.probe_session();
+        let mut keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("k{i}").into_bytes()).collect();
+        for (key, _) in self.engine.keyspace(probe.db).iter() {
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_vec());
+            }
+        }
+        for key in keys {
+            self.check_key(&mut probe, &key, &[when.to_vec()]);
+        }
+    }
+
+    fn check_key(&mut self, probe: &mut Session, key: &[u8], after: &[Vec<u8>]) {
+        let db = probe.db;
+        let engine = &mut self.engine;
+        let mut run = |engine: &mut Engine, words: &[&[u8]]| {
+            let argv: Vec<Vec<u8>> = words.iter().map(|w| w.to_vec()).collect();
+            engine.execute(probe, &argv)
+        };
+        let ty = run(engine, &[b"TYPE", key]);
+        let exists = run(engine, &[b"EXISTS", key]);
+        let stored = engine.keyspace(db).get(key).map(Value::type_name);
+        let context = || format!("after {}, key {}", show(after), quote(key));
+        assert_eq!(
+            ty,
+            Reply::Simple(stored.unwrap_or("none").to_string()),
+            "{}: TYPE disagrees with the keyspace",
+            context()
+        );
+        assert_eq!(
+            exists,
+            Reply::Integer(i64::from(stored.is_some())),
+            "{}: EXISTS disagrees with TYPE",
+            context()
+        );
+        if stored != Some("hash") || engine.has_expired_fields(db, key) {
+            return;
+        }
+        let encoding = match engine.keyspace(db).hash(key) {
+            Ok(Some(h)) => h.encoding().name(),
+            _ => unreachable!("TYPE said hash"),
+        };
+        let len = run(engine, &[b"HLEN", key]);
+        let all = run(engine, &[b"HGETALL", key]);
+        let keys = run(engine, &[b"HKEYS", key]);
+        let vals = run(engine, &[b"HVALS", key]);
+        let object = run(engine, &[b"OBJECT", b"ENCODING", key]);
+        let (Reply::Integer(n), Reply::Map(pairs), Reply::Array(ks), Reply::Array(vs)) =
+            (&len, &all, &keys, &vals)
+        else {
+            panic!(
+                "{}: unexpected shapes: HLEN {len:?}, HGETALL {all:?}, HKEYS {keys:?}, HVALS {vals:?}",
+                context()
+            );
+        };
+        assert_eq!(
+            *n as usize,
+            pairs.len(),
+            "{}: HLEN is not the number of HGETALL pairs",
+            context()
+        );
+        assert!(*n > 0, "{}: a stored hash has HLEN 0", context());
+        let fields: Vec<&Reply> = pairs.iter().map(|(f, _)| f).collect();
+        let values: Vec<&Reply> = pairs.iter().map(|(_, v)| v).collect();
+        assert_eq!(
+            fields,
+            ks.iter().collect::<Vec<_>>(),
+            "{}: HKEYS differs from the fields of HGETALL",
+            context()
+        );
+        assert_eq!(
+            values,
+            vs.iter().collect::<Vec<_>>(),
+            "{}: HVALS differs from the values of HGETALL",
+            context()
+        );
+        assert_eq!(
+            object,
+            Reply::bulk(encoding),
+            "{}: OBJECT ENCODING is not the stored encoding",
+            context()
+        );
+    }
+}
+
+/// A reply's RESP2 bytes are its projection's, and it decodes back in both protocols.
+fn check_encoding(argv: &[Vec<u8>], reply: &Reply) {
+    let resp2 = reply.to_bytes(Protocol::Resp2);
+    assert_eq!(
+        resp2,
+        reply.to_resp2().to_bytes(Protocol::Resp2),
+        "{}: the RESP2 bytes are not those of the RESP2 projection",
+        show(argv)
+    );
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let bytes = reply.to_bytes(protocol);
+        let decoded = decode_reply(&bytes);
+        let expected = canonical(reply, protocol);
+        let ok = matches!(&decoded, Ok(Some((r, used))) if *used == bytes.len() && same_reply(r, &expected));
+        assert!(
+            ok,
+            "{}: {protocol:?} bytes {:?} decode to {decoded:?}, not {expected:?}",
+            show(argv),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
+
+/// The RESP2 client's reply is the RESP3 client's, projected.
+fn check_same_for_both_clients(argv: &[Vec<u8>], resp3: &Reply, resp2: &Reply) {
+    let name = argv
+        .first()
+        .map(|n| n.to_ascii_uppercase())
+        .unwrap_or_default();
+    if name == b"HELLO" || name == b"CLIENT" {
+        return;
+    }
+    let mut projected = resp3.to_resp2();
+    let mut other = resp2.to_resp2();
+    if name == b"HRANDFIELD" {
+        projected = flatten(projected);
+        other = flatten(other);
+    }
+    assert!(
+        same_reply(&projected, &other),
+        "{}: the RESP2 client got {resp2:?}, the RESP3 client {resp3:?}",
+        show(argv)
+    );
+}
+
+/// An array of `[field, value]` pairs as one flat array (HRANDFIELD WITHVALUES in RESP3).
+fn flatten(reply: Reply) -> Reply {
+    match reply {
+        Reply::Array(items) if items.iter().all(|i| matches!(i, Reply::Array(_))) => Reply::Array(
+            items
+                .into_iter()
+                .flat_map(|i| match i {
+                    Reply::Array(pair) => pair,
+                    other => vec![other],
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A command as redis-cli would print it.
+pub(crate) fn show(argv: &[Vec<u8>]) -> String {
+    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::libfuzzer::{program::*, test_n_times};
+
+    #[test]
+    fn random_inputs_keep_every_invariant() {
+        test_n_times(300, 4096, fuzz);
+    }
+
+    #[test]
+    fn a_wait_expires_fields_and_the_checks_still_hold() {
+        let program = Program {
+            resp3: false,
+            steps: vec![
+                Step::HSet {
+                    key: Key(0),
+                    pairs: vec![
+                        (Field(b"f0".to_vec()), Value(b"1".to_vec())),
+                        (Field(b"f1".to_vec()), Value(b"2".to_vec())),
+                    ],
+                    legacy_hmset: false,
+                },
+                Step::HExpire {
+                    cmd: ExpireCmd::HPExpire,
+                    key: Key(0),
+                    time: Time::Soon(99),
+                    condition: None,
+                    fields: FieldList {
+                        fields: vec![Field(b"f0".to_vec()), Field(b"f1".to_vec())],
+                        numfields: NumFields::Right,
+                    },
+                },
+                Step::Advance(200),
+                Step::WholeKey {
+                    cmd: WholeKeyCmd::HLen,
+                    key: Key(0),
+                },
+                Step::WholeKey {
+                    cmd: WholeKeyCmd::HGetAll,
+                    key: Key(0),
+                },
+                Step::WholeKey {
+                    cmd: WholeKeyCmd::Type,
+                    key: Key(0),
+                },
+            ],
+        };
+        check(&program);
+    }
+
+    #[test]
+    fn flatten_only_touches_pairs() {
+        let pairs = Reply::Array(vec![Reply::Array(vec![Reply::bulk("f"), Reply::bulk("v")])]);
+        assert_eq!(
+            flatten(pairs),
+            Reply::Array(vec![Reply::bulk("f"), Reply::bulk("v")])
+        );
+        let flat = Reply::Array(vec![Reply::bulk("f")]);
+        assert_eq!(flatten(flat.clone()), flat);
+    }
+
+    #[test]
+    #[should_panic(expected = "the RESP2 client got")]
+    fn a_protocol_difference_is_caught() {
+        check_same_for_both_clients(&[b"HGET".to_vec()], &Reply::bulk("a"), &Reply::Null);
+    }
+}
