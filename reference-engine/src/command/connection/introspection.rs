@@ -23,8 +23,9 @@
 //! ignored, as Redis does, so `INFO foo` is an empty string.
 
 use super::super::args::{c_str, is_c_word, subcommand};
+use super::super::ctx::{CommandResult, Ctx};
 use super::super::spec::{CommandInfo, CommandSpec, KeySpec, Subcommand};
-use super::super::{lookup, CommandResult, Ctx, COMMANDS};
+use super::super::{lookup, COMMANDS};
 use crate::error::CommandError;
 use crate::keyspace::Value;
 use crate::reply::Reply;
@@ -289,9 +290,9 @@ pub const INFO_SPEC: CommandSpec = CommandSpec::support("info", -1, "1.0.0", inf
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::command::COMMANDS;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     #[test]
     fn command_info_bytes_match_redis() {
