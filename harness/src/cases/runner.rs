@@ -700,7 +700,7 @@ impl CaseRun<'_> {
         }
         Err(TargetError::Protocol {
             target: self.target.name().to_string(),
-            reason: format!("HSCAN did not finish after {MAX_PAGES} pages"),
+            reason: format!("the scan did not finish after {MAX_PAGES} pages"),
         })
     }
 

@@ -7,7 +7,7 @@
 //! [`policy`] turns the spec, the arguments, the context and that probe's reply into a
 //! `Policy`.
 
-use reference_engine::command::{lookup, ReplyPolicy};
+use reference_engine::command::{lookup, CommandSpec, ReplyPolicy, COMMANDS};
 use reference_engine::Reply;
 
 use super::Policy;
@@ -72,7 +72,7 @@ impl Probe {
         let key = argv.get(1).cloned().unwrap_or_default();
         match self {
             Probe::None => None,
-            Probe::Contents => Some(vec![b"HGETALL".to_vec(), key]),
+            Probe::Contents => Some(vec![contents_command(), key]),
             Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
             Probe::Millis => {
                 let ReplyPolicy::Ttl { twin, .. } = reply_of(argv) else {
@@ -84,6 +84,21 @@ impl Probe {
             }
         }
     }
+}
+
+/// The name, upper case, of the first command in the table that `pred` picks: for code
+/// that sends a command for what it does (a hash's contents, its length), not by name.
+pub fn command_where(pred: impl Fn(&CommandSpec) -> bool) -> Vec<u8> {
+    let spec = COMMANDS.iter().find(|c| pred(c));
+    spec.expect("the table has such a command")
+        .name
+        .to_ascii_uppercase()
+        .into_bytes()
+}
+
+/// The command that lists a hash's fields and values.
+pub fn contents_command() -> Vec<u8> {
+    command_where(|c| matches!(c.reply, ReplyPolicy::Listing { pairs: true, .. }))
 }
 
 /// What Redis promises about the reply to `argv`, from the engine's table (`Exact` for a
@@ -163,11 +178,13 @@ pub fn policy(argv: &[Vec<u8>], ctx: &Context, probe: Option<&Reply>) -> Policy 
     match (reply, exact_order) {
         // Redis marks listings nondeterministic_output_order: an exact order is Redis's
         // choice, checked only when details are strict.
-        (ReplyPolicy::Listing { pairs }, Some(true)) if !ctx.strict => Policy::Unordered { pairs },
+        (ReplyPolicy::Listing { pairs, .. }, Some(true)) if !ctx.strict => {
+            Policy::Unordered { pairs }
+        }
         (_, Some(true)) => Policy::Exact,
-        (ReplyPolicy::Listing { pairs }, Some(false)) => Policy::Unordered { pairs },
+        (ReplyPolicy::Listing { pairs, .. }, Some(false)) => Policy::Unordered { pairs },
         (_, Some(false)) => Policy::Unordered { pairs: false },
-        (ReplyPolicy::Listing { pairs }, None) => {
+        (ReplyPolicy::Listing { pairs, .. }, None) => {
             // Only a plain listpack: in a listpackex, fields with a TTL are ordered by
             // deadline, and relative TTLs sent a millisecond apart to two servers can tie on
             // one and not on the other. The cases check that order where it is certain.
@@ -214,7 +231,7 @@ fn millis_tolerance(ctx: &Context) -> i64 {
 /// listing, which fields a random pick took), so one expectation can cover both.
 pub fn same_up_to_freedom(name: &[u8], a: &Reply, b: &Reply) -> bool {
     match reply_of_name(name) {
-        ReplyPolicy::Listing { pairs } => {
+        ReplyPolicy::Listing { pairs, .. } => {
             let unordered = Policy::Unordered { pairs };
             super::compare(a, b, &unordered, super::ErrorMatch::Exact).is_ok()
         }

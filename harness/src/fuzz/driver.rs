@@ -499,7 +499,8 @@ impl<'a> Differ<'a> {
         let keys: Vec<Vec<u8>> = self.keys.iter().cloned().collect();
         for key in keys {
             self.queue(Op::words(&[b"TYPE", &key]), Kind::Reconcile)?;
-            self.queue(Op::words(&[b"HGETALL", &key]), Kind::Reconcile)?;
+            let contents = compare::policy::contents_command();
+            self.queue(Op::words(&[&contents, &key]), Kind::Reconcile)?;
         }
         Ok(())
     }
@@ -618,7 +619,7 @@ impl<'a> Differ<'a> {
                 self.run_segment(std::mem::take(&mut segment))?;
                 scanned.clear();
             }
-            if q.op.is("HSCAN") {
+            if q.op.args.first().is_some_and(|a| matches!(a, Arg::Bytes(name) if compare::policy::reply_of_name(name) == ReplyPolicy::Scan)) {
                 scanned.extend(key);
             }
             segment.push(q);

@@ -18,6 +18,8 @@
 //! The first state that explains the target's reply is kept. If none does, the plain reply
 //! is the expectation and the state is the plain one, so the divergence is reported.
 
+use reference_engine::command::grammar::{Shape, TimeArg};
+use reference_engine::command::lookup;
 use reference_engine::hash::is_expired;
 use reference_engine::keyspace::Value;
 use reference_engine::{Clock, Reply};
@@ -292,13 +294,7 @@ impl Tie<'_> {
             return None;
         }
         let time: i64 = std::str::from_utf8(argv.get(2)?).ok()?.parse().ok()?;
-        let name = argv[0].to_ascii_uppercase();
-        let new = match name.as_slice() {
-            b"HEXPIRE" => self.now.checked_add(time.checked_mul(1000)?)?,
-            b"HPEXPIRE" => self.now.checked_add(time)?,
-            b"HEXPIREAT" => time.checked_mul(1000)?,
-            _ => time,
-        };
+        let new = expire_time(&argv[0])?.deadline_ms(time, self.now)?;
         let Value::Hash(hash) = self.before else {
             return None;
         };
@@ -315,15 +311,18 @@ fn compares_deadlines(argv: &[Vec<u8>]) -> bool {
         .any(|a| a.eq_ignore_ascii_case(b"GT") || a.eq_ignore_ascii_case(b"LT"))
 }
 
+/// How the time argument of an HEXPIRE-family command counts, by its grammar; None for
+/// other commands.
+fn expire_time(name: &[u8]) -> Option<TimeArg> {
+    match lookup(name)?.grammar?.shape {
+        Shape::Expire(time) => Some(time),
+        _ => None,
+    }
+}
+
 /// The fields of an HEXPIRE-family command, if it is one.
 fn expire_fields(argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
-    let name = argv.first()?;
-    let expire = ["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
-    if !expire {
-        return None;
-    }
+    expire_time(argv.first()?)?;
     let at = (3..argv.len().min(5)).find(|&i| argv[i].eq_ignore_ascii_case(b"FIELDS"))?;
     let fields = argv.get(at + 2..)?.to_vec();
     let mut seen = std::collections::HashSet::new();

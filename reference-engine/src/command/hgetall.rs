@@ -81,7 +81,10 @@ pub const HGETALL_SPEC: CommandSpec = CommandSpec::hash("hgetall", 2, "2.0.0", h
         "nondeterministic_output_order",
         Some(KeySpec::range("RO access", 1, 0)),
     )
-    .reply(ReplyPolicy::Listing { pairs: true });
+    .reply(ReplyPolicy::Listing {
+        pairs: true,
+        values: true,
+    });
 
 /// HKEYS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
 pub const HKEYS_SPEC: CommandSpec = CommandSpec::hash("hkeys", 2, "2.0.0", hkeys, &HKEYS)
@@ -91,7 +94,10 @@ pub const HKEYS_SPEC: CommandSpec = CommandSpec::hash("hkeys", 2, "2.0.0", hkeys
         "nondeterministic_output_order",
         Some(KeySpec::range("RO access", 1, 0)),
     )
-    .reply(ReplyPolicy::Listing { pairs: false });
+    .reply(ReplyPolicy::Listing {
+        pairs: false,
+        values: false,
+    });
 
 /// HVALS's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
 pub const HVALS_SPEC: CommandSpec = CommandSpec::hash("hvals", 2, "2.0.0", hvals, &HVALS)
@@ -101,7 +107,10 @@ pub const HVALS_SPEC: CommandSpec = CommandSpec::hash("hvals", 2, "2.0.0", hvals
         "nondeterministic_output_order",
         Some(KeySpec::range("RO access", 1, 0)),
     )
-    .reply(ReplyPolicy::Listing { pairs: false });
+    .reply(ReplyPolicy::Listing {
+        pairs: false,
+        values: true,
+    });
 
 #[cfg(test)]
 mod tests {

@@ -77,8 +77,9 @@ pub enum ReplyPolicy {
     /// Deterministic: the same state gives the same reply.
     Exact,
     /// `nondeterministic_output_order`: every field or value of a hash, in the hash's order.
-    /// With `pairs`, a flat reply is field/value pairs.
-    Listing { pairs: bool },
+    /// With `pairs`, a flat reply is field/value pairs; else it lists the values (`values`)
+    /// or the fields.
+    Listing { pairs: bool, values: bool },
     /// A random pick from the hash (HRANDFIELD).
     RandomPick,
     /// A cursor walk whose pages are the server's choice (HSCAN).

@@ -20,7 +20,8 @@ use super::{
     Arg, Capability, Case, CaseError, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
     Version, MAX_WAIT_MS,
 };
-use crate::compare::ErrorMatch;
+use crate::compare::{policy, ErrorMatch};
+use reference_engine::command::ReplyPolicy;
 
 mod depth;
 mod parts;
@@ -482,15 +483,21 @@ impl Loader<'_> {
                 }
             }),
         };
-        let command = match args.first() {
-            Some(Arg::Bytes(name)) => String::from_utf8_lossy(name).to_ascii_uppercase(),
-            _ => String::new(),
+        // `random:` and `scan:` say how to judge a random pick and a scan: the commands
+        // whose reply policy is one.
+        let reply = match args.first() {
+            Some(Arg::Bytes(name)) => policy::reply_of_name(name),
+            _ => ReplyPolicy::Exact,
         };
-        if random.is_some() && command != "HRANDFIELD" {
-            return Err(self.error(key_line("random"), "random: applies to HRANDFIELD only"));
-        }
-        if scan.is_some() && command != "HSCAN" {
-            return Err(self.error(key_line("scan"), "scan: applies to HSCAN only"));
+        for (given, key, wanted) in [
+            (random.is_some(), "random", ReplyPolicy::RandomPick),
+            (scan.is_some(), "scan", ReplyPolicy::Scan),
+        ] {
+            if given && reply != wanted {
+                let name = policy::command_where(|c| c.reply == wanted);
+                let message = format!("{key}: applies to {} only", String::from_utf8_lossy(&name));
+                return Err(self.error(key_line(key), &message));
+            }
         }
         Ok(Step::Send(Send {
             args,

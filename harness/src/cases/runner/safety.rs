@@ -7,6 +7,8 @@
 //! - keys whose case could not delete them (a broken connection, an interrupted run) are
 //!   deleted at the end of the run, by name, on a fresh connection.
 
+use reference_engine::command::grammar::Shape;
+use reference_engine::command::lookup;
 use reference_engine::Reply;
 
 use super::allowed::{self, Class};
@@ -62,7 +64,11 @@ pub fn hazard(case: &Case, product: &str) -> Option<String> {
     for step in &case.steps {
         let Step::Send(send) = step else { continue };
         let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
-        if !send.command().eq_ignore_ascii_case("HRANDFIELD") || argv.len() < 3 {
+        // The commands that take a count whose negative means repeats (HRANDFIELD).
+        let random_count = lookup(send.command().as_bytes())
+            .and_then(|spec| spec.grammar)
+            .is_some_and(|g| g.shape == Shape::RandomCount);
+        if !random_count || argv.len() < 3 {
             continue;
         }
         let count = std::str::from_utf8(&argv[2])

@@ -16,7 +16,9 @@ use reference_engine::Protocol;
 use crate::cases::format::{
     self, Arg, Capability, Case, CaseFile, Expect, Order, ScanMode, Send, Step,
 };
+use crate::compare::policy::command_where;
 use crate::compare::ErrorMatch;
+use reference_engine::command::ReplyPolicy;
 
 const PATH: &str = "fuzz.yaml";
 
@@ -257,8 +259,17 @@ impl ArbStep {
 impl ArbSend {
     fn build(&self) -> Send {
         let (name, random_ok, scan_ok) = match &self.command {
-            ArbCommand::HRandField => (b"HRANDFIELD".to_vec(), true, false),
-            ArbCommand::HScan => (b"hscan".to_vec(), false, true),
+            ArbCommand::HRandField => (
+                command_where(|c| c.reply == ReplyPolicy::RandomPick),
+                true,
+                false,
+            ),
+            // Lower case: names are read case-insensitively.
+            ArbCommand::HScan => (
+                command_where(|c| c.reply == ReplyPolicy::Scan).to_ascii_lowercase(),
+                false,
+                true,
+            ),
             ArbCommand::Other(bytes) => (bytes.clone(), false, false),
         };
         let mut args = vec![Arg::Bytes(name)];

@@ -17,6 +17,8 @@
 
 use std::sync::Arc;
 
+use reference_engine::command::grammar::Shape;
+use reference_engine::command::ReplyPolicy;
 use reference_engine::keyspace::Value;
 use reference_engine::reply::quote;
 use reference_engine::resp::{canonical, decode_reply};
@@ -24,6 +26,7 @@ use reference_engine::{Engine, ManualClock, Protocol, Reply, Session};
 
 use super::program::{Action, Mode, Program, KEYS};
 use super::same_reply;
+use crate::compare::policy::{self, command_where};
 
 /// Where the manual clock starts: a fixed instant, so a run is reproducible.
 pub const START_MS: i64 = 1_700_000_000_000;
@@ -180,10 +183,15 @@ impl Side {
             Ok(Some(h)) => h.encoding().name(),
             _ => unreachable!("TYPE said hash"),
         };
-        let len = run(engine, &[b"HLEN", key]);
-        let all = run(engine, &[b"HGETALL", key]);
-        let keys = run(engine, &[b"HKEYS", key]);
-        let vals = run(engine, &[b"HVALS", key]);
+        // The commands by what they answer: the length, and the three listings.
+        let length = command_where(|c| c.grammar.is_some_and(|g| g.shape == Shape::KeyOnly));
+        let listing = |pairs, values| {
+            command_where(move |c| c.reply == ReplyPolicy::Listing { pairs, values })
+        };
+        let len = run(engine, &[&length, key]);
+        let all = run(engine, &[&listing(true, true), key]);
+        let keys = run(engine, &[&listing(false, false), key]);
+        let vals = run(engine, &[&listing(false, true), key]);
         let object = run(engine, &[b"OBJECT", b"ENCODING", key]);
         let (Reply::Integer(n), Reply::Map(pairs), Reply::Array(ks), Reply::Array(vs)) =
             (&len, &all, &keys, &vals)
@@ -257,7 +265,8 @@ fn check_same_for_both_clients(argv: &[Vec<u8>], resp3: &Reply, resp2: &Reply) {
     }
     let mut projected = resp3.to_resp2();
     let mut other = resp2.to_resp2();
-    if name == b"HRANDFIELD" {
+    // A random pick's RESP3 pairs are nested where RESP2's are flat.
+    if policy::reply_of_name(&name) == ReplyPolicy::RandomPick {
         projected = flatten(projected);
         other = flatten(other);
     }

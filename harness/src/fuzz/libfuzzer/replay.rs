@@ -24,7 +24,10 @@ use super::engine::{self as engine_target, SEED, START_MS};
 use super::program::{Action, Mode, Program};
 use super::same_reply;
 use crate::cases::format::{self, Arg, Capability, Case, CaseFile, Expect, Send, Step};
+use crate::compare::policy::{self, command_where};
 use crate::fuzz::gen;
+use reference_engine::command::grammar::Shape;
+use reference_engine::command::ReplyPolicy;
 
 /// Which target an artifact belongs to: it decides how the program was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +171,7 @@ pub fn case_file(data: &[u8], kind: Kind, name: &str) -> CaseFile {
             Step::Send(send) if send.command().starts_with('H') => Some(send.command()),
             _ => None,
         })
-        .unwrap_or_else(|| "HSET".into());
+        .unwrap_or_else(|| "no hash command".into());
     let behaviour = match &broken {
         Some(message) => format!(
             "fuzz artifact {name} ({} target): {}",
@@ -182,9 +185,11 @@ pub fn case_file(data: &[u8], kind: Kind, name: &str) -> CaseFile {
     };
     let mut steps = steps;
     if steps.is_empty() {
-        // A case needs a step; an input that decodes to nothing still gets one.
+        // A case needs a step; an input that decodes to nothing still gets one: a hash's
+        // length.
+        let length = command_where(|c| c.grammar.is_some_and(|g| g.shape == Shape::KeyOnly));
         steps.push(Step::Send(Send {
-            args: vec![Arg::Bytes(b"HLEN".to_vec()), Arg::Bytes(b"k0".to_vec())],
+            args: vec![Arg::Bytes(length), Arg::Bytes(b"k0".to_vec())],
             expect: Some(Expect::Int(0)),
             line: 0,
             ..Send::default()
@@ -282,7 +287,7 @@ impl Client {
             next[2] = cursor.clone();
             reply = self.call(&next)?;
         }
-        Err("HSCAN did not finish in 10000 calls".into())
+        Err("the scan did not finish in 10000 calls".into())
     }
 }
 
@@ -318,8 +323,9 @@ fn record(actions: &[Action]) -> (Vec<Step>, Option<String>) {
             ..Send::default()
         };
         whole_seconds |= send.args.iter().any(|a| matches!(a, Arg::UnixS(_)));
-        let name = argv[0].to_ascii_uppercase();
-        if whole_seconds && (name == b"HPTTL" || name == b"HPEXPIRETIME") {
+        let in_ms =
+            matches!(policy::reply_of(&argv), ReplyPolicy::Ttl { reading, .. } if reading.millis);
+        if whole_seconds && in_ms {
             send.ttl_within = Some(1_000);
         }
         let replies = resp3
@@ -349,7 +355,7 @@ fn record(actions: &[Action]) -> (Vec<Step>, Option<String>) {
 }
 
 fn is_walk(argv: &[Vec<u8>], first: &Reply) -> bool {
-    argv[0].eq_ignore_ascii_case(b"HSCAN")
+    policy::reply_of(argv) == ReplyPolicy::Scan
         && argv.get(2).map(Vec::as_slice) == Some(b"0")
         && !first.is_error()
 }
@@ -368,7 +374,6 @@ fn case_arg(arg: &gen::Arg) -> Arg {
 /// The expectation for one step: the RESP3 reply, and the RESP2 one too if it is not just
 /// the projection. Deadlines in HEXPIRETIME/HPEXPIRETIME replies are written relative.
 fn expectation(argv: &[Vec<u8>], resp3: &Reply, resp2: &Reply, now_ms: i64) -> Expect {
-    let name = argv[0].to_ascii_uppercase();
     let relative = |unit: Expect| match resp3 {
         Reply::Array(items) => Some(Expect::Array(
             items
@@ -381,9 +386,12 @@ fn expectation(argv: &[Vec<u8>], resp3: &Reply, resp2: &Reply, now_ms: i64) -> E
         )),
         _ => None,
     };
-    let like = match name.as_slice() {
-        b"HEXPIRETIME" => relative(Expect::UnixS(0)),
-        b"HPEXPIRETIME" => relative(Expect::UnixMs(0)),
+    // Deadlines read from the epoch are written relative to the case's time.
+    let like = match policy::reply_of(argv) {
+        ReplyPolicy::Ttl { reading, .. } if reading.absolute && reading.millis => {
+            relative(Expect::UnixMs(0))
+        }
+        ReplyPolicy::Ttl { reading, .. } if reading.absolute => relative(Expect::UnixS(0)),
         _ => None,
     };
     let e3 = Expect::from_reply(resp3, like.as_ref(), now_ms);
