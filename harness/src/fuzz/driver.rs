@@ -36,10 +36,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use reference_engine::hash::FixedState;
+use reference_engine::keyspace::Value;
 use reference_engine::{Clock, Protocol, Reply, SystemClock};
 
 use crate::compare::{compare, ErrorMatch, Mismatch, Policy};
 use crate::coverage::KeyBefore;
+use crate::fuzz::model::{self, Alternatives, BatchClock, Expected, Judge, ReferenceEngine};
 use crate::fuzz::gen::{options_of, Arg, Generator, Op};
 use crate::targets::{EmbeddedTarget, Target, TargetError};
 
@@ -312,7 +314,7 @@ pub struct Differ<'a> {
     /// Near deadlines registered so far (every other one parks its key).
     near_deadlines: u64,
     /// Second possible states of keys, that the model follows until a reply decides.
-    alternatives: crate::fuzz::model::Alternatives,
+    alternatives: Alternatives,
     report: DiffReport,
 }
 
@@ -348,7 +350,7 @@ impl<'a> Differ<'a> {
             gt_lt_wait,
             parked: KeySet::default(),
             near_deadlines: 0,
-            alternatives: crate::fuzz::model::Alternatives::default(),
+            alternatives: Alternatives::default(),
             report: DiffReport::default(),
         }
     }
@@ -643,7 +645,7 @@ impl<'a> Differ<'a> {
         let mut expecteds = expecteds.into_iter();
         let margin = self.margin();
         let slack = margin / 2;
-        let mut clock = crate::fuzz::model::BatchClock {
+        let mut clock = BatchClock {
             slack,
             margin,
             floor: sent_at,
@@ -669,13 +671,13 @@ impl<'a> Differ<'a> {
                 continue;
             }
             let key_before = match (&mut self.reference, &key, q.kind) {
-                (Reference::Model(model), Some(key), Kind::Generated) => model_key(model, key, now),
+                (Reference::Model(model), Some(key), Kind::Generated) => model_key(&**model, key, now),
                 _ => KeyBefore::Unknown,
             };
             let expected = match &mut self.reference {
                 Reference::Server(_) => from_server.expect("one reply per command"),
-                Reference::Model(model) => crate::fuzz::model::tracked_reply(
-                    model,
+                Reference::Model(model) => model::tracked_reply(
+                    &mut **model,
                     &argv,
                     &actual,
                     self.config,
@@ -715,7 +717,7 @@ impl<'a> Differ<'a> {
                 tainted.extend(key);
             } else if let Some(key) = key {
                 let exists = match &mut self.reference {
-                    Reference::Model(model) => model.engine_mut().keyspace(0).contains(&key),
+                    Reference::Model(model) => model.peek(&key).is_some(),
                     Reference::Server(_) => true,
                 };
                 let window = self.windows.entry(key).or_default();
@@ -861,13 +863,13 @@ impl<'a> Differ<'a> {
 /// What the model holds at `key` before a command runs at `now_ms` (for the coverage
 /// map's missing-key and expired-field paths). WHY `now_ms` and not the model's clock: the
 /// model's clock moves only when it answers, so it still shows the previous batch's time.
-fn model_key(model: &mut EmbeddedTarget, key: &[u8], now_ms: i64) -> KeyBefore {
-    match model.engine_mut().keyspace(0).hash(key) {
-        Ok(None) => KeyBefore::Missing,
-        Ok(Some(hash)) => KeyBefore::Hash {
+fn model_key(model: &impl ReferenceEngine, key: &[u8], now_ms: i64) -> KeyBefore {
+    match model.peek(key) {
+        None => KeyBefore::Missing,
+        Some(Value::Hash(hash)) => KeyBefore::Hash {
             expired_fields: hash.has_ttls() && hash.live_len(now_ms) < hash.len(),
         },
-        Err(_) => KeyBefore::Other,
+        Some(_) => KeyBefore::Other,
     }
 }
 
@@ -976,12 +978,6 @@ impl Probe {
     }
 }
 
-/// The reference's side of one command: what it replied, and what its probe said.
-pub(crate) struct Expected {
-    pub(crate) probe: Option<Reply>,
-    pub(crate) reply: Reply,
-}
-
 /// The reference server's replies to a batch, each command preceded by its probe.
 fn server_replies(
     server: &mut dyn Target,
@@ -1018,6 +1014,21 @@ pub(crate) fn agrees(
         }
     }
     compare(&expected.reply, actual, &policy, config.errors).is_ok()
+}
+
+/// The model is judged by the run's own policies.
+impl Judge for DiffConfig {
+    fn probe(&self, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+        probe_for(argv).command(argv)
+    }
+
+    fn agrees(&self, expected: &Expected, argv: &[Vec<u8>], actual: &Reply, margin: i64) -> bool {
+        agrees(expected, argv, actual, self, margin)
+    }
+
+    fn background_expiry(&self) -> bool {
+        self.background_expiry
+    }
 }
 
 /// Whether a target's first HSCAN page may come from the state that gave `expected`, for a
