@@ -17,8 +17,9 @@ use crate::cases::runner::Details;
 use crate::cmd::matrix::{self, MatrixRequest};
 use crate::cmd::run::{self as run_command, Format, RunRequest};
 use crate::compare::ErrorMatch;
-use crate::fuzz::libfuzzer::replay::{self, ReplayRequest};
-use crate::serve::{self, ServeOptions};
+use crate::cmd::replay::{self, ReplayRequest};
+use crate::cmd::serve::{self, ServeOptions};
+use crate::fuzz::libfuzzer::replay::Kind as ReplayKind;
 use crate::targets::ConnectOptions;
 
 /// hashcheck: conformance harness and differential fuzzer for the Redis hash commands.
@@ -484,14 +485,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 artifact: args.file,
                 out: args.out,
                 kind: args.target.map(|t| match t {
-                    FuzzTargetChoice::Engine => replay::Kind::Engine,
-                    FuzzTargetChoice::Differential => replay::Kind::Differential,
+                    FuzzTargetChoice::Engine => ReplayKind::Engine,
+                    FuzzTargetChoice::Differential => ReplayKind::Differential,
                 }),
             })?;
             Ok(Outcome::Passed)
         }
         Command::Fuzz(args) => {
-            let clean = crate::fuzz::campaign::execute(&crate::fuzz::campaign::FuzzRequest {
+            let clean = crate::cmd::fuzz::execute(&crate::fuzz::campaign::FuzzRequest {
                 target: args.target,
                 seed: args.seed,
                 length: match (args.ops, args.duration) {
@@ -523,7 +524,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             })
         }
         Command::Coverage(args) => {
-            let full = crate::coverage::execute(&args.paths, args.gaps_only)?;
+            let full = crate::cmd::coverage::execute(&args.paths, args.gaps_only)?;
             Ok(if full {
                 Outcome::Passed
             } else {
@@ -531,7 +532,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             })
         }
         Command::Serve(args) => {
-            serve::serve(&ServeOptions {
+            serve::execute(&ServeOptions {
                 bind: args.bind,
                 port: args.port,
                 seed: args.seed,
