@@ -16,9 +16,15 @@ use std::path::{Path, PathBuf};
 type ModPath = Vec<String>;
 
 fn module_of(rel: &Path) -> ModPath {
-    let mut parts: ModPath =
-        rel.with_extension("").iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    let mut parts: ModPath = rel
+        .with_extension("")
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts
@@ -38,7 +44,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The text with `//` comments (doc comments included) removed; string literals that happen to
 /// hold `//` are rare enough in `use` positions not to matter here.
 fn without_comments(text: &str) -> String {
-    text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Expands the path tree that starts at `text` (just after `crate::`) into whole paths, each
@@ -92,7 +101,9 @@ fn named_paths(module: &ModPath, text: &str) -> Vec<Vec<String>> {
         .match_indices("mod ")
         .find(|(at, _)| {
             let rest = &text[at + 4..];
-            let name_end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(0);
+            let name_end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(0);
             name_end > 0 && rest[name_end..].trim_start().starts_with('{')
         })
         .map_or(usize::MAX, |(at, _)| at);
@@ -130,8 +141,10 @@ type Edges = BTreeMap<ModPath, BTreeMap<(String, String), String>>;
 fn sibling_edges(src: &Path) -> (Edges, BTreeSet<ModPath>) {
     let mut files = Vec::new();
     rust_files(src, &mut files);
-    let modules: BTreeSet<ModPath> =
-        files.iter().map(|f| module_of(f.strip_prefix(src).unwrap())).collect();
+    let modules: BTreeSet<ModPath> = files
+        .iter()
+        .map(|f| module_of(f.strip_prefix(src).unwrap()))
+        .collect();
     let mut edges = Edges::new();
     for file in &files {
         let rel = file.strip_prefix(src).unwrap();
@@ -174,15 +187,19 @@ fn loops(edges: &BTreeMap<(String, String), String>) -> Vec<Vec<String>> {
         }
         seen
     };
-    let reaches: BTreeMap<&String, BTreeSet<String>> = nodes.iter().map(|n| (*n, reach(n))).collect();
+    let reaches: BTreeMap<&String, BTreeSet<String>> =
+        nodes.iter().map(|n| (*n, reach(n))).collect();
     let mut found = Vec::new();
     let mut done = BTreeSet::new();
     for n in &nodes {
         if done.contains(*n) || !reaches[n].contains(*n) {
             continue;
         }
-        let group: BTreeSet<String> =
-            nodes.iter().filter(|m| reaches[n].contains(**m) && reaches[*m].contains(*n)).map(|m| (*m).clone()).collect();
+        let group: BTreeSet<String> = nodes
+            .iter()
+            .filter(|m| reaches[n].contains(**m) && reaches[*m].contains(*n))
+            .map(|m| (*m).clone())
+            .collect();
         let mut lines: Vec<String> = edges
             .iter()
             .filter(|((a, b), _)| group.contains(a) && group.contains(b))
@@ -202,8 +219,15 @@ fn report(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for (parent, children) in &edges {
         for circle in loops(children) {
-            let place = if parent.is_empty() { "crate".to_string() } else { parent.join("::") };
-            problems.push(format!("loop inside {place}:\n    {}", circle.join("\n    ")));
+            let place = if parent.is_empty() {
+                "crate".to_string()
+            } else {
+                parent.join("::")
+            };
+            problems.push(format!(
+                "loop inside {place}:\n    {}",
+                circle.join("\n    ")
+            ));
         }
     }
     problems
@@ -216,19 +240,34 @@ fn no_import_loops_between_folders_or_sibling_files() {
     for p in &problems {
         eprintln!("{p}");
     }
-    assert!(problems.is_empty(), "{} import loop(s); see above", problems.len());
+    assert!(
+        problems.is_empty(),
+        "{} import loop(s); see above",
+        problems.len()
+    );
 }
 
 #[test]
 fn the_reader_sees_groups_super_and_loops() {
     let mut out = Vec::new();
     expand("a::{b, c::{d, e}, self}", &[], &mut out);
-    assert_eq!(out, [vec!["a", "b"], vec!["a", "c", "d"], vec!["a", "c", "e"], vec!["a"]]);
+    assert_eq!(
+        out,
+        [
+            vec!["a", "b"],
+            vec!["a", "c", "d"],
+            vec!["a", "c", "e"],
+            vec!["a"]
+        ]
+    );
     let module: ModPath = vec!["fuzz".into(), "model".into()];
     let text = "use super::driver::X; // crate::cases\nmod inner { use super::y; }\n\
                 #[cfg(test)]\nmod tests { use crate::cli::Z; }";
     let named = named_paths(&module, text);
-    assert_eq!(named, [vec!["fuzz", "driver", "X"], vec!["fuzz", "model", "y"]]);
+    assert_eq!(
+        named,
+        [vec!["fuzz", "driver", "X"], vec!["fuzz", "model", "y"]]
+    );
     let mut edges = BTreeMap::new();
     edges.insert(("a".to_string(), "b".to_string()), "1".to_string());
     edges.insert(("b".to_string(), "c".to_string()), "2".to_string());

@@ -19,10 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-
-use crate::cases::format::{
-    Capability, Case, CaseFile, Order, Send, Step,
-};
+use crate::cases::format::{Capability, Case, CaseFile, Order, Send, Step};
 use crate::compare::{ErrorMatch, Policy};
 use crate::targets::{ClockKind, Target, TargetError};
 

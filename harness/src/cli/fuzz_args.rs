@@ -143,9 +143,7 @@ impl FuzzArgs {
             length: match (self.ops, self.duration) {
                 (Some(n), _) => Length::Ops(n),
                 (None, Some(d)) => Length::Time(d),
-                (None, None) => {
-                    Length::Time(std::time::Duration::from_secs(60))
-                }
+                (None, None) => Length::Time(std::time::Duration::from_secs(60)),
             },
             protocol: self.resp.map(|p| match p {
                 ProtocolChoice::Two => Protocol::Resp2,

@@ -97,8 +97,7 @@ fn serve_defaults_and_flags() {
         (args.bind.as_str(), args.port, args.seed),
         ("127.0.0.1", 6380, None)
     );
-    let cli =
-        Cli::try_parse_from(["hashcheck", "serve", "--port", "0", "--seed", "9"]).unwrap();
+    let cli = Cli::try_parse_from(["hashcheck", "serve", "--port", "0", "--seed", "9"]).unwrap();
     let Command::Serve(args) = cli.command else {
         panic!("not serve")
     };
@@ -202,7 +201,5 @@ fn fuzz_defaults_and_flags() {
     ])
     .is_err());
     assert!(Cli::try_parse_from(["hashcheck", "fuzz"]).is_err());
-    assert!(
-        Cli::try_parse_from(["hashcheck", "fuzz", "--target", "h:1", "--resp", "4"]).is_err()
-    );
+    assert!(Cli::try_parse_from(["hashcheck", "fuzz", "--target", "h:1", "--resp", "4"]).is_err());
 }

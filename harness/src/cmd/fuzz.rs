@@ -52,11 +52,20 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         compared_while_running,
         running,
     } = ran;
-    print_run(&report, &setup, compared_while_running, running, started.elapsed());
+    print_run(
+        &report,
+        &setup,
+        compared_while_running,
+        running,
+        started.elapsed(),
+    );
     if let Some(e) = failure {
         found::print_all(&report, run.prefix().as_bytes());
         if let Err(c) = &cleanup {
-            eprintln!("hashcheck: the run's keys ({}*) may remain: {c:#}", run.prefix());
+            eprintln!(
+                "hashcheck: the run's keys ({}*) may remain: {c:#}",
+                run.prefix()
+            );
         }
         return Err(anyhow::Error::new(e).context(format!(
             "the run stopped after {} commands compared, {} divergences",
@@ -69,7 +78,11 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     let written =
         found::shrink_and_write(target, &report, &config, &provenance, request, interrupted)?;
     if setup.frozen {
-        target.call(&crate::fuzz::campaign::words(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]))?;
+        target.call(&crate::fuzz::campaign::words(&[
+            "DEBUG",
+            "SET-ACTIVE-EXPIRE",
+            "1",
+        ]))?;
     }
     found::verify(&written, request);
     print_outcome(&report, written.len(), request);

@@ -200,7 +200,10 @@ pub fn thaw_expiry(request: &FuzzRequest) {
 }
 
 /// A connection to the server, pipelining raw RESP with bounded replies (see `targets::wire`).
-pub fn connect(request: &FuzzRequest, protocol: Protocol) -> anyhow::Result<Box<dyn Target + Send>> {
+pub fn connect(
+    request: &FuzzRequest,
+    protocol: Protocol,
+) -> anyhow::Result<Box<dyn Target + Send>> {
     Ok(Box::new(NetworkTarget::connect_with(
         &request.target,
         Some(protocol),

@@ -392,7 +392,6 @@ impl<'a> Differ<'a> {
         }
         Ok(())
     }
-
 }
 
 /// What the reference must be asked before a command so its reply can be judged.

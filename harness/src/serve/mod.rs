@@ -118,4 +118,3 @@ impl<E: Executor> Server<E> {
         Ok(())
     }
 }
-

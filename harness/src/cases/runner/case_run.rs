@@ -7,7 +7,9 @@ use std::time::Instant;
 use reference_engine::Reply;
 
 use super::prefix::KeyRewriter;
-use super::{random_policy, restore, safety, display_argv, Failure, Observed, RunOptions, StepCounts};
+use super::{
+    display_argv, random_policy, restore, safety, Failure, Observed, RunOptions, StepCounts,
+};
 use crate::cases::format::{Case, CaseFile, Expect, Location, ScanMode, Send, Step};
 use crate::compare::{compare, ErrorMatch, Policy};
 use crate::targets::{ClockKind, Target, TargetError};

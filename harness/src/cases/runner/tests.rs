@@ -32,8 +32,7 @@ fn align_follows_the_expected_order_and_pairs_fields() {
 
 #[test]
 fn unknown_commands_are_unsupported_unless_expected() {
-    let unknown =
-        Reply::Error("ERR unknown command 'HGETEX', with args beginning with: ".into());
+    let unknown = Reply::Error("ERR unknown command 'HGETEX', with args beginning with: ".into());
     assert!(unsupported(&unknown, Some(&Reply::Integer(1))).is_some());
     assert!(unsupported(&unknown, None).is_some());
     assert!(unsupported(&unknown, Some(&unknown)).is_none());

@@ -67,11 +67,7 @@ pub(super) fn is_scan(argv: &[Vec<u8>]) -> bool {
 
 /// Follows an HSCAN from its first reply until the cursor is "0" (at most 10,000 calls),
 /// gathering the elements. The result has the shape of a one-page scan.
-pub fn walk(
-    target: &mut dyn Target,
-    argv: &[Vec<u8>],
-    first: Reply,
-) -> Result<Reply, TargetError> {
+pub fn walk(target: &mut dyn Target, argv: &[Vec<u8>], first: Reply) -> Result<Reply, TargetError> {
     let mut elements = Vec::new();
     let mut reply = first;
     for _ in 0..10_000 {

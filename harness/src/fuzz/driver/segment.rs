@@ -9,7 +9,7 @@ use super::judge::server_replies;
 use super::rank::{self, Class};
 use super::scan::is_scan;
 use super::signature::signature;
-use super::{policy_with, Differ, Divergence, Kind, KeySet, Queued, Reference, Sent};
+use super::{policy_with, Differ, Divergence, KeySet, Kind, Queued, Reference, Sent};
 use crate::compare::{compare, Mismatch, Policy};
 use crate::coverage::KeyBefore;
 use crate::fuzz::gen::options_of;
@@ -81,7 +81,9 @@ impl Differ<'_> {
                 continue;
             }
             let key_before = match (&mut self.reference, &key, q.kind) {
-                (Reference::Model(model), Some(key), Kind::Generated) => model_key(&**model, key, now),
+                (Reference::Model(model), Some(key), Kind::Generated) => {
+                    model_key(&**model, key, now)
+                }
                 _ => KeyBefore::Unknown,
             };
             let expected = match &mut self.reference {

@@ -86,8 +86,7 @@ fn listing_order_is_compared_only_when_strict() {
         probe: None,
         reply: whole.clone(),
     };
-    let agree =
-        |actual: &Reply, config: &DiffConfig| agrees(&expected, &hscan, actual, config, 40);
+    let agree = |actual: &Reply, config: &DiffConfig| agrees(&expected, &hscan, actual, config, 40);
     assert!(agree(&page("0", &["b", "2", "a", "1"]), &legal));
     assert!(agree(&page("5", &["b", "2"]), &legal));
     assert!(!agree(&page("5", &["b", "2"]), &strict));

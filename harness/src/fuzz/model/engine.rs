@@ -47,7 +47,11 @@ impl ReferenceEngine for EmbeddedTarget {
     }
 
     fn hash_mut(&mut self, key: &[u8]) -> Option<&mut HashValue> {
-        self.engine_mut().keyspace_mut(0).hash_mut(key).ok().flatten()
+        self.engine_mut()
+            .keyspace_mut(0)
+            .hash_mut(key)
+            .ok()
+            .flatten()
     }
 
     fn put(&mut self, key: &[u8], value: Option<Value>) {
