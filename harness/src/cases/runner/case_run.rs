@@ -12,6 +12,7 @@ use super::{
 };
 use crate::cases::format::{Case, CaseFile, Expect, Location, ScanMode, Send, Step};
 use crate::compare::{compare, ErrorMatch, Policy};
+use crate::targets::scan::{Page, ScanWalk};
 use crate::targets::{ClockKind, Target, TargetError};
 
 /// Why the steps of a case stopped.
@@ -246,20 +247,13 @@ impl CaseRun<'_> {
     pub(super) fn walk(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         const MAX_PAGES: usize = 100_000;
         let mut argv = argv.to_vec();
-        let mut all = Vec::new();
+        let mut walk = ScanWalk::default();
         for _ in 0..MAX_PAGES {
             let reply = self.call(&argv)?;
-            let Reply::Array(parts) = &reply else {
-                return Ok(reply);
-            };
-            let [Reply::Bulk(cursor), Reply::Array(items)] = parts.as_slice() else {
-                return Ok(reply);
-            };
-            all.extend(items.iter().cloned());
-            if cursor == b"0" {
-                return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(all)]));
+            match walk.take(&argv, reply) {
+                Page::Last(whole) => return Ok(whole),
+                Page::Next(next) => argv = next,
             }
-            argv[2] = cursor.clone();
         }
         Err(TargetError::Protocol {
             target: self.target.name().to_string(),

@@ -45,7 +45,7 @@ impl Differ<'_> {
             for key in held_keys {
                 let queue = self.held.get_mut(&key).expect("listed");
                 while let Some(front) = queue.front() {
-                    if blocked(&self.deadlines, &fresh, &front.op, now, margin, rules) {
+                    if clear_at(&self.deadlines, &fresh, &front.op, now, margin, rules).is_some() {
                         break;
                     }
                     let q = queue.pop_front().expect("front exists");
@@ -63,7 +63,8 @@ impl Differ<'_> {
                 match key {
                     Some(key)
                         if self.held.contains_key(&key)
-                            || blocked(&self.deadlines, &fresh, &q.op, now, margin, rules) =>
+                            || clear_at(&self.deadlines, &fresh, &q.op, now, margin, rules)
+                                .is_some() =>
                     {
                         self.held.entry(key).or_default().push_back(q);
                     }
@@ -139,18 +140,6 @@ impl Differ<'_> {
         }
         self.forget_passed(self.clock.now_ms());
     }
-}
-
-/// Whether `op` must wait: see [`clear_at`].
-pub(super) fn blocked(
-    deadlines: &KeyMap<Vec<(i64, i64)>>,
-    fresh: &KeySet,
-    op: &Op,
-    now: i64,
-    margin: i64,
-    rules: Rules<'_>,
-) -> bool {
-    clear_at(deadlines, fresh, op, now, margin, rules).is_some()
 }
 
 /// Which holds apply besides the one around a deadline.

@@ -4,6 +4,7 @@
 use reference_engine::Reply;
 
 use super::{Differ, Reference};
+use crate::targets::scan::walk_from;
 use crate::targets::{Target, TargetError};
 
 impl Differ<'_> {
@@ -68,24 +69,8 @@ pub(super) fn is_scan(argv: &[Vec<u8>]) -> bool {
 /// Follows an HSCAN from its first reply until the cursor is "0" (at most 10,000 calls),
 /// gathering the elements. The result has the shape of a one-page scan.
 pub fn walk(target: &mut dyn Target, argv: &[Vec<u8>], first: Reply) -> Result<Reply, TargetError> {
-    let mut elements = Vec::new();
-    let mut reply = first;
-    for _ in 0..10_000 {
-        let Reply::Array(parts) = &reply else {
-            return Ok(reply);
-        };
-        let [Reply::Bulk(cursor), Reply::Array(items)] = parts.as_slice() else {
-            return Ok(reply);
-        };
-        elements.extend(items.iter().cloned());
-        if cursor == b"0" {
-            return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(elements)]));
-        }
-        let mut next = argv.to_vec();
-        next[2] = cursor.clone();
-        reply = target.call(&next)?;
-    }
-    Ok(Reply::Error(
-        "ERR hashcheck: HSCAN did not finish in 10000 calls".into(),
-    ))
+    let whole = walk_from(argv, first, 10_000, |next| target.call(next))?;
+    Ok(whole.unwrap_or_else(|| {
+        Reply::Error("ERR hashcheck: HSCAN did not finish in 10000 calls".into())
+    }))
 }

@@ -24,6 +24,7 @@ use super::program::{Action, Mode, Program};
 use super::same_reply;
 use crate::cases::format::{Arg, Capability, Case, CaseFile, Expect, Send, Step};
 use crate::fuzz::gen;
+use crate::targets::scan::walk_from;
 
 /// Which target an artifact belongs to: it decides how the program was built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,24 +174,8 @@ impl Client {
 
     /// The first reply of an HSCAN from cursor 0 and the rest of its walk, as one page.
     fn walk(&mut self, argv: &[Vec<u8>], first: Reply) -> Result<Reply, String> {
-        let mut elements = Vec::new();
-        let mut reply = first;
-        for _ in 0..10_000 {
-            let Reply::Array(parts) = &reply else {
-                return Ok(reply);
-            };
-            let [Reply::Bulk(cursor), Reply::Array(items)] = parts.as_slice() else {
-                return Ok(reply);
-            };
-            elements.extend(items.iter().cloned());
-            if cursor == b"0" {
-                return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(elements)]));
-            }
-            let mut next = argv.to_vec();
-            next[2] = cursor.clone();
-            reply = self.call(&next)?;
-        }
-        Err("HSCAN did not finish in 10000 calls".into())
+        walk_from(argv, first, 10_000, |next| self.call(next))?
+            .ok_or_else(|| "HSCAN did not finish in 10000 calls".into())
     }
 }
 
