@@ -128,8 +128,8 @@ fn gt_and_lt_wait_for_pending_deadlines() {
     gt.deadline_in_ms = Some(500);
     // Far from the deadline: plain commands go, and so does a GT whose new deadline
     // (now + 500) is far from the pending one.
-    assert!(!clear_at(&deadlines, &fresh, &plain, 5_000, 40, GT_LT).is_some());
-    assert!(!clear_at(&deadlines, &fresh, &gt, 5_000, 40, GT_LT).is_some());
+    assert!(clear_at(&deadlines, &fresh, &plain, 5_000, 40, GT_LT).is_none());
+    assert!(clear_at(&deadlines, &fresh, &gt, 5_000, 40, GT_LT).is_none());
     // A GT whose new deadline would tie with the pending one waits until it no longer
     // would: 10,010 + 80 - 500.
     assert_eq!(
@@ -137,11 +137,11 @@ fn gt_and_lt_wait_for_pending_deadlines() {
         Some(9_591)
     );
     // The model weighs both outcomes instead of waiting.
-    assert!(!clear_at(&deadlines, &fresh, &gt, 9_500, 40, MODEL).is_some());
+    assert!(clear_at(&deadlines, &fresh, &gt, 9_500, 40, MODEL).is_none());
     // Near it, everything waits; other keys never do.
     assert!(clear_at(&deadlines, &fresh, &plain, 9_950, 40, MODEL).is_some());
     let other = Op::words(&[b"HGET", b"j", b"f"]);
-    assert!(!clear_at(&deadlines, &fresh, &other, 9_950, 40, GT_LT).is_some());
+    assert!(clear_at(&deadlines, &fresh, &other, 9_950, 40, GT_LT).is_none());
     // A deadline set earlier in the same batch holds GT back too.
     let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
     let mut gt_j = Op::words(&[b"HEXPIRE", b"j", b"1", b"lt", b"FIELDS", b"1", b"f"]);
@@ -149,7 +149,7 @@ fn gt_and_lt_wait_for_pending_deadlines() {
     assert!(clear_at(&KeyMap::default(), &fresh, &gt_j, 0, 40, GT_LT).is_some());
     // A far time compares the same way on both sides: no wait.
     let far = Op::words(&[b"HEXPIRE", b"k", b"1000000", b"GT", b"FIELDS", b"1", b"f"]);
-    assert!(!clear_at(&deadlines, &fresh, &far, 5_000, 40, GT_LT).is_some());
+    assert!(clear_at(&deadlines, &fresh, &far, 5_000, 40, GT_LT).is_none());
 }
 
 #[test]
@@ -168,18 +168,18 @@ fn hold_until_due_parks_the_key_from_its_deadline_until_it_has_passed() {
         clear_at(&deadlines, &none, &plain, 5_000, 40, parked),
         Some(10_051)
     );
-    assert!(!clear_at(&deadlines, &none, &plain, 5_000, 40, MODEL).is_some());
+    assert!(clear_at(&deadlines, &none, &plain, 5_000, 40, MODEL).is_none());
     // A deadline set earlier in this batch (not registered yet) parks the key too.
     let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
     let on_j = Op::words(&[b"HGET", b"j", b"f"]);
     assert!(clear_at(&KeyMap::default(), &fresh, &on_j, 0, 40, parked).is_some());
-    assert!(!clear_at(&KeyMap::default(), &fresh, &on_j, 0, 40, MODEL).is_some());
+    assert!(clear_at(&KeyMap::default(), &fresh, &on_j, 0, 40, MODEL).is_none());
     // Other keys go on, and a key with a deadline that did not park it is held only
     // near the deadline.
     let other = Op::words(&[b"HGET", b"x", b"f"]);
-    assert!(!clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_some());
+    assert!(clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_none());
     deadlines.insert(b"x".to_vec(), vec![(10_000, 10_010)]);
-    assert!(!clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_some());
+    assert!(clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_none());
     assert!(clear_at(&deadlines, &fresh, &other, 9_950, 40, parked).is_some());
 }
 
