@@ -240,6 +240,25 @@ fn no_import_loops_between_folders_or_sibling_files() {
     for p in &problems {
         eprintln!("{p}");
     }
+    let (edges, modules) = sibling_edges(&src);
+    let named: usize = edges.values().map(BTreeMap::len).sum();
+    eprintln!(
+        "{} modules, {named} pairs of sibling modules where one names the other, {} loops",
+        modules.len(),
+        problems.len()
+    );
+    eprintln!("top-level folders, each with those it names:");
+    let top = edges.get(&Vec::new()).cloned().unwrap_or_default();
+    let mut by_folder: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+    for (from, to) in top.keys() {
+        by_folder.entry(from).or_default().push(to);
+    }
+    for (from, to) in by_folder {
+        eprintln!(
+            "    {from} -> {}",
+            to.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
     assert!(
         problems.is_empty(),
         "{} import loop(s); see above",
