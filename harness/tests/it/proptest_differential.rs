@@ -147,8 +147,8 @@ fn check(redis: &mut Redis, (seeds, resp3): &(Vec<u64>, bool)) -> Result<(), Tes
 
 #[test]
 fn generated_sequences_agree_with_redis_8_2() {
-    // Two servers in step (the model here, Redis there), thousands of sequences.
-    let _turn = support::heavy();
+    // Nothing in it depends on timing (no deadline falls due), so it may share the machine.
+    let _turn = support::light();
     let server = servers::redis();
     // proptest takes a `Fn`; the connections are mutable state between its calls.
     let redis = RefCell::new(Redis {

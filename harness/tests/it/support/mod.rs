@@ -16,15 +16,20 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------------------
 // Turns
 //
-// WHY: all the tests are one binary, so libtest runs them side by side (one thread per
-// core), where before each file was its own binary and the files ran one after another.
-// A test that keeps both cores busy for a long time (a fuzz run, the planted servers) or
-// that counts how much happens in a span of time would then share the machine with any
-// other test, and a 2-core CI machine would turn that into false failures or slow verdicts.
-// So a test that starts a process or a server takes a turn: `heavy` alone, `light` beside
-// other light ones, never beside a heavy one. Tests that stay in this process and time
-// nothing take no turn. The lock is writer-preferring (std's futex RwLock), so a waiting
-// heavy test is not starved by a stream of light ones.
+// WHY: all the tests are one binary, so libtest runs tests of different files side by
+// side (one thread per core), where before each file was its own binary and the files ran
+// one after another. A test whose verdict depends on how much gets done in a span of time
+// while it keeps both cores busy (the planted servers, the differential tests, coverage's
+// 60 s fuzz run) would then share the machine with any other test, and a 2-core CI
+// machine would turn that into false failures. So a test that starts a process or a
+// server takes a turn: `heavy` alone, `light` beside other light ones (at most one other,
+// as siblings in one binary were before), never beside a heavy one. Tests that stay in
+// this process and time nothing take no turn. The lock is writer-preferring (std's futex
+// RwLock), so a waiting heavy test is not starved by a stream of light ones.
+//
+// A lock, not RUST_TEST_THREADS=1 in scripts/test.sh: that would also run the unit tests
+// of both crates and all the light tests one at a time, making the suite slower, and every
+// other way of calling `cargo test` would need it too.
 
 static MACHINE: RwLock<()> = RwLock::new(());
 

