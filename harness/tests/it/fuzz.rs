@@ -7,38 +7,21 @@
 //! `$HASHCHECK_VALKEY_9_1` or `.servers/`); a missing one fails the test, never skips it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use hashcheck::cases::format;
 use hashcheck::cases::runner::{self, Outcome, RunOptions, RunState};
-use hashcheck::process::{redis_8_2_binary, valkey_9_1_binary, ServerProcess};
 use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
 use reference_engine::Protocol;
 
+use crate::support::servers::{self, dbsize};
+use crate::support::{self, all as text};
+
 fn fuzz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .arg("fuzz")
-        .args(args)
-        .output()
-        .expect("run hashcheck fuzz")
+    support::hashcheck(&[&["fuzz"], args].concat())
 }
 
-fn out_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("hashcheck-fuzz-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
+/// The case files fuzz wrote to `dir` (none when it wrote nothing, not even the folder).
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -47,21 +30,6 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect()
-}
-
-/// A Redis 8.2.3 of the test's own, on a free loopback port, stopped when dropped.
-fn redis_8_2() -> ServerProcess {
-    let binary = redis_8_2_binary()
-        .expect("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)");
-    ServerProcess::redis(&binary, &[]).expect("start Redis 8.2.3")
-}
-
-fn dbsize(addr: &str) -> i64 {
-    let mut t = NetworkTarget::connect(addr, None, std::time::Duration::from_secs(5)).unwrap();
-    match t.call(&[b"DBSIZE".to_vec()]).unwrap() {
-        reference_engine::Reply::Integer(n) => n,
-        other => panic!("DBSIZE replied {other}"),
-    }
 }
 
 /// The summary's `compared per protocol: RESP2 n, RESP3 m`.
@@ -80,8 +48,9 @@ fn compared_per_protocol(stdout: &str) -> [u64; 2] {
 
 #[test]
 fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
-    let redis = redis_8_2();
-    let out = out_dir("redis");
+    let _turn = support::light();
+    let redis = servers::redis();
+    let out = support::scratch("redis");
     // Each protocol pinned, then both (the default); exact, as on the project's own Redis.
     let addr = redis.addr();
     for resp in [Some("2"), Some("3"), None] {
@@ -125,8 +94,9 @@ fn a_few_seconds_against_redis_8_2_find_nothing_and_leave_no_key() {
 
 #[test]
 fn two_lanes_share_out_the_ops_find_nothing_on_redis_8_2_and_leave_no_key() {
-    let redis = redis_8_2();
-    let out = out_dir("lanes");
+    let _turn = support::light();
+    let redis = servers::redis();
+    let out = support::scratch("lanes");
     let output = fuzz(&[
         "--target",
         &redis.addr(),
@@ -167,10 +137,9 @@ fn two_lanes_share_out_the_ops_find_nothing_on_redis_8_2_and_leave_no_key() {
 
 #[test]
 fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
-    let binary = valkey_9_1_binary()
-        .expect("Valkey 9.1.2 is not installed: run scripts/install-servers.sh (tests never skip)");
-    let valkey = ServerProcess::redis(&binary, &[]).expect("start Valkey 9.1.2");
-    let out = out_dir("valkey");
+    let _turn = support::light();
+    let valkey = servers::valkey();
+    let out = support::scratch("valkey");
     let output = fuzz(&[
         "--target",
         &valkey.addr(),
@@ -237,24 +206,24 @@ fn valkey_differs_and_each_difference_becomes_a_case_that_fails_there_only() {
 
 #[test]
 fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
-    let redis = redis_8_2();
-    let out = out_dir("dies");
-    let child = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args([
-            "fuzz",
-            "--target",
-            &redis.addr(),
-            "--seed",
-            "13",
-            "--jobs",
-            "2",
-        ])
-        .args(["--duration", "30s", "--timeout", "2s", "--out"])
-        .arg(&out)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run hashcheck fuzz");
+    let _turn = support::light();
+    let redis = servers::redis();
+    let out = support::scratch("dies");
+    let child = support::spawn(&[
+        "fuzz",
+        "--target",
+        &redis.addr(),
+        "--seed",
+        "13",
+        "--jobs",
+        "2",
+        "--duration",
+        "30s",
+        "--timeout",
+        "2s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     std::thread::sleep(std::time::Duration::from_millis(1_500));
     // Dropping the handle kills the server.
     drop(redis);
@@ -282,8 +251,8 @@ fn a_server_that_dies_mid_run_is_exit_2_with_what_ran_so_far() {
 
 #[test]
 fn an_unreachable_target_is_exit_2_naming_the_address() {
-    // A port bound and closed again: nobody listens there.
-    let addr = format!("127.0.0.1:{}", hashcheck::process::free_port().unwrap());
+    let _turn = support::light();
+    let addr = servers::closed_addr();
     let output = fuzz(&["--target", &addr, "--ops", "10"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);

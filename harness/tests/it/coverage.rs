@@ -2,7 +2,6 @@
 //! the engine's grammar declares for a hash command is exercised by a passing case in RESP2
 //! and in RESP3, and the fuzzer's generator sends each keyword and value class with success.
 
-use std::path::Path;
 use std::time::Duration;
 
 use hashcheck::cmd::run::load_cases;
@@ -10,13 +9,10 @@ use hashcheck::coverage::{cases::cover, Demand};
 use hashcheck::fuzz::campaign::{fuzz_coverage_gaps, gen_config};
 use hashcheck::fuzz::driver::{self, DiffConfig, Reference};
 use hashcheck::fuzz::gen::{Generator, Swarm, COMMANDS};
-use hashcheck::process::ServerProcess;
 use hashcheck::targets::{EmbeddedTarget, NetworkTarget};
 use reference_engine::{Clock, ManualClock, Protocol, SystemClock};
 
-fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
+use crate::support::{self, servers, workspace};
 
 #[test]
 fn the_cases_leave_no_entry_unexercised() {
@@ -64,8 +60,9 @@ fn a_missing_directory_shows_as_gaps() {
 /// as reference) against `hashcheck serve`, for a bounded number of commands.
 #[test]
 fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
-    let serve = ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[])
-        .expect("start hashcheck serve");
+    // A count of commands, not a time: a busy machine only makes it slower.
+    let _turn = support::light();
+    let serve = servers::serve(&[]);
     let mut report = driver::DiffReport::default();
     for (lane, protocol) in [Protocol::Resp2, Protocol::Resp3].into_iter().enumerate() {
         let clock = ManualClock::new(SystemClock.now_ms());
@@ -110,20 +107,23 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
 /// 60 s the issue asks for.
 #[test]
 fn a_default_fuzz_run_meets_every_entry_expired_fields_included() {
-    let serve = ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[])
-        .expect("start hashcheck serve");
-    let out = std::env::temp_dir().join(format!("hashcheck-coverage-{}", std::process::id()));
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args(["fuzz", "--target", &serve.addr(), "--seed", "11"])
-        .args(["--duration", "60s", "--out", out.to_str().unwrap()])
-        .output()
-        .expect("run hashcheck fuzz");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let all = format!(
-        "exit {:?}\n{stdout}\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // What it meets depends on how much it gets done in its 60 s.
+    let _turn = support::heavy();
+    let serve = servers::serve(&[]);
+    let out = support::scratch("coverage");
+    let output = support::hashcheck(&[
+        "fuzz",
+        "--target",
+        &serve.addr(),
+        "--seed",
+        "11",
+        "--duration",
+        "60s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = support::text(&output.stdout);
+    let all = support::all(&output);
     assert_eq!(output.status.code(), Some(0), "{all}");
     let line = stdout
         .lines()

@@ -4,87 +4,18 @@
 //! files that nest too deeply or wait too long are refused at their line.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use hashcheck::cases::format;
-use hashcheck::process::{free_port, redis_8_2_binary, ServerProcess};
-use hashcheck::targets::{NetworkTarget, Target};
-use reference_engine::{Protocol, Reply};
+use reference_engine::Reply;
+
+use crate::support::servers::{self, call};
+use crate::support::{self, hashcheck, signal, spawn, temp_dir, text};
 
 const USER: &str = "hcuser-q7";
 const PASSWORD: &str = "pw-z9x8c7";
-
-fn here() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn hashcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args(args)
-        .current_dir(here())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args(args)
-        .current_dir(here())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hashcheck-safety-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Redis 8.2.3 with `extra` arguments; the test fails when it is not installed.
-fn redis(extra: &[&str]) -> ServerProcess {
-    let binary = redis_8_2_binary().expect("Redis 8.2.3 is needed (scripts/install-servers.sh)");
-    ServerProcess::redis(binary, extra).unwrap()
-}
-
-fn call(addr: &str, words: &[&str]) -> Reply {
-    let mut t =
-        NetworkTarget::connect(addr, Some(Protocol::Resp2), Duration::from_secs(5)).unwrap();
-    t.call(
-        &words
-            .iter()
-            .map(|w| w.as_bytes().to_vec())
-            .collect::<Vec<_>>(),
-    )
-    .unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Waits until `check` holds, or fails naming `what`.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn write_case(dir: &Path, name: &str, steps: &str) -> PathBuf {
     let path = dir.join(name);
@@ -120,7 +51,8 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
 fn no_user_name_or_password_in_anything_run_matrix_fuzz_or_replay_write() {
     // hash-max-listpack-entries 0: small hashes are not listpacks, so HVALS order differs
     // from the engine's and `fuzz --details strict` finds a divergence and writes a case.
-    let server = redis(&[
+    let _turn = support::light();
+    let server = servers::redis_with(&[
         "--hash-max-listpack-entries",
         "0",
         "--user",
@@ -135,10 +67,7 @@ fn no_user_name_or_password_in_anything_run_matrix_fuzz_or_replay_write() {
         "off",
     ]);
     let url = format!("redis://{USER}:{PASSWORD}@{}", server.addr());
-    let closed = format!(
-        "redis://{USER}:{PASSWORD}@127.0.0.1:{}",
-        free_port().unwrap()
-    );
+    let closed = format!("redis://{USER}:{PASSWORD}@{}", servers::closed_addr());
     let dir = temp_dir("secrets");
     let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let mut streams: Vec<(String, Output)> = Vec::new();
@@ -317,8 +246,9 @@ fn no_user_name_or_password_in_anything_run_matrix_fuzz_or_replay_write() {
 #[test]
 fn debug_config_and_flushall_are_refused_at_their_line_before_anything_is_sent() {
     let dir = temp_dir("refused");
+    let _turn = support::light();
     // Nothing listens here: a refusal that came after connecting would say so instead.
-    let target = format!("127.0.0.1:{}", free_port().unwrap());
+    let target = servers::closed_addr();
     for (step, line, words) in [
         (
             "      - send: [DEBUG, SET-ACTIVE-EXPIRE, \"0\"]\n",
@@ -386,7 +316,8 @@ fn expired_keys(addr: &str) -> i64 {
 
 #[test]
 fn settings_changed_under_allow_debug_are_put_back_after_a_double_ctrl_c() {
-    let server = redis(&[]);
+    let _turn = support::light();
+    let server = servers::redis_with(&[]);
     let addr = server.addr();
     let config = |addr: &str| call(addr, &["CONFIG", "GET", "hash-max-listpack-entries"]);
     let original = config(&addr);
@@ -411,7 +342,11 @@ fn settings_changed_under_allow_debug_are_put_back_after_a_double_ctrl_c() {
         Reply::bulk("hash-max-listpack-entries"),
         Reply::bulk("7"),
     ]);
-    wait_until("the case changed the setting", || config(&addr) == changed);
+    support::wait_until(
+        "the case changed the setting",
+        Duration::from_secs(20),
+        || config(&addr) == changed,
+    );
     // The case's HSET now blocks: the run sits still while it is interrupted twice. CONFIG
     // and DEBUG are not writes, so the restore still gets through.
     assert_eq!(
@@ -431,15 +366,18 @@ fn settings_changed_under_allow_debug_are_put_back_after_a_double_ctrl_c() {
     // Active expiry is on again: a key that expires is reclaimed without being touched.
     let before = expired_keys(&addr);
     assert_eq!(call(&addr, &["SET", "probe", "1", "PX", "1"]), Reply::ok());
-    wait_until("active expiry reclaimed the key", || {
-        expired_keys(&addr) > before
-    });
+    support::wait_until(
+        "active expiry reclaimed the key",
+        Duration::from_secs(20),
+        || expired_keys(&addr) > before,
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn ctrl_c_ends_a_wait_at_once_and_the_keys_are_deleted() {
-    let server = redis(&[]);
+    let _turn = support::light();
+    let server = servers::redis_with(&[]);
     let addr = server.addr();
     let dir = temp_dir("wait");
     let path = write_case(
@@ -455,7 +393,7 @@ fn ctrl_c_ends_a_wait_at_once_and_the_keys_are_deleted() {
         "--resp",
         "2",
     ]);
-    wait_until("the case wrote its key", || {
+    support::wait_until("the case wrote its key", Duration::from_secs(20), || {
         call(&addr, &["DBSIZE"]) == Reply::Integer(1)
     });
     let signalled = Instant::now();

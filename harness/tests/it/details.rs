@@ -10,32 +10,16 @@ use std::path::Path;
 
 use hashcheck::cases::format;
 use hashcheck::cases::runner::{run_case, Details, Outcome, RunOptions, RunState};
-use hashcheck::targets::{ClockKind, EmbeddedTarget, ServerIdentity, Target, TargetError};
+use hashcheck::targets::Target;
 use reference_engine::{Protocol, Reply};
 
-/// The engine, with the reply to one command (the case's last step) rewritten.
-struct Rewrite {
-    inner: EmbeddedTarget,
-    /// The command whose reply is rewritten, as sent but without its key.
-    command: &'static str,
-    rewrite: fn(Reply) -> Reply,
-}
+use crate::support::fake::FakeTarget;
 
-impl Target for Rewrite {
-    fn name(&self) -> &str {
-        "rewrite"
-    }
-    fn protocol(&self) -> Protocol {
-        self.inner.protocol()
-    }
-    fn identity(&self) -> &ServerIdentity {
-        self.inner.identity()
-    }
-    fn clock(&self) -> ClockKind {
-        ClockKind::Virtual
-    }
-    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
-        let reply = self.inner.call(argv)?;
+/// The engine, with the reply to one command (the case's last step) rewritten: `command`
+/// is that command as sent but without its key.
+fn rewriting(protocol: Protocol, command: &'static str, rewrite: fn(Reply) -> Reply) -> FakeTarget {
+    FakeTarget::new("rewrite", protocol).answer(move |inner, argv| {
+        let reply = inner.call(argv)?;
         // The command without its key (every key the runner sends has the run's prefix),
         // so the HGETALL the runner reads the hash with before an HRANDFIELD is left alone.
         let sent = argv
@@ -44,18 +28,12 @@ impl Target for Rewrite {
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(if sent == self.command {
-            (self.rewrite)(reply)
+        Ok(if sent == command {
+            rewrite(reply)
         } else {
             reply
         })
-    }
-    fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
-        self.inner.advance_clock(ms)
-    }
-    fn now_ms(&mut self) -> Result<i64, TargetError> {
-        self.inner.now_ms()
-    }
+    })
 }
 
 /// Whether the case passes under legal and under strict details, in `protocol`, when the
@@ -72,11 +50,7 @@ fn verdicts(
     let file = format::load_str(Path::new("cases/x/details.yaml"), &text).unwrap();
     let state = RunState::new();
     let pass = |details| {
-        let mut target = Rewrite {
-            inner: EmbeddedTarget::new(protocol),
-            command,
-            rewrite,
-        };
+        let mut target = rewriting(protocol, command, rewrite);
         let options = RunOptions {
             details,
             ..RunOptions::default()

@@ -4,36 +4,21 @@
 //! These need the real server. It is found through `$HASHCHECK_REDIS_8_2` (set by
 //! scripts/test.sh) or `.servers/`; when it is missing the tests fail, they never skip.
 //! `HASHCHECK_SEED` overrides the seeds, `HASHCHECK_OPS` the number of commands, so that
-//! repeated runs can explore other sequences.
+//! repeated runs can explore other sequences. Each test has the machine to itself
+//! (`support::heavy`): it compares two servers in real time, and beside other work on a
+//! small machine only the gap between the two would widen.
 
 use std::time::{Duration, Instant};
 
 use hashcheck::fuzz::driver::{self, DiffConfig, DiffReport, Reference};
 use hashcheck::fuzz::gen::{GenConfig, Generator, Swarm, CLASSIC_COMMANDS, COMMANDS};
-use hashcheck::process::{redis_8_2_binary, ServerProcess};
-use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
+use hashcheck::process::ServerProcess;
+use hashcheck::targets::{EmbeddedTarget, NetworkTarget};
 use reference_engine::{ManualClock, Protocol, SystemClock};
 
+use crate::support::{self, servers};
+
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The tests of this file run one at a time: each compares two servers in real time, and
-/// running them side by side on a small machine only widens the gap between the two.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn redis(extra: &[&str]) -> ServerProcess {
-    let binary = redis_8_2_binary().unwrap_or_else(|| {
-        panic!("Redis 8.2.3 is not installed: run scripts/install-servers.sh (tests never skip)")
-    });
-    ServerProcess::redis(&binary, extra).expect("start Redis 8.2.3")
-}
-
-fn serve() -> ServerProcess {
-    ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &[]).expect("start hashcheck serve")
-}
 
 fn connect(addr: &str, protocol: Protocol) -> NetworkTarget {
     NetworkTarget::connect(addr, Some(protocol), TIMEOUT).expect("connect")
@@ -48,12 +33,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 /// Freezes Redis's background expiry, so that like the engine it reclaims only lazily.
 fn lazy_only(redis: &ServerProcess) {
-    let mut t = connect(&redis.addr(), Protocol::Resp2);
-    let argv: Vec<Vec<u8>> = ["DEBUG", "SET-ACTIVE-EXPIRE", "0"]
-        .iter()
-        .map(|a| a.as_bytes().to_vec())
-        .collect();
-    assert_eq!(t.call(&argv).unwrap(), reference_engine::Reply::ok());
+    let reply = servers::call(&redis.addr(), &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    assert_eq!(reply, reference_engine::Reply::ok());
 }
 
 fn generator(
@@ -120,7 +101,7 @@ fn through_serve(
     short_ttls: bool,
     seed: u64,
 ) {
-    let serve = serve();
+    let serve = servers::serve(&[]);
     let ops = env_u64("HASHCHECK_OPS", 10_000) as usize;
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let seed = env_u64("HASHCHECK_SEED", seed);
@@ -157,8 +138,8 @@ fn through_serve(
 /// Issue: the 17 classic commands against Redis 8.2.3, 10,000 commands per protocol.
 #[test]
 fn classic_commands_through_serve_match_redis() {
-    let _turn = one_at_a_time();
-    through_serve(&redis(&[]), "classic", CLASSIC_COMMANDS, false, 2);
+    let _turn = support::heavy();
+    through_serve(&servers::redis(), "classic", CLASSIC_COMMANDS, false, 2);
 }
 
 /// Issue: all 28 commands, with fields really expiring during the run, against Redis 8.2.3
@@ -166,8 +147,8 @@ fn classic_commands_through_serve_match_redis() {
 /// determined).
 #[test]
 fn all_commands_with_expirations_through_serve_match_redis() {
-    let _turn = one_at_a_time();
-    let redis = redis(&[]);
+    let _turn = support::heavy();
+    let redis = servers::redis();
     lazy_only(&redis);
     through_serve(&redis, "all 28, lazy", COMMANDS, true, 3);
 }
@@ -177,8 +158,8 @@ fn all_commands_with_expirations_through_serve_match_redis() {
 /// wherever Redis's timing decides, and nothing else.
 #[test]
 fn all_commands_match_redis_with_background_expiry() {
-    let _turn = one_at_a_time();
-    let redis = redis(&[]);
+    let _turn = support::heavy();
+    let redis = servers::redis();
     let ops = env_u64("HASHCHECK_OPS", 10_000) as usize / 2;
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let seed = env_u64("HASHCHECK_SEED", 4);

@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use hashcheck::process::ServerProcess;
 use hashcheck::serve::memory::{peak_resident_bytes, resident_bytes};
 use hashcheck::serve::{Executor, Server};
 use reference_engine::resp::encode_request;
 use reference_engine::{Engine, Execution, Reply, Session, SystemClock};
+
+use crate::support::{self, servers};
 
 const PICKS: u64 = 1_000_000;
 /// One RESP2 reply: the header and a million 14-byte picks (`$1\r\na\r\n$1\r\n1\r\n`).
@@ -86,6 +87,7 @@ fn burst(count: usize) -> Vec<u8> {
 
 #[test]
 fn another_clients_ping_runs_between_the_commands_of_a_burst() {
+    let _turn = support::light();
     let log = Arc::new(Mutex::new(Vec::new()));
     let engine = Engine::with_seed(Arc::new(SystemClock), 1);
     let executor = Logged {
@@ -126,8 +128,8 @@ fn another_clients_ping_runs_between_the_commands_of_a_burst() {
 
 #[test]
 fn memory_goes_back_after_a_burst() {
-    let server =
-        ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &["--seed", "1"]).unwrap();
+    let _turn = support::light();
+    let server = servers::serve(&["--seed", "1"]);
     let addr = server.addr();
     five_field_hash(&addr);
     thread::sleep(Duration::from_millis(200));
@@ -156,8 +158,8 @@ fn memory_goes_back_after_a_burst() {
 
 #[test]
 fn idle_clients_cost_little() {
-    let server =
-        ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &["--seed", "1"]).unwrap();
+    let _turn = support::light();
+    let server = servers::serve(&["--seed", "1"]);
     let addr = server.addr();
     thread::sleep(Duration::from_millis(200));
     let without = resident_bytes(server.pid()).unwrap();

@@ -10,17 +10,19 @@
 //! more for the drip), with a peak resident memory under 100 MB, and report what ran before.
 //! Memory is the child's own peak (`VmHWM`, read while it runs).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hashcheck::process::{start_redis_8_2, ServerProcess};
-use reference_engine::resp::{decode_reply, encode_request, RequestParser};
+use hashcheck::process::ServerProcess;
+use reference_engine::resp::encode_request;
+
+use crate::support::net::{self, Proxy};
+use crate::support::{self, servers};
 
 const MAX_RSS_KB: i64 = 100 * 1024;
 
@@ -38,33 +40,30 @@ enum Attack {
 
 /// A proxy to `upstream` that attacks the reply to the request numbered `at` (counting
 /// from 0 over all connections) and forwards everything else.
-struct Proxy {
-    port: u16,
+struct Attacker {
+    proxy: Proxy,
     /// When the attack began.
     attacked: Arc<Mutex<Option<Instant>>>,
 }
 
-impl Proxy {
+impl Attacker {
     fn start(upstream: u16, attack: Attack, at: usize) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let attacked = Arc::new(Mutex::new(None));
-        let count = Arc::new(AtomicUsize::new(0));
-        let shared = attacked.clone();
-        thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let (count, attacked) = (count.clone(), shared.clone());
-                thread::spawn(move || {
-                    let _ = serve(client, upstream, attack, at, &count, &attacked);
-                });
+        let count = AtomicUsize::new(0);
+        let shared = Arc::clone(&attacked);
+        let proxy = Proxy::start(upstream, move |argv, server, client| {
+            let reply = server.forward(argv)?;
+            if count.fetch_add(1, Ordering::SeqCst) != at {
+                return client.write_all(&reply);
             }
+            *shared.lock().unwrap() = Some(Instant::now());
+            attack_with(attack, &reply, client)
         });
-        Self { port, attacked }
+        Self { proxy, attacked }
     }
 
     fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.proxy.addr()
     }
 
     fn attacked(&self) -> Instant {
@@ -72,80 +71,39 @@ impl Proxy {
     }
 }
 
-fn serve(
-    mut client: TcpStream,
-    upstream: u16,
-    attack: Attack,
-    at: usize,
-    count: &AtomicUsize,
-    attacked: &Mutex<Option<Instant>>,
-) -> std::io::Result<()> {
-    let mut server = TcpStream::connect(("127.0.0.1", upstream))?;
-    let mut parser = RequestParser::new();
-    let mut chunk = vec![0; 1 << 16];
-    loop {
-        let n = client.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        parser.feed(&chunk[..n]);
-        while let Ok(Some(argv)) = parser.next_request() {
-            server.write_all(&encode_request(&argv))?;
-            let reply = read_reply(&mut server)?;
-            if count.fetch_add(1, Ordering::SeqCst) != at {
-                client.write_all(&reply)?;
-                continue;
-            }
-            *attacked.lock().unwrap() = Some(Instant::now());
-            // Until the client goes away.
-            match attack {
-                Attack::EndlessBulk => {
-                    client.write_all(b"$9223372036854775807\r\n")?;
-                    let bytes = vec![b'a'; 1 << 16];
-                    loop {
-                        client.write_all(&bytes)?;
-                    }
-                }
-                Attack::EndlessArray => {
-                    client.write_all(b"*9223372036854775807\r\n")?;
-                    let ones = b":1\r\n".repeat(1 << 14);
-                    loop {
-                        client.write_all(&ones)?;
-                    }
-                }
-                Attack::EndlessLine => {
-                    client.write_all(b"+")?;
-                    let bytes = vec![b'a'; 1 << 16];
-                    loop {
-                        client.write_all(&bytes)?;
-                    }
-                }
-                Attack::Close => return Ok(()),
-                Attack::Drip => loop {
-                    for b in &reply {
-                        client.write_all(std::slice::from_ref(b))?;
-                        thread::sleep(Duration::from_secs(1));
-                    }
-                    // Then the same again, as if the reply went on.
-                },
+/// Writes the attack to `client` until the client goes away (or at once, for Close).
+fn attack_with(attack: Attack, reply: &[u8], client: &mut TcpStream) -> io::Result<()> {
+    match attack {
+        Attack::EndlessBulk => {
+            client.write_all(b"$9223372036854775807\r\n")?;
+            let bytes = vec![b'a'; 1 << 16];
+            loop {
+                client.write_all(&bytes)?;
             }
         }
-    }
-}
-
-fn read_reply(server: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = vec![0; 1 << 16];
-    loop {
-        if let Ok(Some((_, used))) = decode_reply(&buf) {
-            buf.truncate(used);
-            return Ok(buf);
+        Attack::EndlessArray => {
+            client.write_all(b"*9223372036854775807\r\n")?;
+            let ones = b":1\r\n".repeat(1 << 14);
+            loop {
+                client.write_all(&ones)?;
+            }
         }
-        let n = server.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        Attack::EndlessLine => {
+            client.write_all(b"+")?;
+            let bytes = vec![b'a'; 1 << 16];
+            loop {
+                client.write_all(&bytes)?;
+            }
         }
-        buf.extend_from_slice(&chunk[..n]);
+        // An error ends the connection, closing it.
+        Attack::Close => Err(io::ErrorKind::ConnectionAborted.into()),
+        Attack::Drip => loop {
+            for b in reply {
+                client.write_all(std::slice::from_ref(b))?;
+                thread::sleep(Duration::from_secs(1));
+            }
+            // Then the same again, as if the reply went on.
+        },
     }
 }
 
@@ -166,10 +124,7 @@ struct Ran {
 /// it is read every few milliseconds until the child has exited (waited for without being
 /// reaped, so its pid cannot be reused meanwhile).
 fn hashcheck(args: &[&str]) -> Ran {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env("NO_COLOR", "1")
+    let mut child = support::command(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -230,12 +185,6 @@ fn vm_hwm_kb(pid: u32) -> Option<i64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn redis() -> ServerProcess {
-    start_redis_8_2()
-        .expect("Redis 8.2.3 (scripts/install-servers.sh)")
-        .expect("Redis 8.2.3")
-}
-
 /// The cause hashcheck printed: its last line on stderr.
 fn cause(ran: &Ran) -> &str {
     ran.stderr.trim_end().lines().last().unwrap_or("")
@@ -273,13 +222,11 @@ fn fuzz_args<'a>(addr: &'a str, timeout: &'a str, out: &'a str) -> Vec<&'a str> 
 }
 
 fn out_dir(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("hashcheck-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir.to_string_lossy().into_owned()
+    support::scratch(name).to_string_lossy().into_owned()
 }
 
 /// Exit 2, the cause on one line naming the target, in time, in little memory.
-fn assert_stopped(ran: &Ran, proxy: &Proxy, within: Duration, cause_has: &str) {
+fn assert_stopped(ran: &Ran, proxy: &Attacker, within: Duration, cause_has: &str) {
     let took = ran.ended - proxy.attacked();
     let line = cause(ran);
     eprintln!(
@@ -303,10 +250,11 @@ fn assert_stopped(ran: &Ran, proxy: &Proxy, within: Duration, cause_has: &str) {
 
 #[test]
 fn run_stops_at_an_endless_bulk_or_array() {
-    let redis = redis();
+    let _turn = support::light();
+    let redis = servers::redis();
     for attack in [Attack::EndlessBulk, Attack::EndlessArray] {
         // Past INFO and DBSIZE, inside the first case.
-        let proxy = Proxy::start(redis.port(), attack, 6);
+        let proxy = Attacker::start(redis.port(), attack, 6);
         let ran = hashcheck(&run_args(&proxy.addr(), "5s"));
         assert_stopped(&ran, &proxy, Duration::from_secs(5), "reply too large");
         assert!(cause(&ran).contains("--max-reply"), "{}", ran.stderr);
@@ -317,7 +265,7 @@ fn run_stops_at_an_endless_bulk_or_array() {
             ran.stdout
         );
     }
-    let proxy = Proxy::start(redis.port(), Attack::EndlessLine, 6);
+    let proxy = Attacker::start(redis.port(), Attack::EndlessLine, 6);
     let addr = proxy.addr();
     let mut args = run_args(&addr, "5s");
     args.extend(["--max-reply", "16mb"]);
@@ -331,61 +279,57 @@ fn run_stops_at_an_endless_bulk_or_array() {
     assert!(cause(&ran).contains("over the limit of 16 MB (--max-reply)"));
 }
 
-#[test]
-fn fuzz_stops_at_an_endless_bulk_or_array_and_says_how_far_it_got() {
-    let redis = redis();
-    for attack in [Attack::EndlessBulk, Attack::EndlessArray] {
-        let proxy = Proxy::start(redis.port(), attack, 400);
-        let out = out_dir("endless");
-        let ran = hashcheck(&fuzz_args(&proxy.addr(), "5s", &out));
-        assert_stopped(&ran, &proxy, Duration::from_secs(5), "reply too large");
-        assert!(
-            ran.stderr.contains("the run stopped after"),
-            "{}",
-            ran.stderr
-        );
-        let _ = std::fs::remove_dir_all(&out);
-    }
-}
-
-#[test]
-fn fuzz_names_the_command_a_server_closed_the_connection_on() {
-    let redis = redis();
-    let proxy = Proxy::start(redis.port(), Attack::Close, 400);
-    let out = out_dir("close");
+/// `hashcheck fuzz` through an [`Attacker`] at the 400th request: it stops, saying how far
+/// it got.
+fn fuzz_attacked(redis: &ServerProcess, attack: Attack, cause_has: &str) -> Ran {
+    let proxy = Attacker::start(redis.port(), attack, 400);
+    let out = out_dir("attacked");
     let ran = hashcheck(&fuzz_args(&proxy.addr(), "5s", &out));
-    assert_stopped(
-        &ran,
-        &proxy,
-        Duration::from_secs(5),
-        "the server closed the connection",
-    );
-    // Which command of a pipelined batch went unanswered: the one to look at first.
-    let line = cause(&ran);
-    assert!(
-        line.contains(", instead of answering ") && line.contains("sent together)"),
-        "{line}"
-    );
+    assert_stopped(&ran, &proxy, Duration::from_secs(5), cause_has);
     assert!(
         ran.stderr.contains("the run stopped after"),
         "{}",
         ran.stderr
     );
     let _ = std::fs::remove_dir_all(&out);
+    ran
+}
+
+#[test]
+fn fuzz_stops_at_an_endless_bulk_or_array_and_says_how_far_it_got() {
+    let _turn = support::light();
+    let redis = servers::redis();
+    for attack in [Attack::EndlessBulk, Attack::EndlessArray] {
+        fuzz_attacked(&redis, attack, "reply too large");
+    }
+}
+
+#[test]
+fn fuzz_names_the_command_a_server_closed_the_connection_on() {
+    let _turn = support::light();
+    let redis = servers::redis();
+    let ran = fuzz_attacked(&redis, Attack::Close, "the server closed the connection");
+    // Which command of a pipelined batch went unanswered: the one to look at first.
+    let line = cause(&ran);
+    assert!(
+        line.contains(", instead of answering ") && line.contains("sent together)"),
+        "{line}"
+    );
 }
 
 #[test]
 fn a_server_that_drips_is_timed_out_per_reply_not_per_read() {
-    let redis = redis();
+    let _turn = support::light();
+    let redis = servers::redis();
     let allowed = Duration::from_secs(3);
     // From the first command (INFO server, at connect) and inside a run.
     for at in [0, 6] {
-        let proxy = Proxy::start(redis.port(), Attack::Drip, at);
+        let proxy = Attacker::start(redis.port(), Attack::Drip, at);
         let ran = hashcheck(&run_args(&proxy.addr(), "2s"));
         assert_stopped(&ran, &proxy, allowed, "within 2s (--timeout)");
     }
     for at in [0, 400] {
-        let proxy = Proxy::start(redis.port(), Attack::Drip, at);
+        let proxy = Attacker::start(redis.port(), Attack::Drip, at);
         let out = out_dir("drip");
         let ran = hashcheck(&fuzz_args(&proxy.addr(), "2s", &out));
         assert_stopped(&ran, &proxy, allowed, "within 2s (--timeout)");
@@ -395,7 +339,8 @@ fn a_server_that_drips_is_timed_out_per_reply_not_per_read() {
 
 #[test]
 fn the_reply_limit_is_a_flag() {
-    let redis = redis();
+    let _turn = support::light();
+    let redis = servers::redis();
     // HGETALL of a hash of 2,000 fields of 1 KB: about 2 MB.
     let mut setup = TcpStream::connect(redis.addr()).unwrap();
     let mut argv: Vec<Vec<u8>> = vec![b"HSET".to_vec(), b"big".to_vec()];
@@ -404,7 +349,7 @@ fn the_reply_limit_is_a_flag() {
         argv.push(vec![b'v'; 1024]);
     }
     setup.write_all(&encode_request(&argv)).unwrap();
-    read_reply(&mut setup).unwrap();
+    net::read_reply(&mut setup).unwrap();
     let connect = |limit: u64| {
         let options = hashcheck::targets::ConnectOptions {
             max_reply: limit,
@@ -432,8 +377,8 @@ fn the_reply_limit_is_a_flag() {
 
 #[test]
 fn connection_errors_read_the_same_in_run_matrix_and_fuzz() {
-    // A port bound and closed again: nobody listens there.
-    let addr = format!("127.0.0.1:{}", hashcheck::process::free_port().unwrap());
+    let _turn = support::light();
+    let addr = servers::closed_addr();
     let url = format!("redis://alice:s3cret@{addr}");
     let want = format!(
         "hashcheck: cannot connect to {addr}: connection setup (TCP connect, AUTH): \
@@ -457,18 +402,12 @@ fn connection_errors_read_the_same_in_run_matrix_and_fuzz() {
 
 #[test]
 fn a_tls_handshake_that_drips_is_timed_out_too() {
+    let _turn = support::light();
     // A TLS record header (handshake, 16 KB long), then its body a byte a second.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(mut client) = client else { return };
-            thread::spawn(move || {
-                let _ = client.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
-                while client.write_all(&[0]).is_ok() {
-                    thread::sleep(Duration::from_secs(1));
-                }
-            });
+    let port = net::listen(|mut client| {
+        let _ = client.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+        while client.write_all(&[0]).is_ok() {
+            thread::sleep(Duration::from_secs(1));
         }
     });
     let url = format!("rediss://127.0.0.1:{port}");

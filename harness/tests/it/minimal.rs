@@ -7,46 +7,17 @@
 //! `run` and `fuzz` must run on both and report differences as failures or unsupported
 //! (exit 0 or 1), never as a failure to connect (exit 2).
 
-mod support;
+use crate::support::net::Proxy;
+use crate::support::{self, servers, text};
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use hashcheck::process::{start_fakeredis, start_redis_8_2, ServerProcess};
-use support::admin_less::AdminLessProxy;
-
+/// Runs hashcheck: its exit code, stdout and stderr.
 fn hashcheck(args: &[&str]) -> (Option<i32>, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_hashcheck"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        status.code(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
-fn fakeredis() -> ServerProcess {
-    start_fakeredis().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn redis() -> ServerProcess {
-    start_redis_8_2()
-        .expect("Redis 8.2.3 (scripts/install-servers.sh)")
-        .expect("Redis 8.2.3")
+    let out = support::hashcheck(args);
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 fn out_dir(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("hashcheck-minimal-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir.to_string_lossy().into_owned()
+    support::scratch(name).to_string_lossy().into_owned()
 }
 
 /// The count before `what` in the run's closing line (`cases: 412 passed, ...`).
@@ -65,7 +36,8 @@ fn count(summary: &str, what: &str) -> usize {
 
 #[test]
 fn run_on_fakeredis_reports_differences_not_a_connection_failure() {
-    let server = fakeredis();
+    let _turn = support::light();
+    let server = servers::fakeredis();
     let (code, stdout, stderr) = hashcheck(&["run", "../cases", "--target", &server.addr()]);
     assert!(matches!(code, Some(0 | 1)), "exit {code:?}\n{stderr}");
     assert!(!stderr.contains("cannot connect"), "{stderr}");
@@ -88,7 +60,8 @@ fn run_on_fakeredis_reports_differences_not_a_connection_failure() {
 
 #[test]
 fn fuzz_on_fakeredis_compares_both_protocols() {
-    let server = fakeredis();
+    let _turn = support::light();
+    let server = servers::fakeredis();
     let out = out_dir("fakeredis");
     // Two lanes, one starting in each protocol: a run that finds many differences stops
     // early, perhaps before one lane would switch protocol. Every command but HRANDFIELD:
@@ -136,8 +109,9 @@ fn fuzz_on_fakeredis_compares_both_protocols() {
 
 #[test]
 fn run_through_a_proxy_without_admin_commands_passes_with_resp3_unsupported() {
-    let redis = redis();
-    let proxy = AdminLessProxy::start(redis.port());
+    let _turn = support::light();
+    let redis = servers::redis();
+    let proxy = Proxy::admin_less(redis.port());
     let (code, stdout, stderr) = hashcheck(&["run", "../cases", "--target", &proxy.addr()]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     // No INFO and no HELLO: nothing says what the server is.
@@ -156,8 +130,9 @@ fn run_through_a_proxy_without_admin_commands_passes_with_resp3_unsupported() {
 
 #[test]
 fn fuzz_through_a_proxy_without_admin_commands_pins_resp2_and_says_so() {
-    let redis = redis();
-    let proxy = AdminLessProxy::start(redis.port());
+    let _turn = support::light();
+    let redis = servers::redis();
+    let proxy = Proxy::admin_less(redis.port());
     let out = out_dir("proxy");
     let (code, stdout, stderr) = hashcheck(&[
         "fuzz",
@@ -188,8 +163,9 @@ fn fuzz_through_a_proxy_without_admin_commands_pins_resp2_and_says_so() {
 
 #[test]
 fn without_dbsize_the_empty_check_uses_what_the_server_has() {
-    let redis = redis();
-    let proxy = AdminLessProxy::start(redis.port());
+    let _turn = support::light();
+    let redis = servers::redis();
+    let proxy = Proxy::admin_less(redis.port());
     let mut t = hashcheck::targets::NetworkTarget::connect(
         &redis.addr(),
         None,

@@ -10,13 +10,15 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use hashcheck::process::{start_redis_8_2, ServerProcess};
+use hashcheck::process::ServerProcess;
 use hashcheck::targets::{EmbeddedTarget, NetworkTarget, Target};
 use reference_engine::resp::{decode_reply, encode_request};
 use reference_engine::{Protocol, Reply};
 
+use crate::support::{self, servers};
+
 fn serve() -> ServerProcess {
-    ServerProcess::hashcheck(env!("CARGO_BIN_EXE_hashcheck"), &["--seed", "1"]).unwrap()
+    servers::serve(&["--seed", "1"])
 }
 
 /// A raw RESP client.
@@ -92,6 +94,7 @@ fn error(text: &str) -> Reply {
 
 #[test]
 fn garbage_gets_a_protocol_error_and_a_close() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     for (garbage, reply) in [
@@ -126,6 +129,7 @@ fn garbage_gets_a_protocol_error_and_a_close() {
 
 #[test]
 fn bulk_length_over_512mb_is_refused_without_allocating() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     let mut hostile = Client::connect(&server.addr());
@@ -151,6 +155,7 @@ fn bulk_length_over_512mb_is_refused_without_allocating() {
 
 #[test]
 fn an_unterminated_array_waits_and_blocks_nobody() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     let mut slow = Client::connect(&server.addr());
@@ -167,6 +172,7 @@ fn an_unterminated_array_waits_and_blocks_nobody() {
 
 #[test]
 fn clients_leaving_mid_command_are_dropped_quietly() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     for partial in [
@@ -195,6 +201,7 @@ fn clients_leaving_mid_command_are_dropped_quietly() {
 
 #[test]
 fn a_client_that_never_reads_blocks_nobody() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     let mut stuck = Client::connect(&server.addr());
@@ -211,6 +218,7 @@ fn a_client_that_never_reads_blocks_nobody() {
 
 #[test]
 fn a_thousand_pipelined_commands_answer_in_order() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     let mut client = Client::connect(&server.addr());
@@ -239,6 +247,7 @@ fn a_thousand_pipelined_commands_answer_in_order() {
 
 #[test]
 fn inline_commands_with_quotes() {
+    let _turn = support::light();
     let server = serve();
     let mut bystander = Client::connect(&server.addr());
     let mut client = Client::connect(&server.addr());
@@ -256,6 +265,7 @@ fn inline_commands_with_quotes() {
 
 #[test]
 fn hello_3_switches_one_connection_to_resp3() {
+    let _turn = support::light();
     let server = serve();
     let mut resp2 = Client::connect(&server.addr());
     let mut resp3 = Client::connect(&server.addr());
@@ -285,6 +295,7 @@ fn hello_3_switches_one_connection_to_resp3() {
 
 #[test]
 fn quit_answers_ok_and_closes() {
+    let _turn = support::light();
     let server = serve();
     let mut client = Client::connect(&server.addr());
     client.send(b"HSET q f v\r\nQUIT\r\nHSET q g v\r\n");
@@ -322,6 +333,7 @@ fn sample_commands() -> Vec<Vec<Vec<u8>>> {
 
 #[test]
 fn network_target_on_serve_matches_embedded_target() {
+    let _turn = support::light();
     let server = serve();
     for protocol in [Protocol::Resp2, Protocol::Resp3] {
         let mut network =
@@ -349,9 +361,8 @@ fn network_target_on_serve_matches_embedded_target() {
 
 #[test]
 fn network_target_on_redis_keeps_errors_in_place() {
-    let Some(redis) = start_redis_8_2().unwrap() else {
-        return;
-    };
+    let _turn = support::light();
+    let redis = servers::redis();
     let mut target = NetworkTarget::connect(&redis.addr(), None, Duration::from_secs(10)).unwrap();
     assert_eq!(target.identity().to_string(), "redis 8.2.3");
     let argv = |s: &str| {
@@ -414,9 +425,8 @@ fn network_target_on_redis_keeps_errors_in_place() {
 /// on a fresh connection; what comes back, and whether the connection is closed, must match.
 #[test]
 fn raw_bytes_answer_like_redis() {
-    let Some(redis) = start_redis_8_2().unwrap() else {
-        return;
-    };
+    let _turn = support::light();
+    let redis = servers::redis();
     let ours = serve();
     let inputs: Vec<Vec<u8>> = vec![
         b"*1\r\nxyz\r\n".to_vec(),
@@ -460,6 +470,7 @@ fn raw_bytes_answer_like_redis() {
 
 #[test]
 fn a_killed_server_is_gone() {
+    let _turn = support::light();
     let server = serve();
     let (pid, addr) = (server.pid(), server.addr());
     drop(server);
@@ -469,20 +480,6 @@ fn a_killed_server_is_gone() {
     }
     assert!(TcpStream::connect(&addr).is_err());
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
-}
-
-/// A client program installed by scripts/install-servers.sh: `$HASHCHECK_<var>` (set by
-/// scripts/test.sh), else `fallback`. Missing means the test fails; it never skips.
-fn client_program(var: &str, fallback: &str) -> std::path::PathBuf {
-    let path = std::env::var_os(format!("HASHCHECK_{var}"))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(fallback));
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/install-servers.sh",
-        path.display()
-    );
-    path
 }
 
 fn run_client(program: &std::path::Path, args: &[String], stdin: &str) -> String {
@@ -511,8 +508,9 @@ fn run_client(program: &std::path::Path, args: &[String], stdin: &str) -> String
 
 #[test]
 fn redis_cli_can_use_serve_in_both_protocols() {
+    let _turn = support::light();
     let server = serve();
-    let cli = client_program("REDIS_CLI", "/usr/bin/redis-cli");
+    let cli = servers::client_program("REDIS_CLI", "/usr/bin/redis-cli");
     let port = server.port().to_string();
     // Commands typed one per line, as in a session; redis-cli prints raw replies when its
     // output is not a terminal.
@@ -537,7 +535,8 @@ fn redis_cli_can_use_serve_in_both_protocols() {
 
 #[test]
 fn redis_py_with_protocol_3_can_hset_and_hgetall() {
-    let python = client_program(
+    let _turn = support::light();
+    let python = servers::client_program(
         "PYTHON_REDIS",
         concat!(env!("CARGO_MANIFEST_DIR"), "/../.servers/venv/bin/python"),
     );
