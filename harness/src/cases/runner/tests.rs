@@ -3,7 +3,6 @@
 use reference_engine::Reply;
 
 use super::case_run::{align, unsupported};
-use super::*;
 
 fn b(s: &str) -> Reply {
     Reply::bulk(s)
