@@ -27,3 +27,6 @@ mod layers;
 pub mod process;
 pub mod serve;
 pub mod targets;
+
+#[cfg(test)]
+mod one_home;
