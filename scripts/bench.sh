@@ -9,8 +9,10 @@
 # < 500 MB). Not a test: nothing fails on slow figures.
 #
 # It installs the servers first (nothing installed by hand survives to the next machine),
-# then runs `cargo bench -p harness --bench engine`, which starts its own Redis 8.2.3 on a
-# free loopback port (or HASHCHECK_BENCH_PORT) and stops it by PID.
+# then runs the four benchmarks (engine, fuzz, serve, load). The engine and fuzz benchmarks
+# start their own Redis 8.2.3 on a free loopback port (the engine one: or
+# HASHCHECK_BENCH_PORT) and stop it by PID. What each prints, and figures with the commit
+# they were measured at: docs/benchmarks.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

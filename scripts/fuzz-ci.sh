@@ -5,11 +5,12 @@
 #
 #   FUZZ_SECONDS  seconds per target (default 60)
 #
-# The targets are built without a sanitizer: the engine and the harness are safe Rust (its
-# one unsafe call goes into C that AddressSanitizer would not instrument anyway), and
+# The targets are built without a sanitizer: what they run is safe Rust (the engine's one
+# unsafe call goes into C that AddressSanitizer would not instrument anyway), and
 # without ASan a target runs about 3.5 times as many inputs in the same minute. Debug
 # assertions and overflow checks stay on (cargo fuzz's default). A crash leaves its input
-# in fuzz/artifacts/<target>/; `hashcheck replay` turns it into a YAML case.
+# in fuzz/artifacts/<target>/; `hashcheck replay` turns it into a YAML case (docs/fuzzing.md,
+# "A crash").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

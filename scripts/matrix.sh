@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates docs/compatibility.md, the compatibility matrix in the README, on any machine:
+# Regenerates docs/compatibility.md, the compatibility matrix (README.md and docs/ci-gate.md,
+# "Other servers", link it), on any machine:
 #
 #   bash scripts/matrix.sh
 #
@@ -76,7 +77,9 @@ mkdir -p "$(dirname "$out")"
 rm -f "$tmp"
 echo "wrote $out" >&2
 
-# The README shows the table itself, between its markers.
+# A README that copies the table between <!-- matrix:start --> and <!-- matrix:end --> markers
+# gets it updated too. Today's README.md links docs/compatibility.md instead and has no markers,
+# so this does nothing.
 if [ "$out" = docs/compatibility.md ] && grep -q '<!-- matrix:start' README.md; then
   python3 - "$out" README.md <<'PY'
 import re, sys

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the differential tests against Redis 8.2.3 N times in a row (default 20), each
-# time with new seeds, and counts failures: the check that no verdict depends on timing.
+# time with new seeds, and counts failures: the check that no verdict depends on timing
+# (docs/benchmarks.md, "Not benchmarks, but measurements").
 #   bash scripts/repeat-differential.sh [N]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The one test command (README "Run the tests"; .ci/run calls it).
+# The one test command: README.md, section "Run the tests", documents it and .ci/run calls it.
 #
-# It installs what the tests need when it is missing (the real servers, cargo-fuzz), then
+# It installs what the tests need when it is missing (the real servers, xmllint, openssl), then
 # runs the whole test suite. Tests that need a live server start their own on a free
 # loopback port, from the paths exported below, and stop it by PID.
 # With CI=true a missing server is a failure, never a silent skip.

@@ -90,14 +90,8 @@ impl DeferredReply {
 #[cfg(test)]
 mod tests {
     use super::Execution;
-    use crate::command::test_support::TestEngine;
     use crate::reply::Protocol;
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
-    }
+    use crate::test_support::{argv, TestEngine};
 
     /// The wire bytes of `lines`, run one after another, either built at once or deferred
     /// (each deferred reply encoded in small pieces).

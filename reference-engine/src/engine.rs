@@ -1,4 +1,5 @@
-//! The engine: databases, the clock, the random source, and per-client sessions.
+//! The engine: databases, the clock, the random source, and the one entry point; the
+//! per-client state it runs commands for is a [`Session`].
 
 use std::sync::Arc;
 
@@ -6,32 +7,10 @@ use crate::clock::Clock;
 use crate::command::{self, Ctx};
 use crate::deferred::Execution;
 use crate::keyspace::Keyspace;
-use crate::reply::{Protocol, Reply};
+use crate::reply::Reply;
 use crate::rng::Rng;
-
-/// How many databases SELECT can choose from, as in a default Redis.
-pub const DATABASES: usize = 16;
-
-/// Per-connection state: protocol, selected database, name. The keyspace is shared by all
-/// sessions; a session is what HELLO, SELECT and CLIENT SETNAME change.
-#[derive(Debug, Clone, Default)]
-pub struct Session {
-    pub protocol: Protocol,
-    pub db: usize,
-    pub id: u64,
-    pub name: Option<Vec<u8>>,
-    pub lib_name: Option<Vec<u8>>,
-    pub lib_ver: Option<Vec<u8>>,
-}
-
-impl Session {
-    pub fn new(id: u64) -> Self {
-        Self {
-            id,
-            ..Self::default()
-        }
-    }
-}
+/// Re-exported from their own module, below `command`, which needs them too.
+pub use crate::session::{Session, DATABASES};
 
 /// The reference engine. `execute` is the one entry point: argv in, reply out.
 pub struct Engine {

@@ -5,7 +5,8 @@
 
 use thiserror::Error;
 
-use crate::command::args::{c_str, error_text};
+use crate::reply::error_text_from_bytes;
+use crate::strconv::c_str;
 
 /// An error reply. The variant names say when Redis sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -331,11 +332,42 @@ fn shown_byte(b: u8) -> String {
     }
 }
 
+/// An argument quoted into an error text the way `addReplyErrorFormat("...%.Ns...")` does:
+/// cut at the first NUL and at `max` bytes, with CR and LF turned into spaces (Redis does
+/// that so an error stays one protocol line). Other bytes are kept exactly, non-UTF-8 ones
+/// too (see [`error_text_from_bytes`]), so the reply carries them raw as Redis's does.
+pub fn error_text(arg: &[u8], max: usize) -> String {
+    let shown = c_str(arg);
+    let shown = &shown[..shown.len().min(max)];
+    let one_line: Vec<u8> = shown
+        .iter()
+        .map(|&b| if matches!(b, b'\r' | b'\n') { b' ' } else { b })
+        .collect();
+    error_text_from_bytes(&one_line)
+}
+
+/// [`error_text`] for an argument that ends the error message. `addReplyErrorFormat`
+/// trims CR and LF from both ends of the whole message (`sdstrim(s, "\r\n")`) before it
+/// turns the inner ones into spaces, so at the end they vanish: on 8.2.3,
+/// `HSETEX h "a\r\n" ...` replies `-ERR unknown argument: a` and `"\r\na"` replies
+/// `-ERR unknown argument:   a` (found by the differential fuzz target).
+pub fn error_text_at_end(arg: &[u8], max: usize) -> String {
+    let shown = c_str(arg);
+    let shown = &shown[..shown.len().min(max)];
+    let kept = shown.len()
+        - shown
+            .iter()
+            .rev()
+            .take_while(|&&b| matches!(b, b'\r' | b'\n'))
+            .count();
+    error_text(&shown[..kept], usize::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::test_support::*;
     use crate::reply::{error_text_bytes, Protocol};
+    use crate::test_support::*;
 
     fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
         words.iter().map(|w| w.to_vec()).collect()
@@ -345,6 +377,16 @@ mod tests {
     fn unknown(words: &[&[u8]]) -> Vec<u8> {
         let v = argv(words);
         error_text_bytes(&CommandError::unknown_command(&v[0], &v[1..]).to_string())
+    }
+
+    #[test]
+    fn arguments_quoted_into_error_texts() {
+        assert_eq!(error_text(b"a\r\nb\0c", 128), "a  b");
+        assert_eq!(error_text(&[b'x'; 200], 128).len(), 128);
+        assert_eq!(
+            error_text_bytes(&error_text(b"\xff\xc3\0z", 128)),
+            b"\xff\xc3"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! a socket, and the harness compares it with real servers.
 //!
 //! # Layout
-//! - [`engine`]: databases, sessions (protocol, selected db) and the one entry point.
+//! - [`engine`]: databases and the one entry point; [`session`]: a client's state (protocol,
+//!   selected db).
 //! - [`command`]: the command table; one file per command with its syntax and behaviour.
 //! - [`hash`]: the hash type, its encodings (which decide reply order) and field TTLs.
 //! - [`keyspace`]: keys to values; never stores an empty hash.
@@ -13,6 +14,7 @@
 //! - [`reply`]: the RESP3 reply model, its RESP2 projection and redis-cli rendering.
 //! - [`resp`]: RESP request and reply parsing (bytes only; the sockets live in the harness).
 //! - [`clock`]: the only source of time. [`error`]: every error text.
+//! - [`strconv`]: Redis's readings of argument bytes (`string2ll`, C strings).
 //!
 //! # Semantics decisions
 //! - Expiry is lazy only: a field is reclaimed when a command that Redis makes reclaim it
@@ -30,6 +32,11 @@ pub mod keyspace;
 pub mod reply;
 pub mod resp;
 pub mod rng;
+pub mod session;
+pub mod strconv;
+
+#[cfg(test)]
+mod test_support;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use deferred::{DeferredReply, Execution};

@@ -25,11 +25,11 @@
 //! The engine behaves as a default Redis 8.2.3: one `default` user without a password,
 //! standalone, master, 16 databases.
 
-use super::args::{c_str, error_text, is_c_word, parse_i64, subcommand};
-use super::{CommandResult, Ctx};
-use crate::engine::DATABASES;
-use crate::error::CommandError;
+use super::args::{c_str, is_c_word, parse_i64, subcommand};
+use super::ctx::{CommandResult, Ctx};
+use crate::error::{error_text, CommandError};
 use crate::reply::{Protocol, Reply};
+use crate::session::DATABASES;
 
 mod introspection;
 
@@ -241,8 +241,8 @@ pub fn time(ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     fn hello_map(proto: i64, id: i64) -> Reply {
         let b = |s: &str| bulk(s);
@@ -275,10 +275,6 @@ mod tests {
         );
         assert_eq!(t.run("ECHO x"), bulk("x"));
         assert_eq!(t.run_args(&[b"ECHO", b""]), bulk(""));
-        assert_eq!(
-            t.run("ECHO"),
-            err("ERR wrong number of arguments for 'echo' command")
-        );
     }
 
     #[test]
@@ -296,10 +292,6 @@ mod tests {
         assert_eq!(t.run("SELECT 2147483647"), out);
         assert_eq!(t.run("SELECT 2147483648"), int_range);
         assert_eq!(t.run("SELECT -2147483649"), int_range);
-        assert_eq!(
-            t.run("SELECT 0 1"),
-            err("ERR wrong number of arguments for 'select' command")
-        );
         assert_eq!(t.session.db, 0, "failed SELECTs change nothing");
         assert_eq!(t.run("SELECT 15"), Reply::ok());
         assert_eq!(t.session.db, 15);
@@ -446,10 +438,6 @@ mod tests {
     fn client_subcommand_errors() {
         let mut t = TestEngine::new();
         assert_eq!(
-            t.run("CLIENT"),
-            err("ERR wrong number of arguments for 'client' command")
-        );
-        assert_eq!(
             t.run("client foo"),
             err("ERR unknown subcommand 'foo'. Try CLIENT HELP.")
         );
@@ -489,9 +477,5 @@ mod tests {
         let mut t = TestEngine::new();
         t.advance(1_234);
         assert_eq!(t.run("TIME"), arr(vec![bulk("1700000001"), bulk("234000")]));
-        assert_eq!(
-            t.run("TIME x"),
-            err("ERR wrong number of arguments for 'time' command")
-        );
     }
 }

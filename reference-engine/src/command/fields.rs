@@ -148,12 +148,7 @@ pub(crate) fn parse_expire_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
-    }
+    use crate::test_support::argv;
 
     #[test]
     fn fields_block_returns_the_fields() {
@@ -275,73 +270,5 @@ mod tests {
         );
         assert_eq!(p("9223372036854775807", TimeUnit::Seconds, 0), too_big);
         assert_eq!(p("9223372036854775807", TimeUnit::Millis, 5), too_big);
-    }
-}
-
-/// Set-up and inspection for the HFE command tests, working on the keyspace directly so the
-/// tests depend only on the command under test (and on `HashValue`).
-#[cfg(test)]
-pub(crate) mod testing {
-    use crate::command::test_support::TestEngine;
-    use crate::hash::{HashValue, TtlOnWrite};
-    use crate::keyspace::Value;
-
-    /// The TestEngine's starting clock, in unix ms.
-    pub const NOW: i64 = 1_700_000_000_000;
-
-    /// Stores a listpack hash `key` holding `pairs` ("a 1 b 2"), replacing the key.
-    pub fn hash(t: &mut TestEngine, key: &str, pairs: &str) {
-        let words: Vec<&str> = pairs.split_whitespace().collect();
-        let mut h = HashValue::new();
-        for p in words.chunks(2) {
-            h.set(p[0].as_bytes(), p[1].as_bytes(), TtlOnWrite::Clear);
-        }
-        t.engine
-            .keyspace_mut(0)
-            .insert(key.as_bytes(), Value::Hash(h));
-    }
-
-    /// Stores a string at `key` (to provoke WRONGTYPE).
-    pub fn string(t: &mut TestEngine, key: &str) {
-        t.engine.keyspace_mut(0).set_string(key.as_bytes(), b"x");
-    }
-
-    /// The hash at `key`, if there is one.
-    pub fn get(t: &TestEngine, key: &str) -> Option<HashValue> {
-        t.engine.keyspace(0).hash(key.as_bytes()).unwrap().cloned()
-    }
-
-    /// Every stored field of `key` in storage (= reply) order, expired ones included.
-    pub fn order(t: &TestEngine, key: &str) -> Vec<String> {
-        get(t, key)
-            .map(|h| {
-                h.iter()
-                    .map(|f| String::from_utf8(f.field.to_vec()).unwrap())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// `OBJECT ENCODING key`, or "" when the key is missing.
-    pub fn encoding(t: &TestEngine, key: &str) -> &'static str {
-        get(t, key).map_or("", |h| h.encoding().name())
-    }
-
-    /// The stored deadline of a field: None = no such field, Some(None) = no TTL.
-    pub fn deadline(t: &TestEngine, key: &str, field: &str) -> Option<Option<i64>> {
-        get(t, key).and_then(|h| h.get(field.as_bytes()).map(|f| f.expire_at_ms))
-    }
-
-    /// The stored value of a field, expired or not.
-    pub fn value(t: &TestEngine, key: &str, field: &str) -> Option<String> {
-        get(t, key).and_then(|h| {
-            h.get(field.as_bytes())
-                .map(|f| String::from_utf8(f.value.to_vec()).unwrap())
-        })
-    }
-
-    /// An integer array reply, the shape every HFE command except HGETEX/HSETEX uses.
-    pub fn ints(v: &[i64]) -> crate::reply::Reply {
-        crate::reply::Reply::Array(v.iter().map(|n| crate::reply::Reply::Integer(*n)).collect())
     }
 }

@@ -8,8 +8,8 @@
 //! its last field goes.
 //! <https://redis.io/docs/latest/commands/hdel/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HDEL accepts, for the command table (syntax above).
@@ -44,9 +44,7 @@ pub fn hdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn counts_removed_fields_once() {
@@ -67,30 +65,14 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HDEL s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HDEL h"),
-            err("ERR wrong number of arguments for 'hdel' command")
-        );
-    }
-
-    #[test]
     fn an_expired_unreclaimed_field_counts_as_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HDEL h a"), int(1));
         assert_eq!(t.run("HLEN h"), int(1));
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["b"], NOW + 1);
         assert_eq!(t.run("HDEL h b"), int(1));
         assert!(!t.engine.keyspace(0).contains(b"h"));
     }

@@ -8,8 +8,8 @@
 //! type.
 //! <https://redis.io/docs/latest/commands/hexists/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HEXISTS accepts, for the command table (syntax above).
@@ -29,10 +29,8 @@ pub fn hexists(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::Protocol;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn integer_in_both_protocols() {
@@ -46,25 +44,10 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HEXISTS s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HEXISTS h"),
-            err("ERR wrong number of arguments for 'hexists' command")
-        );
-    }
-
-    #[test]
     fn expired_field_is_absent_and_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(10);
         // Expired means strictly before now: at the deadline itself the field lives.
         assert_eq!(t.run("HEXISTS h a"), int(1));
@@ -76,12 +59,6 @@ mod tests {
 
     #[test]
     fn key_deleted_when_its_last_field_is_reclaimed() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        t.advance(11);
-        assert_eq!(t.run("HEXISTS h a"), int(0));
-        assert!(!t.engine.keyspace(0).contains(b"h"));
+        assert_reclaiming_the_last_field_deletes_the_key("HEXISTS h a", int(0));
     }
 }

@@ -7,8 +7,8 @@
 //! Replies with the value as a bulk string, or null when the key or the field is missing.
 //! <https://redis.io/docs/latest/commands/hget/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HGET accepts, for the command table (syntax above).
@@ -29,10 +29,8 @@ pub fn hget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::Reply;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn returns_the_value_or_null() {
@@ -51,31 +49,10 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HGET s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-    }
-
-    #[test]
-    fn arity() {
-        let mut t = TestEngine::new();
-        assert_eq!(
-            t.run("HGET h a b"),
-            err("ERR wrong number of arguments for 'hget' command")
-        );
-    }
-
-    #[test]
     fn expired_field_is_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         assert_eq!(t.run("HGET h a"), bulk("1"));
         t.advance(11);
         assert_eq!(t.run("HGET h a"), Reply::Null);
@@ -85,15 +62,13 @@ mod tests {
 
     #[test]
     fn reclaiming_the_last_field_deletes_the_key() {
+        assert_reclaiming_the_last_field_deletes_the_key("HGET h a", Reply::Null);
+        // A different field does not reclaim `a`.
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(11);
-        // A different field does not reclaim `a`.
         assert_eq!(t.run("HGET h zz"), Reply::Null);
         assert!(t.engine.keyspace(0).contains(b"h"));
-        assert_eq!(t.run("HGET h a"), Reply::Null);
-        assert!(!t.engine.keyspace(0).contains(b"h"));
     }
 }

@@ -16,8 +16,8 @@
 //! Order is the hash's own order (see [`crate::hash`]): deterministic for the listpack
 //! encodings, implementation-defined for a hash table.
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::hash::FieldView;
 use crate::reply::Reply;
 
@@ -74,10 +74,8 @@ fn live_fields<T>(
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn hgetall_is_a_map_in_resp3_and_flat_in_resp2() {
@@ -115,31 +113,10 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        for cmd in ["HGETALL", "HKEYS", "HVALS"] {
-            assert_eq!(
-                t.run(&format!("{cmd} s")),
-                err("WRONGTYPE Operation against a key holding the wrong kind of value")
-            );
-            assert_eq!(
-                t.run(&format!("{cmd} h x")),
-                err(&format!(
-                    "ERR wrong number of arguments for '{}' command",
-                    cmd.to_lowercase()
-                ))
-            );
-        }
-    }
-
-    #[test]
     fn expired_fields_are_hidden_but_not_deleted() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HGETALL h"), Reply::Map(vec![(bulk("c"), bulk("3"))]));
         assert_eq!(t.run("HKEYS h"), arr(vec![bulk("c")]));
@@ -151,8 +128,7 @@ mod tests {
     fn all_expired_replies_empty_but_key_stays() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HGETALL h").to_bytes(Protocol::Resp3), b"%0\r\n");
         assert_eq!(t.run("HKEYS h"), arr(vec![]));
@@ -165,9 +141,8 @@ mod tests {
     fn ttl_fields_come_first_in_listpackex() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3 d 4");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"c", Some(NOW + 100));
-        h.set_expire(b"d", Some(NOW + 50));
+        t.expire_fields("h", &["c"], NOW + 100);
+        t.expire_fields("h", &["d"], NOW + 50);
         assert_eq!(
             t.run("HKEYS h"),
             arr(vec![bulk("d"), bulk("c"), bulk("a"), bulk("b")])

@@ -8,9 +8,9 @@
 //! key gives an array of nulls. The key is deleted when its last field goes.
 //! <https://redis.io/docs/latest/commands/hgetdel/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HGETDEL accepts, for the command table (syntax above).
@@ -46,10 +46,8 @@ pub fn hgetdel(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn returns_and_deletes() {
@@ -95,52 +93,10 @@ mod tests {
     }
 
     #[test]
-    fn wrongtype_comes_before_argument_errors() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        let wrongtype = err("WRONGTYPE Operation against a key holding the wrong kind of value");
-        assert_eq!(t.run("HGETDEL s FOO 1 a"), wrongtype);
-        assert_eq!(t.run("HGETDEL s FIELDS 0 a"), wrongtype);
-        assert_eq!(t.run("HGETDEL s FIELDS 1 a"), wrongtype);
-    }
-
-    #[test]
-    fn argument_errors_in_order() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let missing = err("ERR Mandatory argument FIELDS is missing or not at the right position");
-        let positive = err("ERR Number of fields must be a positive integer");
-        let mismatch = err("ERR The `numfields` parameter must match the number of arguments");
-        for key in ["h", "nokey"] {
-            assert_eq!(t.run(&format!("HGETDEL {key} FOO 1 a")), missing);
-            assert_eq!(t.run(&format!("HGETDEL {key} 1 FIELDS a")), missing);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS 0 a")), positive);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS -1 a")), positive);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS x a")), positive);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS 01 a")), positive);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS 2 a")), mismatch);
-            assert_eq!(t.run(&format!("HGETDEL {key} FIELDS 1 a b")), mismatch);
-            assert_eq!(
-                t.run(&format!("HGETDEL {key} FIELDS 9223372036854775807 a")),
-                mismatch
-            );
-        }
-        assert_eq!(
-            t.run("HGETDEL h FIELDS 1"),
-            err("ERR wrong number of arguments for 'hgetdel' command")
-        );
-        // Nothing was deleted by the failed calls.
-        assert_eq!(t.run("HGET h a"), bulk("1"));
-        assert!(!t.engine.keyspace(0).contains(b"nokey"));
-    }
-
-    #[test]
     fn expired_fields_read_as_null_and_are_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(
             t.run("HGETDEL h FIELDS 2 a c"),
@@ -151,20 +107,5 @@ mod tests {
         assert_eq!(t.run("HGETALL h"), Reply::Map(vec![]));
         assert_eq!(t.run("HGETDEL h FIELDS 1 b"), arr(vec![Reply::Null]));
         assert!(!t.engine.keyspace(0).contains(b"h"));
-    }
-
-    #[test]
-    fn fields_keyword_compares_as_a_c_string() {
-        // Redis 8.2.3 accepts FIELDS\0z (strcasecmp stops at the NUL).
-        let mut t = TestEngine::new();
-        t.run("HSET h g w x y");
-        assert_eq!(
-            t.run_args(&[b"HGETDEL", b"h", b"FIELDS\0z", b"1", b"g"]),
-            arr(vec![bulk("w")])
-        );
-        assert_eq!(
-            t.run_args(&[b"HGETDEL", b"h", b"FIELD\0S", b"1", b"x"]),
-            err("ERR Mandatory argument FIELDS is missing or not at the right position")
-        );
     }
 }

@@ -15,8 +15,8 @@
 
 use std::os::raw::{c_char, c_int};
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
@@ -140,11 +140,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
     use crate::reply::Protocol;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     /// HINCRBYFLOAT on a fresh field holding `stored` (None: no field).
     fn incr(stored: Option<&[u8]>, by: &[u8]) -> crate::reply::Reply {
@@ -275,10 +273,6 @@ mod tests {
             err("ERR value is NaN or Infinity")
         );
         assert!(!t.engine.keyspace(0).contains(b"nokey"));
-        assert_eq!(
-            t.run("HINCRBYFLOAT h f"),
-            err("ERR wrong number of arguments for 'hincrbyfloat' command")
-        );
     }
 
     #[test]
@@ -315,8 +309,7 @@ mod tests {
     fn live_field_keeps_its_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 100));
+        t.expire_fields("h", &["a"], NOW + 100);
         assert_eq!(t.run("HINCRBYFLOAT h a 0.5"), bulk("1.5"));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
         assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
@@ -326,8 +319,7 @@ mod tests {
     fn expired_field_counts_as_zero() {
         let mut t = TestEngine::new();
         t.run("HSET h a notafloat b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HINCRBYFLOAT h a 1.5"), bulk("1.5"));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
@@ -337,18 +329,12 @@ mod tests {
 
     #[test]
     fn expired_last_field_recreates_the_key() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        t.advance(2);
-        assert_eq!(
-            t.run("HINCRBYFLOAT h a x"),
-            err("ERR value is not a valid float")
+        assert_increment_recreates_an_expired_last_field(
+            "HINCRBYFLOAT",
+            "1.5",
+            bulk("1.5"),
+            "1.5",
+            err("ERR value is not a valid float"),
         );
-        assert!(t.engine.keyspace(0).contains(b"h"));
-        assert_eq!(t.run("HINCRBYFLOAT h a 1.5"), bulk("1.5"));
-        let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
-        assert_eq!(h.encoding(), Encoding::Listpack);
     }
 }

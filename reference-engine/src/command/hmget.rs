@@ -8,8 +8,8 @@
 //! included. A missing key gives an array of nulls.
 //! <https://redis.io/docs/latest/commands/hmget/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HMGET accepts, for the command table (syntax above).
@@ -38,10 +38,8 @@ pub fn hmget(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::reply::{Protocol, Reply};
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn values_in_request_order_with_duplicates() {
@@ -66,26 +64,10 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HMGET s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HMGET h"),
-            err("ERR wrong number of arguments for 'hmget' command")
-        );
-    }
-
-    #[test]
     fn expired_fields_are_null_and_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        h.set_expire(b"b", Some(NOW + 10));
+        t.expire_fields("h", &["a", "b"], NOW + 10);
         t.advance(11);
         assert_eq!(
             t.run("HMGET h a c a"),
@@ -97,12 +79,9 @@ mod tests {
 
     #[test]
     fn key_deleted_when_its_last_field_is_reclaimed() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        t.advance(11);
-        assert_eq!(t.run("HMGET h a a"), arr(vec![Reply::Null, Reply::Null]));
-        assert!(!t.engine.keyspace(0).contains(b"h"));
+        assert_reclaiming_the_last_field_deletes_the_key(
+            "HMGET h a a",
+            arr(vec![Reply::Null, Reply::Null]),
+        );
     }
 }

@@ -10,9 +10,9 @@
 //! field has no TTL, `1` the TTL was removed. A field that loses its TTL moves to the tail of
 //! a listpackex, behind the fields that never had one.
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HPERSIST accepts, for the command table (syntax above).
@@ -51,8 +51,7 @@ pub fn hpersist(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn codes_duplicates_and_order() {
@@ -78,7 +77,7 @@ mod tests {
     fn missing_key_and_listpack() {
         let mut t = TestEngine::new();
         assert_eq!(t.run("HPERSIST nokey FIELDS 2 a b"), ints(&[-2, -2]));
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
         hash(&mut t, "h", "a 1");
         assert_eq!(t.run("HPERSIST h FIELDS 1 a"), ints(&[-1]));
         assert_eq!(encoding(&t, "h"), "listpack");
@@ -106,56 +105,5 @@ mod tests {
         assert_eq!(t.run("HPTTL h FIELDS 1 a"), ints(&[-2]));
         assert_eq!(t.run("HPERSIST h FIELDS 1 a"), ints(&[1]));
         assert_eq!(deadline(&t, "h", "a"), Some(None));
-    }
-
-    #[test]
-    fn validation() {
-        let mut t = TestEngine::new();
-        string(&mut t, "s");
-        hash(&mut t, "h", "a 1");
-        let cases = [
-            (
-                "HPERSIST s x y z",
-                "WRONGTYPE Operation against a key holding the wrong kind of value",
-            ),
-            (
-                "HPERSIST h x y z",
-                "ERR Mandatory argument FIELDS is missing or not at the right position",
-            ),
-            (
-                "HPERSIST nokey FOO 1 a",
-                "ERR Mandatory argument FIELDS is missing or not at the right position",
-            ),
-            (
-                "HPERSIST h FIELDS 0 a",
-                "ERR Number of fields must be a positive integer",
-            ),
-            (
-                "HPERSIST h fields 2 a",
-                "ERR The `numfields` parameter must match the number of arguments",
-            ),
-            (
-                "HPERSIST h FIELDS 1 a b",
-                "ERR The `numfields` parameter must match the number of arguments",
-            ),
-            (
-                "HPERSIST s FOO",
-                "ERR wrong number of arguments for 'hpersist' command",
-            ),
-        ];
-        for (cmd, e) in cases {
-            assert_eq!(t.run(cmd), err(e), "{cmd}");
-        }
-    }
-
-    #[test]
-    fn fields_keyword_compares_as_a_c_string() {
-        let mut t = TestEngine::new();
-        t.run("HSET h f v");
-        t.run("HEXPIRE h 100 FIELDS 1 f");
-        assert_eq!(
-            t.run_args(&[b"HPERSIST", b"h", b"FIELDS\0z", b"1", b"f"]),
-            arr(vec![int(1)])
-        );
     }
 }

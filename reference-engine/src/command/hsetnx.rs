@@ -8,8 +8,8 @@
 //! and nothing changed.
 //! <https://redis.io/docs/latest/commands/hsetnx/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::hash::TtlOnWrite;
 use crate::reply::Reply;
 
@@ -38,10 +38,8 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
     use crate::hash::Encoding;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     fn encoding(t: &TestEngine, key: &[u8]) -> Encoding {
         t.engine.keyspace(0).hash(key).unwrap().unwrap().encoding()
@@ -55,25 +53,6 @@ mod tests {
         assert_eq!(t.run("HGET h a"), bulk("1"));
         assert_eq!(t.run("HSETNX h b 2"), int(1));
         assert_eq!(t.run("HLEN h"), int(2));
-    }
-
-    #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HSETNX s a 1"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HSETNX h a"),
-            err("ERR wrong number of arguments for 'hsetnx' command")
-        );
-        assert_eq!(
-            t.run("HSETNX h a 1 b"),
-            err("ERR wrong number of arguments for 'hsetnx' command")
-        );
-        assert!(!t.engine.keyspace(0).contains(b"h"));
     }
 
     #[test]
@@ -91,8 +70,7 @@ mod tests {
     fn live_field_keeps_its_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 100));
+        t.expire_fields("h", &["a"], NOW + 100);
         assert_eq!(t.run("HSETNX h a 2"), int(0));
         let h = t.engine.keyspace(0).hash(b"h").unwrap().unwrap();
         assert_eq!(h.get(b"a").unwrap().expire_at_ms, Some(NOW + 100));
@@ -102,9 +80,7 @@ mod tests {
     fn expired_field_is_reclaimed_then_set_without_ttl() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2 c 3");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
-        h.set_expire(b"b", Some(NOW + 1));
+        t.expire_fields("h", &["a", "b"], NOW + 1);
         t.advance(2);
         assert_eq!(t.run("HSETNX h a 9"), int(1));
         // `a` was deleted and added again (at the tail, with no TTL); `b` is still counted.
@@ -121,8 +97,7 @@ mod tests {
     fn reclaiming_the_last_field_recreates_the_key_as_listpack() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 1));
+        t.expire_fields("h", &["a"], NOW + 1);
         assert_eq!(encoding(&t, b"h"), Encoding::ListpackEx);
         t.advance(2);
         assert_eq!(t.run("HSETNX h a 9"), int(1));

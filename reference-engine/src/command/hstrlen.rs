@@ -7,8 +7,8 @@
 //! Replies with an integer; 0 for a missing key or field.
 //! <https://redis.io/docs/latest/commands/hstrlen/>
 
+use super::ctx::{CommandResult, Ctx};
 use super::grammar::{Grammar, Shape};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HSTRLEN accepts, for the command table (syntax above).
@@ -31,9 +31,7 @@ pub fn hstrlen(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::command::test_support::*;
-
-    const NOW: i64 = 1_700_000_000_000;
+    use crate::test_support::*;
 
     #[test]
     fn lengths() {
@@ -50,25 +48,10 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_and_arity() {
-        let mut t = TestEngine::new();
-        t.engine.keyspace_mut(0).set_string(b"s", b"x");
-        assert_eq!(
-            t.run("HSTRLEN s a"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("HSTRLEN h a b"),
-            err("ERR wrong number of arguments for 'hstrlen' command")
-        );
-    }
-
-    #[test]
     fn expired_field_counts_as_missing_and_is_reclaimed() {
         let mut t = TestEngine::new();
         t.run("HSET h a 1 b 2");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
+        t.expire_fields("h", &["a"], NOW + 10);
         t.advance(11);
         assert_eq!(t.run("HSTRLEN h a"), int(0));
         assert_eq!(t.run("HLEN h"), int(1));
@@ -78,12 +61,6 @@ mod tests {
 
     #[test]
     fn key_deleted_when_its_last_field_is_reclaimed() {
-        let mut t = TestEngine::new();
-        t.run("HSET h a 1");
-        let h = t.engine.keyspace_mut(0).hash_mut(b"h").unwrap().unwrap();
-        h.set_expire(b"a", Some(NOW + 10));
-        t.advance(11);
-        assert_eq!(t.run("HSTRLEN h a"), int(0));
-        assert!(!t.engine.keyspace(0).contains(b"h"));
+        assert_reclaiming_the_last_field_deletes_the_key("HSTRLEN h a", int(0));
     }
 }

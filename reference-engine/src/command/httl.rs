@@ -17,9 +17,9 @@
 //! listpack. Unlike every other command, these four count a field as gone already when its
 //! deadline equals now.
 
+use super::ctx::{CommandResult, Ctx};
 use super::fields::{fields_block, NumFields, TimeUnit};
 use super::grammar::{Grammar, FIELDS_ONLY};
-use super::{CommandResult, Ctx};
 use crate::reply::Reply;
 
 /// What HTTL accepts, for the command table (syntax above).
@@ -87,14 +87,13 @@ fn scale(ms: i64, unit: TimeUnit) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fields::testing::*;
-    use crate::command::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn no_key_no_field_no_ttl() {
         let mut t = TestEngine::new();
         assert_eq!(t.run("HTTL nokey FIELDS 2 a b"), ints(&[-2, -2]));
-        assert!(get(&t, "nokey").is_none());
+        assert!(stored_hash(&t, "nokey").is_none());
         hash(&mut t, "h", "a 1 b 2");
         for cmd in ["HTTL", "HPTTL", "HEXPIRETIME", "hpexpiretime"] {
             let line = format!("{cmd} h FIELDS 3 a zz a");
@@ -158,67 +157,5 @@ mod tests {
             assert_eq!(t.run(&line), ints(&[-2]), "{cmd}");
         }
         assert_eq!(deadline(&t, "h", "a"), Some(Some(NOW + 1)));
-    }
-
-    #[test]
-    fn validation() {
-        let mut t = TestEngine::new();
-        string(&mut t, "s");
-        hash(&mut t, "h", "a 1");
-        let cases = [
-            (
-                "HTTL s FOO 1 a",
-                "WRONGTYPE Operation against a key holding the wrong kind of value",
-            ),
-            (
-                "HPTTL s FIELDS 0 a",
-                "WRONGTYPE Operation against a key holding the wrong kind of value",
-            ),
-            (
-                "HTTL h FOO 1 a",
-                "ERR Mandatory argument FIELDS is missing or not at the right position",
-            ),
-            (
-                "HTTL nokey FOO 1 a",
-                "ERR Mandatory argument FIELDS is missing or not at the right position",
-            ),
-            (
-                "HEXPIRETIME h FIELDS 0 a",
-                "ERR Number of fields must be a positive integer",
-            ),
-            (
-                "HPEXPIRETIME h FIELDS x a",
-                "ERR Number of fields must be a positive integer",
-            ),
-            (
-                "HTTL h FIELDS -9223372036854775808 a",
-                "ERR Number of fields must be a positive integer",
-            ),
-            (
-                "HTTL h FIELDS 2 a",
-                "ERR The `numfields` parameter must match the number of arguments",
-            ),
-            (
-                "HTTL h fields 9223372036854775807 a",
-                "ERR The `numfields` parameter must match the number of arguments",
-            ),
-            (
-                "HTTL h FIELDS 1",
-                "ERR wrong number of arguments for 'httl' command",
-            ),
-        ];
-        for (cmd, e) in cases {
-            assert_eq!(t.run(cmd), err(e), "{cmd}");
-        }
-    }
-
-    #[test]
-    fn fields_keyword_compares_as_a_c_string() {
-        let mut t = TestEngine::new();
-        t.run("HSET h f v");
-        assert_eq!(
-            t.run_args(&[b"HTTL", b"h", b"FIELDS\0z", b"1", b"f"]),
-            arr(vec![int(-1)])
-        );
     }
 }

@@ -9,17 +9,15 @@ use std::sync::LazyLock;
 
 use hashbrown::HashMap;
 
-use crate::clock::Clock;
-use crate::deferred::DeferredReply;
-use crate::engine::Session;
 use crate::error::CommandError;
 use crate::hash::fold::FixedState;
-use crate::keyspace::Keyspace;
-use crate::reply::{Protocol, Reply};
-use crate::rng::Rng;
+use crate::reply::Reply;
 use grammar::Grammar;
 
+pub use ctx::{CommandResult, Ctx, Run};
+
 pub mod args;
+pub mod ctx;
 pub mod grammar;
 
 mod connection;
@@ -44,94 +42,9 @@ mod hsetex;
 mod hsetnx;
 mod hstrlen;
 mod httl;
-mod keys;
-
-/// What a command sees while it runs.
-pub struct Ctx<'a> {
-    /// All databases; `db()` picks the session's.
-    pub dbs: &'a mut [Keyspace],
-    pub session: &'a mut Session,
-    /// The command's time snapshot in unix ms, read once from the clock before the command
-    /// runs. Not for commands marked `lazy_clock` in the table: they ask `now` or
-    /// `db_and_now`, which read the clock on first use (and fill this in).
-    pub now_ms: i64,
-    pub rng: &'a mut Rng,
-    clock: &'a dyn Clock,
-    clock_read: bool,
-    /// Whether the caller takes a long reply as a `DeferredReply` (see `deferred`).
-    pub(crate) may_defer: bool,
-    /// Where a command that defers its reply leaves it; its `Reply` is then a placeholder.
-    pub(crate) deferred: Option<DeferredReply>,
-}
-
-impl<'a> Ctx<'a> {
-    /// A context whose time snapshot is not taken yet (`dispatch` takes it).
-    pub(crate) fn new(
-        dbs: &'a mut [Keyspace],
-        session: &'a mut Session,
-        rng: &'a mut Rng,
-        clock: &'a dyn Clock,
-    ) -> Self {
-        Self {
-            dbs,
-            session,
-            now_ms: 0,
-            rng,
-            clock,
-            clock_read: false,
-            may_defer: false,
-            deferred: None,
-        }
-    }
-
-    /// The session's selected database.
-    pub fn db(&mut self) -> &mut Keyspace {
-        &mut self.dbs[self.session.db]
-    }
-
-    /// The command's time snapshot, read from the clock on first use; every later call
-    /// returns the same value.
-    pub fn now(&mut self) -> i64 {
-        snapshot(self.clock, &mut self.clock_read, &mut self.now_ms)
-    }
-
-    /// The session's database, and the time snapshot as a function that reads the clock
-    /// only if called: for a command that needs the time only sometimes (HGET, when the
-    /// field it reads has a TTL).
-    pub fn db_and_now(&mut self) -> (&mut Keyspace, impl FnOnce() -> i64 + '_) {
-        let Ctx {
-            dbs,
-            session,
-            now_ms,
-            clock,
-            clock_read,
-            ..
-        } = self;
-        let clock: &dyn Clock = *clock;
-        (&mut dbs[session.db], move || {
-            snapshot(clock, clock_read, now_ms)
-        })
-    }
-
-    pub fn protocol(&self) -> Protocol {
-        self.session.protocol
-    }
-}
-
-/// Reads `clock` into `now_ms` unless that was done already, and returns the snapshot.
-fn snapshot(clock: &dyn Clock, read: &mut bool, now_ms: &mut i64) -> i64 {
-    if !*read {
-        *now_ms = clock.now_ms();
-        *read = true;
-    }
-    *now_ms
-}
-
-/// The outcome of a command: a reply, or an error that becomes an error reply.
-pub type CommandResult = Result<Reply, CommandError>;
-
-/// A command's behaviour. `argv` includes the command name at index 0.
-pub type Run = fn(&mut Ctx<'_>, &[Vec<u8>]) -> CommandResult;
+mod keyspace_support;
+#[cfg(test)]
+mod table_tests;
 
 /// One row of the command table.
 pub struct CommandSpec {
@@ -229,15 +142,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     hash_cmd!("hstrlen", 3, hstrlen::hstrlen, hstrlen::HSTRLEN),
     hash_cmd!("httl", -5, httl::httl, httl::HTTL),
     hash_cmd!("hvals", 2, hgetall::hvals, hgetall::HVALS),
-    support_cmd!("del", -2, keys::del),
-    support_cmd!("exists", -2, keys::exists),
-    support_cmd!("type", 2, keys::type_),
-    support_cmd!("set", -3, keys::set),
-    support_cmd!("get", 2, keys::get),
-    support_cmd!("dbsize", 1, keys::dbsize),
-    support_cmd!("flushdb", -1, keys::flushdb),
-    support_cmd!("flushall", -1, keys::flushall),
-    support_cmd!("object", -2, keys::object),
+    support_cmd!("del", -2, keyspace_support::del),
+    support_cmd!("exists", -2, keyspace_support::exists),
+    support_cmd!("type", 2, keyspace_support::type_),
+    support_cmd!("set", -3, keyspace_support::set),
+    support_cmd!("get", 2, keyspace_support::get),
+    support_cmd!("dbsize", 1, keyspace_support::dbsize),
+    support_cmd!("flushdb", -1, keyspace_support::flushdb),
+    support_cmd!("flushall", -1, keyspace_support::flushall),
+    support_cmd!("object", -2, keyspace_support::object),
     support_cmd!("ping", -1, connection::ping),
     support_cmd!("echo", 2, connection::echo),
     support_cmd!("select", 2, connection::select),
@@ -306,84 +219,8 @@ pub fn dispatch(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Reply {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support {
-    //! A one-line way to run commands in unit tests: `t.run("HSET k f v")`.
-    use std::sync::Arc;
-
-    use crate::clock::ManualClock;
-    use crate::engine::{Engine, Session};
-    use crate::reply::{Protocol, Reply};
-
-    pub struct TestEngine {
-        pub engine: Engine,
-        pub session: Session,
-        pub clock: ManualClock,
-    }
-
-    impl TestEngine {
-        /// An engine on a manual clock at 1_700_000_000_000 ms, speaking RESP3.
-        pub fn new() -> Self {
-            let clock = ManualClock::new(1_700_000_000_000);
-            let engine = Engine::with_seed(Arc::new(clock.clone()), 1);
-            let session = Session {
-                protocol: Protocol::Resp3,
-                ..Session::default()
-            };
-            Self {
-                engine,
-                session,
-                clock,
-            }
-        }
-
-        /// Runs a command given as whitespace-separated words.
-        pub fn run(&mut self, line: &str) -> Reply {
-            let argv: Vec<Vec<u8>> = line
-                .split_whitespace()
-                .map(|w| w.as_bytes().to_vec())
-                .collect();
-            self.engine.execute(&mut self.session, &argv)
-        }
-
-        /// Runs a command given as separate arguments (for empty or spaced arguments).
-        pub fn run_args(&mut self, args: &[&[u8]]) -> Reply {
-            let argv: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
-            self.engine.execute(&mut self.session, &argv)
-        }
-
-        /// Runs a command and renders the reply the way redis-cli would, in RESP2 form.
-        pub fn resp2(&mut self, line: &str) -> Reply {
-            self.session.protocol = Protocol::Resp2;
-            let r = self.run(line);
-            self.session.protocol = Protocol::Resp3;
-            r
-        }
-
-        pub fn advance(&self, ms: i64) {
-            self.clock.advance(ms);
-        }
-    }
-
-    pub fn bulk(s: &str) -> Reply {
-        Reply::bulk(s)
-    }
-
-    pub fn err(s: &str) -> Reply {
-        Reply::Error(s.to_string())
-    }
-
-    pub fn int(n: i64) -> Reply {
-        Reply::Integer(n)
-    }
-
-    pub fn arr(items: Vec<Reply>) -> Reply {
-        Reply::Array(items)
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::test_support::*;
+    use crate::test_support::*;
 
     #[test]
     fn table_has_the_28_hash_commands() {

@@ -23,7 +23,7 @@
 //! ignored, as Redis does, so `INFO foo` is an empty string.
 
 use super::super::args::{c_str, is_c_word, subcommand};
-use super::super::{CommandResult, Ctx};
+use super::super::ctx::{CommandResult, Ctx};
 use crate::error::CommandError;
 use crate::keyspace::Value;
 use crate::reply::Reply;
@@ -382,10 +382,10 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 mod tests {
     use super::{COMMAND_SUBCOMMANDS, INFOS};
     use crate::command::connection::CLIENT_SUBCOMMANDS;
-    use crate::command::keys::OBJECT_SUBCOMMANDS;
-    use crate::command::test_support::*;
+    use crate::command::keyspace_support::OBJECT_SUBCOMMANDS;
     use crate::command::COMMANDS;
     use crate::reply::{Protocol, Reply};
+    use crate::test_support::*;
 
     #[test]
     fn table_matches_the_engine() {
