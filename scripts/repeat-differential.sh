@@ -8,10 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 n=${1:-20}
 while IFS='=' read -r name path; do export "HASHCHECK_$name=$path"; done < <(bash scripts/install-servers.sh)
-cargo test -q -p harness --test differential --no-run 2>/dev/null
+cargo test -q -p harness --test it --no-run 2>/dev/null
 failed=0
 for i in $(seq 1 "$n"); do
-  if HASHCHECK_SEED=$((1000 + i)) cargo test -q -p harness --test differential -- --test-threads 1 \
+  if HASHCHECK_SEED=$((1000 + i)) cargo test -q -p harness --test it -- differential:: --skip proptest_ --test-threads 1 \
       >"/tmp/hashcheck-repeat-$i.log" 2>&1; then
     echo "run $i (seed $((1000 + i))): passed"
   else

@@ -22,6 +22,8 @@ pub mod compare;
 pub mod coverage;
 pub mod fuzz;
 pub mod interrupt;
+#[cfg(test)]
+mod layers;
 pub mod process;
 pub mod serve;
 pub mod targets;

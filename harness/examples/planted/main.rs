@@ -10,7 +10,7 @@
 //! own engine), then `ready`, and serves until killed. Every plant reports a
 //! `redis_version` and no `hashcheck_version` in INFO, as a proxy in front of Redis would.
 //! `all-legal` is every legal variant at once. scripts/planted-bugs.sh and
-//! harness/tests/planted.rs read the list from `--list`, so it has one home: bugs.rs and
+//! harness/tests/it/planted.rs read the list from `--list`, so it has one home: bugs.rs and
 //! legal.rs.
 
 mod bugs;

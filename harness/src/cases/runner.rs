@@ -19,21 +19,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use reference_engine::{Protocol, Reply};
-
-use crate::cases::format::{
-    Capability, Case, CaseFile, Expect, Location, Order, ScanMode, Send, Step,
-};
-use crate::compare::{compare, ErrorMatch, Policy};
+use crate::cases::format::{Capability, Case, CaseFile, Order, Send, Step};
+use crate::compare::{ErrorMatch, Policy};
 use crate::targets::{ClockKind, Target, TargetError};
 
 pub mod allowed;
 pub mod bless;
+mod case_run;
+mod outcome;
 pub mod prefix;
 pub mod restore;
 pub mod safety;
 pub mod suite;
+#[cfg(test)]
+mod tests;
 
+use case_run::{CaseRun, Ended, Pair};
+pub use outcome::{CaseReport, Failure, Observed, Outcome, StepCounts, Unsupported};
 use prefix::KeyRewriter;
 
 /// Settings that apply to every case of a run.
@@ -149,103 +151,6 @@ impl RunState {
 impl Default for RunState {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// What became of one case in one protocol.
-#[derive(Debug, Clone)]
-pub struct CaseReport {
-    pub file: std::path::PathBuf,
-    pub case: String,
-    /// The hash command the case is about (see [`case_command`]).
-    pub command: String,
-    pub line: usize,
-    pub protocol: Protocol,
-    pub target: String,
-    pub outcome: Outcome,
-    pub steps: StepCounts,
-    /// With `record_actuals`: per step, the reply and the time it was judged at.
-    pub actuals: Vec<Option<Observed>>,
-    /// Why the target cannot run this case, when it was skipped as unsupported.
-    pub unsupported: Option<Unsupported>,
-}
-
-/// What a target lacks, for the capability report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unsupported {
-    /// The case needs a newer Redis than the target reports (`since:`).
-    Version { need: String, have: String },
-    /// The target replied `ERR unknown command` to this command (upper case).
-    Command(String),
-    /// The target does not speak the case's protocol: `RESP3 (HELLO 3 replied ...)`.
-    Protocol(String),
-}
-
-/// A reply as the run saw it, for blessing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Observed {
-    pub reply: Reply,
-    pub now_ms: i64,
-    /// Whether it matched the expectation (always true for steps without one).
-    pub passed: bool,
-}
-
-/// How a case ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Pass,
-    /// Some steps did not get the expected reply (the case ran to its end).
-    Fail(Vec<Failure>),
-    /// Not run, or stopped as unsupported; the reason says which.
-    Skipped {
-        reason: String,
-    },
-    /// The conversation with the target failed at `at`; `failures` are those seen before.
-    Aborted {
-        at: Location,
-        command: String,
-        error: String,
-        failures: Vec<Failure>,
-    },
-}
-
-impl Outcome {
-    pub fn failures(&self) -> &[Failure] {
-        match self {
-            Outcome::Fail(f) | Outcome::Aborted { failures: f, .. } => f,
-            _ => &[],
-        }
-    }
-}
-
-/// One step whose reply was not the expected one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub at: Location,
-    /// The command as the case writes it, times resolved, keys without the run's prefix.
-    pub command: String,
-    /// The command exactly as the case file writes it (`{unix_ms: 100}` left as such), for
-    /// reports that must not change from one run to the next.
-    pub written: String,
-    pub expected: Reply,
-    pub actual: Reply,
-    pub reason: String,
-    pub note: Option<String>,
-}
-
-/// Send steps by result. A step without `expect` that ran counts as passed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StepCounts {
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
-}
-
-impl std::ops::AddAssign for StepCounts {
-    fn add_assign(&mut self, other: Self) {
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.skipped += other.skipped;
     }
 }
 
@@ -464,212 +369,7 @@ fn argv(words: &[&str]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
 
-/// Why the steps of a case stopped.
-enum Ended {
-    Completed,
-    /// The reason, and the command the target did not know.
-    Unsupported(String, String),
-    Broken {
-        at: Location,
-        command: String,
-        error: String,
-    },
-    /// Ctrl-C or SIGTERM during the wait at this step.
-    Interrupted(Location),
-}
-
-struct CaseRun<'a> {
-    target: &'a mut dyn Target,
-    file: &'a CaseFile,
-    options: &'a RunOptions,
-    keys: KeyRewriter,
-    restore: &'a restore::Restore,
-    /// Whether Redis's own choices are compared (see [`Details`]).
-    strict: bool,
-    failures: Vec<Failure>,
-    counts: StepCounts,
-    actuals: Vec<Option<Observed>>,
-    /// When the first step was sent, and the waits since: how far a real clock has run
-    /// ahead of the case's own time (see [`CaseRun::lag_ms`]).
-    started: Instant,
-    waited_ms: u64,
-}
-
-/// What a send step produced.
-enum Judged {
-    Passed(Observed),
-    /// Boxed: a failure carries two replies, and most steps pass.
-    Failed(Observed, Box<Failure>),
-    /// The target did not know the command (reason, command).
-    Unsupported(String, String),
-    /// Not compared: the reply is Redis's own choice (OBJECT ENCODING) and details are legal.
-    NotCompared,
-}
-
 impl CaseRun<'_> {
-    fn steps(&mut self, case: &Case) -> Ended {
-        self.started = Instant::now();
-        for step in &case.steps {
-            let result = match step {
-                Step::Wait { ms, line, .. } => {
-                    self.waited_ms += ms;
-                    let waited = self.target.advance_clock(*ms).map(|()| None);
-                    // A stop request ends a wait early (see interrupt::sleep): the case ends
-                    // here, and its keys are deleted as after any case.
-                    if waited.is_ok() && crate::interrupt::requested() {
-                        return Ended::Interrupted(self.file.at(*line));
-                    }
-                    waited
-                }
-                Step::Send(send) => self.send(send).map(Some),
-            };
-            match result {
-                Ok(None) => self.actuals.push(None),
-                Ok(Some(Judged::Passed(seen))) => {
-                    self.counts.passed += 1;
-                    self.actuals
-                        .push(self.options.record_actuals.then_some(seen));
-                }
-                Ok(Some(Judged::Failed(seen, failure))) => {
-                    self.counts.failed += 1;
-                    self.failures.push(*failure);
-                    self.actuals
-                        .push(self.options.record_actuals.then_some(seen));
-                }
-                Ok(Some(Judged::Unsupported(reason, command))) => {
-                    return Ended::Unsupported(reason, command)
-                }
-                Ok(Some(Judged::NotCompared)) => self.actuals.push(None),
-                Err(e) => {
-                    let command = match step {
-                        Step::Send(send) => send.display(),
-                        Step::Wait { ms, .. } => format!("wait {ms}"),
-                    };
-                    return Ended::Broken {
-                        at: self.file.at(step.line()),
-                        command,
-                        error: e.to_string(),
-                    };
-                }
-            }
-        }
-        Ended::Completed
-    }
-
-    fn send(&mut self, send: &Send) -> Result<Judged, TargetError> {
-        let needs_now = send.args.iter().any(|a| a.is_relative_time())
-            || send.expect.as_ref().is_some_and(Expect::is_time_relative);
-        let now_ms = if needs_now { self.target.now_ms()? } else { 0 };
-        let plain: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(now_ms)).collect();
-        let command = display_argv(&plain);
-        let mut argv = plain.clone();
-        self.keys.rewrite(&mut argv);
-        let name = send.command();
-        if self.target.clock() == ClockKind::Real {
-            self.restore.before(self.target, &argv)?;
-        }
-
-        let (actual, policy) = match name.as_str() {
-            "HRANDFIELD" if (send.random != Some(false) || !self.strict) && argv.len() >= 2 => {
-                let hash = self.contents(&argv[1])?;
-                let actual = self.call(&argv)?;
-                (actual, random_policy(&plain, hash))
-            }
-            "HSCAN" if walks(send, &plain) => {
-                let novalues = plain[3..]
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
-                (self.walk(&argv)?, Policy::Scan { novalues })
-            }
-            // Outside a walk, a server that pages differently owes only a well-formed page of
-            // the hash's own elements.
-            "HSCAN" if !self.strict && argv.len() >= 3 => {
-                let novalues = plain[3..]
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"));
-                let hash = self.contents(&argv[1])?;
-                (self.call(&argv)?, Policy::ScanPage { novalues, hash })
-            }
-            _ => (self.call(&argv)?, self.policy(send, &name)),
-        };
-
-        let protocol = self.target.protocol();
-        let lag_ms = self.lag_ms();
-        let expected = send
-            .expect
-            .as_ref()
-            .map(|e| e.to_reply_after(protocol, now_ms, lag_ms, Some(&actual)));
-        if let Some(reason) = unsupported(&actual, expected.as_ref()) {
-            return Ok(Judged::Unsupported(
-                format!("unsupported: {command}: {reason}"),
-                name,
-            ));
-        }
-        // An encoding name is Redis's choice; whether the key exists (a name or nil) is not.
-        let names = matches!((&expected, &actual), (Some(Reply::Bulk(_)), Reply::Bulk(_)));
-        if !self.strict && is_encoding_probe(&plain) && names {
-            return Ok(Judged::NotCompared);
-        }
-        let Some(expected) = expected else {
-            return Ok(Judged::Passed(Observed {
-                reply: actual,
-                now_ms,
-                passed: true,
-            }));
-        };
-        let errors = match (send.errors, send.expect.as_ref()) {
-            (Some(e), _) => e,
-            (None, Some(e)) if e.has_error_code() => ErrorMatch::Code,
-            _ => self.options.errors,
-        };
-        match compare(&expected, &actual, &policy, errors) {
-            Ok(()) => Ok(Judged::Passed(Observed {
-                reply: actual,
-                now_ms,
-                passed: true,
-            })),
-            Err(mismatch) => {
-                let shown = match policy {
-                    Policy::Unordered { pairs } => align(&expected, &actual, pairs),
-                    _ => actual.clone(),
-                };
-                let failure = Failure {
-                    at: self.file.at(send.line),
-                    command,
-                    written: send.display(),
-                    expected,
-                    actual: shown,
-                    reason: mismatch.reason,
-                    note: send.note.clone(),
-                };
-                let seen = Observed {
-                    reply: actual,
-                    now_ms,
-                    passed: false,
-                };
-                Ok(Judged::Failed(seen, Box::new(failure)))
-            }
-        }
-    }
-
-    /// How much longer the case has taken on a real clock than its waits say: each step
-    /// takes time, and each wait sleeps a little over. A deadline the case set may so have
-    /// come this much closer by now than the case's own time tells.
-    fn lag_ms(&self) -> i64 {
-        if self.target.clock() != ClockKind::Real {
-            return 0;
-        }
-        let elapsed = self.started.elapsed().as_millis() as i64;
-        // +1: both counts are whole milliseconds.
-        (elapsed - self.waited_ms as i64 + 1).max(0)
-    }
-
-    /// One command, with the run's key prefix taken out of error texts again.
-    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
-        let reply = self.target.call(argv)?;
-        Ok(self.keys.unprefix_errors(reply))
-    }
-
     /// The comparison policy for a step, from the command's defaults and the step's
     /// overrides.
     fn policy(&self, send: &Send, name: &str) -> Policy {
@@ -694,120 +394,6 @@ impl CaseRun<'_> {
             _ => Policy::Exact,
         }
     }
-
-    /// The live fields and values of the hash at `key` (empty if it is not a hash).
-    fn contents(&mut self, key: &[u8]) -> Result<Vec<Pair>, TargetError> {
-        let reply = self.target.call(&[b"HGETALL".to_vec(), key.to_vec()])?;
-        let bulk = |r: &Reply| match r {
-            Reply::Bulk(b) => Some(b.clone()),
-            _ => None,
-        };
-        let pairs = match reply {
-            Reply::Map(pairs) => pairs
-                .iter()
-                .filter_map(|(k, v)| Some((bulk(k)?, bulk(v)?)))
-                .collect(),
-            Reply::Array(items) => items
-                .chunks(2)
-                .filter_map(|c| Some((bulk(c.first()?)?, bulk(c.get(1)?)?)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(pairs)
-    }
-
-    /// Follows an HSCAN cursor to the end. The result looks like one HSCAN reply,
-    /// `["0", [everything returned]]`, or is the first reply that was not a scan page.
-    fn walk(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
-        const MAX_PAGES: usize = 100_000;
-        let mut argv = argv.to_vec();
-        let mut all = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let reply = self.call(&argv)?;
-            let Reply::Array(parts) = &reply else {
-                return Ok(reply);
-            };
-            let [Reply::Bulk(cursor), Reply::Array(items)] = parts.as_slice() else {
-                return Ok(reply);
-            };
-            all.extend(items.iter().cloned());
-            if cursor == b"0" {
-                return Ok(Reply::Array(vec![Reply::bulk("0"), Reply::Array(all)]));
-            }
-            argv[2] = cursor.clone();
-        }
-        Err(TargetError::Protocol {
-            target: self.target.name().to_string(),
-            reason: format!("HSCAN did not finish after {MAX_PAGES} pages"),
-        })
-    }
-
-    /// Deletes the keys this case named; false if the target could not be told.
-    fn cleanup(&mut self) -> bool {
-        safety::delete_keys(self.target, self.keys.used()).is_ok()
-    }
-}
-
-/// One element of a collection reply, or a field and its value.
-type Group = Vec<Reply>;
-/// A field and its value.
-type Pair = (Vec<u8>, Vec<u8>);
-
-/// `actual` reordered to follow `expected` as far as it can (equal elements first, then
-/// pairs with the same field), so that the diff of an order-free reply shows only what
-/// really differs.
-fn align(expected: &Reply, actual: &Reply, pairs: bool) -> Reply {
-    let groups = |reply: &Reply| -> Option<Vec<Group>> {
-        match reply {
-            Reply::Map(kv) => Some(kv.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect()),
-            Reply::Array(items) | Reply::Set(items) if pairs && items.len() % 2 == 0 => {
-                Some(items.chunks(2).map(<[Reply]>::to_vec).collect())
-            }
-            Reply::Array(items) | Reply::Set(items) => {
-                Some(items.iter().map(|i| vec![i.clone()]).collect())
-            }
-            _ => None,
-        }
-    };
-    let (Some(e), Some(a)) = (groups(expected), groups(actual)) else {
-        return actual.clone();
-    };
-    let mut rest: Vec<Option<Group>> = a.into_iter().map(Some).collect();
-    let mut take = |want: &dyn Fn(&Group) -> bool| {
-        let slot = rest.iter_mut().find(|s| s.as_ref().is_some_and(want))?;
-        slot.take()
-    };
-    let mut placed: Vec<Option<Group>> = e.iter().map(|x| take(&|y| y == x)).collect();
-    for (i, x) in e.iter().enumerate() {
-        if placed[i].is_none() && x.len() == 2 {
-            placed[i] = take(&|y| y.len() == 2 && y[0] == x[0]);
-        }
-    }
-    let ordered = placed
-        .into_iter()
-        .flatten()
-        .chain(rest.into_iter().flatten());
-    match actual {
-        Reply::Map(_) => Reply::Map(
-            ordered
-                .map(|mut kv| {
-                    let v = kv.pop().expect("a pair");
-                    (kv.pop().expect("a pair"), v)
-                })
-                .collect(),
-        ),
-        Reply::Set(_) => Reply::Set(ordered.flatten().collect()),
-        _ => Reply::Array(ordered.flatten().collect()),
-    }
-}
-
-/// Whether an HSCAN step is walked: by default when it starts from cursor 0.
-fn walks(send: &Send, argv: &[Vec<u8>]) -> bool {
-    argv.len() >= 3
-        && match send.scan {
-            Some(mode) => mode == ScanMode::Walk,
-            None => argv[2] == b"0",
-        }
 }
 
 fn random_policy(argv: &[Vec<u8>], hash: Vec<Pair>) -> Policy {
@@ -829,101 +415,10 @@ fn random_policy(argv: &[Vec<u8>], hash: Vec<Pair>) -> Policy {
     }
 }
 
-/// `OBJECT ENCODING key`: the name of Redis's internal representation.
-fn is_encoding_probe(argv: &[Vec<u8>]) -> bool {
-    argv.len() == 3
-        && argv[0].eq_ignore_ascii_case(b"OBJECT")
-        && argv[1].eq_ignore_ascii_case(b"ENCODING")
-}
-
-/// Why a reply shows the target lacks the command, unless the case expects exactly that.
-fn unsupported(actual: &Reply, expected: Option<&Reply>) -> Option<String> {
-    const UNKNOWN: &str = "ERR unknown command";
-    let Reply::Error(text) = actual else {
-        return None;
-    };
-    if !text.starts_with(UNKNOWN) {
-        return None;
-    }
-    match expected {
-        Some(Reply::Error(e)) if e.starts_with(UNKNOWN) => None,
-        _ => Some(text.clone()),
-    }
-}
-
 /// A command for a report, each argument as redis-cli would take it back.
 pub fn display_argv(argv: &[Vec<u8>]) -> String {
     argv.iter()
         .map(|a| crate::cases::format::display_word(a))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn b(s: &str) -> Reply {
-        Reply::bulk(s)
-    }
-
-    #[test]
-    fn align_follows_the_expected_order_and_pairs_fields() {
-        let expected = Reply::Array(vec![b("a"), b("1"), b("b"), b("2"), b("c"), b("3")]);
-        // c matches as a whole, b by its field, and the stranger goes last.
-        let actual = Reply::Array(vec![b("z"), b("9"), b("c"), b("3"), b("b"), b("7")]);
-        assert_eq!(
-            align(&expected, &actual, true),
-            Reply::Array(vec![b("b"), b("7"), b("c"), b("3"), b("z"), b("9")])
-        );
-        let map = |kv: &[(&str, &str)]| Reply::Map(kv.iter().map(|(k, v)| (b(k), b(v))).collect());
-        assert_eq!(
-            align(
-                &map(&[("x", "1"), ("y", "2")]),
-                &map(&[("y", "1"), ("x", "2")]),
-                true
-            ),
-            map(&[("x", "2"), ("y", "1")])
-        );
-        assert_eq!(align(&b("x"), &Reply::Null, true), Reply::Null);
-    }
-
-    #[test]
-    fn unknown_commands_are_unsupported_unless_expected() {
-        let unknown =
-            Reply::Error("ERR unknown command 'HGETEX', with args beginning with: ".into());
-        assert!(unsupported(&unknown, Some(&Reply::Integer(1))).is_some());
-        assert!(unsupported(&unknown, None).is_some());
-        assert!(unsupported(&unknown, Some(&unknown)).is_none());
-        assert!(unsupported(&Reply::Error("ERR syntax error".into()), None).is_none());
-    }
-
-    #[test]
-    fn hrandfield_policy_reads_count_and_withvalues() {
-        let argv = |w: &str| {
-            w.split(' ')
-                .map(|a| a.as_bytes().to_vec())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h -5 withvalues"), vec![]),
-            Policy::RandomPick {
-                count: Some(-5),
-                with_values: true,
-                hash: vec![]
-            }
-        );
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h"), vec![]),
-            Policy::RandomPick {
-                count: None,
-                with_values: false,
-                hash: vec![]
-            }
-        );
-        assert_eq!(
-            random_policy(&argv("HRANDFIELD h x"), vec![]),
-            Policy::Exact
-        );
-    }
 }

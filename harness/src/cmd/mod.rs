@@ -1,5 +1,9 @@
 //! The bodies of the `hashcheck` subcommands, one file each. `cli` parses the flags and
 //! calls one of these; each returns what `main` turns into an exit code.
 
+pub mod coverage;
+pub mod fuzz;
 pub mod matrix;
+pub mod replay;
 pub mod run;
+pub mod serve;

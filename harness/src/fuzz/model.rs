@@ -18,12 +18,17 @@
 //! The first state that explains the target's reply is kept. If none does, the plain reply
 //! is the expectation and the state is the plain one, so the divergence is reported.
 
-use reference_engine::hash::is_expired;
+use reference_engine::hash::{is_expired, FixedState};
 use reference_engine::keyspace::Value;
-use reference_engine::{Clock, Reply};
+use reference_engine::Reply;
 
-use crate::fuzz::driver::{agrees, probe_for, DiffConfig, Expected};
-use crate::targets::{EmbeddedTarget, Target, TargetError};
+use crate::targets::TargetError;
+
+mod engine;
+#[cfg(test)]
+mod tests;
+
+pub use engine::ReferenceEngine;
 
 /// The times a batch could have run at, from the engine's point of view.
 #[derive(Debug, Clone, Copy)]
@@ -43,19 +48,37 @@ pub(crate) struct BatchClock {
     pub lo: i64,
 }
 
+/// What the model needs from the rules its replies are judged by (the driver's policies):
+/// it answers a command under several timings and keeps the first the target's reply fits.
+pub(crate) trait Judge {
+    /// The command to ask the reference first so that `argv`'s reply can be judged (the
+    /// live contents for HRANDFIELD, the encoding for HGETALL, ...), if any.
+    fn probe(&self, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>>;
+    /// Whether the target's `actual` reply is one the reference's `expected` allows.
+    fn agrees(&self, expected: &Expected, argv: &[Vec<u8>], actual: &Reply, margin: i64) -> bool;
+    /// Whether the target may reclaim expired fields in the background.
+    fn background_expiry(&self) -> bool;
+}
+
+/// The reference's side of one command: what it replied, and what its probe said.
+pub(crate) struct Expected {
+    pub(crate) probe: Option<Reply>,
+    pub(crate) reply: Reply,
+}
+
 /// States a key may be in besides the engine's, per key: set when a command's reply fit
 /// both "not reclaimed" and "reclaimed by a background cycle" but left different states.
-pub(crate) type Alternatives = crate::fuzz::driver::KeyMap<Option<Value>>;
+pub(crate) type Alternatives = std::collections::HashMap<Vec<u8>, Option<Value>, FixedState>;
 
 /// [`model_reply`], also following a second possible state of the key. A reply that fits
 /// both the lazy state and a reclaimed one (HSETEX KEEPTTL over an expired field replies 1
 /// either way) cannot tell which the target is in; both are kept until a reply tells them
 /// apart, and the one that explains it wins.
 pub(crate) fn tracked_reply(
-    model: &mut EmbeddedTarget,
+    model: &mut impl ReferenceEngine,
     argv: &[Vec<u8>],
     actual: &Reply,
-    config: &DiffConfig,
+    judge: &impl Judge,
     clock: &mut BatchClock,
     alternatives: &mut Alternatives,
 ) -> Result<Expected, TargetError> {
@@ -69,22 +92,22 @@ pub(crate) fn tracked_reply(
     let earliest = earliest_deadline(model, key);
     // Fields expired but not reclaimed: the earliest deadline has passed.
     let unreclaimed =
-        (config.background_expiry && alternative.is_none() && is_expired(earliest, clock.floor))
-            .then(|| model.engine_mut().keyspace(0).get(key).cloned())
+        (judge.background_expiry() && alternative.is_none() && is_expired(earliest, clock.floor))
+            .then(|| model.peek(key).cloned())
             .flatten();
-    let expected = model_reply(model, argv, actual, config, clock, earliest)?;
+    let expected = model_reply(model, argv, actual, judge, clock, earliest)?;
     if alternative.is_none() && unreclaimed.is_none() {
         // Nothing else to follow: the common case, with no copy of the key.
         return Ok(expected);
     }
-    let explained = agrees(&expected, argv, actual, config, clock.margin);
-    let primary = model.engine_mut().keyspace(0).get(key).cloned();
+    let explained = judge.agrees(&expected, argv, actual, clock.margin);
+    let primary = model.peek(key).cloned();
     let other = match (alternative, unreclaimed) {
         (Some(state), _) => Some(state),
         (None, Some(before)) if explained => {
             restore(model, key, Some(before));
-            model.engine_mut().reclaim_expired(0, key);
-            Some(model.engine_mut().keyspace(0).get(key).cloned())
+            model.reclaim_expired(key);
+            Some(model.peek(key).cloned())
         }
         _ => None,
     };
@@ -93,9 +116,9 @@ pub(crate) fn tracked_reply(
     };
     restore(model, key, other);
     set_clock(model, clock.floor);
-    let reply = answer(model, argv)?;
-    let fits = agrees(&reply, argv, actual, config, clock.margin);
-    let after = model.engine_mut().keyspace(0).get(key).cloned();
+    let reply = answer(model, judge, argv)?;
+    let fits = judge.agrees(&reply, argv, actual, clock.margin);
+    let after = model.peek(key).cloned();
     if fits && !explained {
         // The other state explains what the engine's did not: it was the right one.
         return Ok(reply);
@@ -110,8 +133,8 @@ pub(crate) fn tracked_reply(
 
 /// The earliest deadline of any field of the hash at `key`, expired or not. Each call
 /// walks the hash, so a command asks once.
-fn earliest_deadline(model: &mut EmbeddedTarget, key: &[u8]) -> Option<i64> {
-    match model.engine_mut().keyspace(0).get(key) {
+fn earliest_deadline(model: &mut impl ReferenceEngine, key: &[u8]) -> Option<i64> {
+    match model.peek(key) {
         Some(Value::Hash(h)) => h.earliest_expiry(),
         _ => None,
     }
@@ -120,10 +143,10 @@ fn earliest_deadline(model: &mut EmbeddedTarget, key: &[u8]) -> Option<i64> {
 /// The model's reply to one command (see the module docs), given the key's
 /// [`earliest_deadline`].
 pub(crate) fn model_reply(
-    model: &mut EmbeddedTarget,
+    model: &mut impl ReferenceEngine,
     argv: &[Vec<u8>],
     actual: &Reply,
-    config: &DiffConfig,
+    judge: &impl Judge,
     clock: &mut BatchClock,
     earliest: Option<i64>,
 ) -> Result<Expected, TargetError> {
@@ -134,21 +157,21 @@ pub(crate) fn model_reply(
     // relative TTLs at the 2^46 ms limit); others need no snapshot.
     let reach = clock.hi + 2 * clock.slack + 4 * clock.margin;
     let snapshot = earliest.is_some_and(|at| at <= reach) || compares_deadlines(argv);
-    let before = match model.engine_mut().keyspace(0).get(key) {
+    let before = match model.peek(key) {
         Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
-    let plain = answer(model, argv)?;
+    let plain = answer(model, judge, argv)?;
     let Some(before) = before else {
         return Ok(plain);
     };
-    if agrees(&plain, argv, actual, config, clock.margin) {
+    if judge.agrees(&plain, argv, actual, clock.margin) {
         return Ok(plain);
     }
-    let after_plain = model.engine_mut().keyspace(0).get(key).cloned();
+    let after_plain = model.peek(key).cloned();
     // What each variant said, for explaining a multi-field reply field by field.
     let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
-    for variant in variants(&before, clock, config.background_expiry) {
+    for variant in variants(&before, clock, judge.background_expiry()) {
         let at = match variant {
             Variant::At(at) => {
                 restore(model, key, Some(before.clone()));
@@ -161,23 +184,23 @@ pub(crate) fn model_reply(
             Variant::Reclaimed { cycle_at, at } => {
                 restore(model, key, Some(before.clone()));
                 set_clock(model, cycle_at);
-                model.engine_mut().reclaim_expired(0, key);
+                model.reclaim_expired(key);
                 at
             }
         };
         set_clock(model, at);
-        let reply = answer(model, argv)?;
+        let reply = answer(model, judge, argv)?;
         if let Variant::Shifted(by) = variant {
             // The shift only stood in for this command's view: deadlines it did not set go
             // back, so that repeated ties cannot walk a field's deadline away.
             unshift(model, key, &before, by);
         }
-        if agrees(&reply, argv, actual, config, clock.margin) {
+        if judge.agrees(&reply, argv, actual, clock.margin) {
             clock.floor = clock.floor.max(at);
             set_clock(model, clock.floor);
             return Ok(reply);
         }
-        let state = model.engine_mut().keyspace(0).get(key).cloned();
+        let state = model.peek(key).cloned();
         tried.push((reply.reply, state, at));
     }
     if let Some((reply, state)) = field_by_field(
@@ -385,12 +408,11 @@ fn shifted(value: &Value, by: i64) -> Value {
 }
 
 /// Puts back the deadline of every field of `key` that still has its shifted one.
-fn unshift(model: &mut EmbeddedTarget, key: &[u8], before: &Value, by: i64) {
+fn unshift(model: &mut impl ReferenceEngine, key: &[u8], before: &Value, by: i64) {
     let Value::Hash(original) = before else {
         return;
     };
-    let keyspace = model.engine_mut().keyspace_mut(0);
-    let Ok(Some(hash)) = keyspace.hash_mut(key) else {
+    let Some(hash) = model.hash_mut(key) else {
         return;
     };
     let moved: Vec<(Vec<u8>, i64)> = original
@@ -407,10 +429,13 @@ fn unshift(model: &mut EmbeddedTarget, key: &[u8], before: &Value, by: i64) {
 }
 
 /// The command's reply, with its probe asked first.
-fn answer(model: &mut EmbeddedTarget, argv: &[Vec<u8>]) -> Result<Expected, TargetError> {
-    let probe = probe_for(argv);
-    let probe = probe.command(argv).map(|p| model.call(&p)).transpose()?;
-    let reply = model.call(argv)?;
+fn answer(
+    model: &mut impl ReferenceEngine,
+    judge: &impl Judge,
+    argv: &[Vec<u8>],
+) -> Result<Expected, TargetError> {
+    let probe = judge.probe(argv).map(|p| model.run(&p)).transpose()?;
+    let reply = model.run(argv)?;
     Ok(Expected { probe, reply })
 }
 
@@ -431,248 +456,13 @@ fn reclaim_points(value: &Value, until: i64) -> Vec<i64> {
     points
 }
 
-fn set_clock(model: &mut EmbeddedTarget, at: i64) {
-    if model.manual_clock().now_ms() != at {
-        model.manual_clock().set(at);
+fn set_clock(model: &mut impl ReferenceEngine, at: i64) {
+    if model.now_ms() != at {
+        model.set_now_ms(at);
     }
 }
 
 /// Puts `value` back under `key` (or removes the key).
-pub(crate) fn restore(model: &mut EmbeddedTarget, key: &[u8], value: Option<Value>) {
-    let keyspace = model.engine_mut().keyspace_mut(0);
-    match value {
-        Some(v) => keyspace.insert(key, v),
-        None => {
-            keyspace.remove(key);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use reference_engine::{ManualClock, Protocol};
-
-    use super::*;
-
-    /// [`model_reply`] as a command of the driver calls it.
-    fn reply_of(
-        model: &mut EmbeddedTarget,
-        argv: &[Vec<u8>],
-        actual: &Reply,
-        config: &DiffConfig,
-        clock: &mut BatchClock,
-    ) -> Result<Expected, TargetError> {
-        let earliest = earliest_deadline(model, &argv[1]);
-        model_reply(model, argv, actual, config, clock, earliest)
-    }
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
-    }
-
-    fn deadline(model: &mut EmbeddedTarget, field: &[u8]) -> Option<i64> {
-        match model.engine_mut().keyspace(0).get(b"k") {
-            Some(Value::Hash(h)) => h.get(field)?.expire_at_ms,
-            _ => None,
-        }
-    }
-
-    /// `a` got its deadline 5 ms before `b`, both 100 s ahead: a GT 100 s sent now ties
-    /// with `b` on the engine, and a target may have seen either side of each tie.
-    fn two_ties() -> (EmbeddedTarget, BatchClock) {
-        let t = 1_000_000;
-        let clock = ManualClock::new(t);
-        let mut model = EmbeddedTarget::with_clock(Protocol::Resp3, clock.clone(), Some(1));
-        model.call(&argv("HSET k a 1 b 2")).unwrap();
-        model.call(&argv("HPEXPIRE k 100000 FIELDS 1 a")).unwrap();
-        clock.set(t + 5);
-        model.call(&argv("HPEXPIRE k 100000 FIELDS 1 b")).unwrap();
-        let batch = BatchClock {
-            slack: 20,
-            margin: 40,
-            floor: t + 5,
-            hi: t + 25,
-            lo: t - 15,
-        };
-        (model, batch)
-    }
-
-    #[test]
-    fn each_field_of_a_gt_reply_may_need_its_own_timing() {
-        let (mut model, mut batch) = two_ties();
-        let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
-        let actual = Reply::Array(vec![Reply::Integer(0), Reply::Integer(1)]);
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
-        assert_eq!(got.reply, actual);
-        // `a` kept its deadline (the target did not update it), `b` got the later one.
-        assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
-        assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
-    }
-
-    #[test]
-    fn a_field_named_twice_takes_both_replies_from_one_timing() {
-        // `b` tied on the engine; the target updated it, so its second mention tied with
-        // that update: [1, 0] for b, and a (a GT 5 ms later) updated on both.
-        let (mut model, mut batch) = two_ties();
-        let gt = argv("HPEXPIRE k 100000 GT FIELDS 3 b a b");
-        let actual = Reply::Array(vec![
-            Reply::Integer(1),
-            Reply::Integer(1),
-            Reply::Integer(0),
-        ]);
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
-        assert_eq!(got.reply, actual);
-        assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
-        // Mentions of one field that no single timing explains are a divergence.
-        let (mut model, mut batch) = two_ties();
-        let odd = Reply::Array(vec![
-            Reply::Integer(1),
-            Reply::Integer(1),
-            Reply::Integer(1),
-        ]);
-        let got = reply_of(&mut model, &gt, &odd, &config, &mut batch).unwrap();
-        assert_ne!(got.reply, odd);
-    }
-
-    #[test]
-    fn a_reply_no_timing_explains_is_still_a_divergence() {
-        let (mut model, mut batch) = two_ties();
-        let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
-        let actual = Reply::Array(vec![Reply::Integer(2), Reply::Integer(1)]);
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
-        // The plain reply and state: `a` updated (5 ms later), `b` tied.
-        assert_eq!(
-            got.reply,
-            Reply::Array(vec![Reply::Integer(1), Reply::Integer(0)])
-        );
-        assert_eq!(deadline(&mut model, b"a"), Some(1_100_005));
-        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
-    }
-
-    #[test]
-    fn a_background_cycle_may_have_run_between_two_deadlines() {
-        let clock = ManualClock::new(0);
-        let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
-        model.call(&argv("HSET k a 1 b 2 c 3")).unwrap();
-        model.call(&argv("HPEXPIRE k 100 FIELDS 1 a")).unwrap();
-        model.call(&argv("HPEXPIRE k 150 FIELDS 1 b")).unwrap();
-        let mut batch = BatchClock {
-            slack: 20,
-            margin: 40,
-            floor: 300,
-            hi: 320,
-            lo: 280,
-        };
-        // Lazily both expired fields still count; the target's cycle took only `a`.
-        let hlen = argv("HLEN k");
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &hlen, &Reply::Integer(2), &config, &mut batch).unwrap();
-        assert_eq!(got.reply, Reply::Integer(2));
-        assert!(deadline(&mut model, b"a").is_none() && deadline(&mut model, b"b").is_some());
-        // Without background expiry there is no such explanation.
-        let frozen = DiffConfig {
-            background_expiry: false,
-            ..DiffConfig::default()
-        };
-        let got = reply_of(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
-        assert_eq!(got.reply, Reply::Integer(2));
-    }
-
-    #[test]
-    fn a_near_tie_is_the_targets_call_even_after_an_adopted_timing() {
-        // The engine stored `b` 20 ms later than the target did (an earlier `hi`): no
-        // variant makes a GT now beat it, but it is a tie within the window.
-        let (mut model, mut batch) = two_ties();
-        let gt = argv("HPEXPIRE k 100000 GT FIELDS 1 b");
-        if let Some(Value::Hash(h)) = model
-            .engine_mut()
-            .keyspace_mut(0)
-            .get(b"k")
-            .cloned()
-            .as_mut()
-        {
-            h.set_expire(b"b", Some(1_100_045));
-            model
-                .engine_mut()
-                .keyspace_mut(0)
-                .insert(b"k", Value::Hash(h.clone()));
-        }
-        let actual = Reply::Array(vec![Reply::Integer(1)]);
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
-        assert_eq!(got.reply, actual);
-        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
-        // Far apart, it is not a tie: still a divergence.
-        let far = argv("HPEXPIRE k 900000 LT FIELDS 1 a");
-        let got = reply_of(&mut model, &far, &actual, &config, &mut batch).unwrap();
-        assert_ne!(got.reply, actual);
-    }
-
-    #[test]
-    fn a_shift_that_explained_a_reply_does_not_move_the_other_deadlines() {
-        let (mut model, mut batch) = two_ties();
-        // An absolute time ties with `b` on the engine; a target that stored `b` later
-        // says LT updated it. Only a shift explains that (`lo` and `hi` cannot move an
-        // absolute time).
-        let lt = argv("HPEXPIREAT k 1100005 LT FIELDS 1 b");
-        let actual = Reply::Array(vec![Reply::Integer(1)]);
-        let config = DiffConfig::default();
-        let got = reply_of(&mut model, &lt, &actual, &config, &mut batch).unwrap();
-        assert_eq!(got.reply, actual);
-        // `a` keeps its deadline exactly; `b` has the one LT set.
-        assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
-        assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
-    }
-
-    #[test]
-    fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
-        // HSETEX KEEPTTL over an expired field replies 1 whether or not a background cycle
-        // reclaimed it; only a later read tells which, and either answer is Redis's.
-        for (hvals, live) in [
-            (Reply::Array(vec![]), false),
-            (Reply::Array(vec![Reply::bulk("x")]), true),
-        ] {
-            let clock = ManualClock::new(0);
-            let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
-            model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
-            let mut batch = BatchClock {
-                slack: 20,
-                margin: 40,
-                floor: 500,
-                hi: 520,
-                lo: 480,
-            };
-            let config = DiffConfig::default();
-            let mut alternatives = Alternatives::default();
-            let set = argv("HSETEX k KEEPTTL FIELDS 1 f x");
-            let got = tracked_reply(
-                &mut model,
-                &set,
-                &Reply::Integer(1),
-                &config,
-                &mut batch,
-                &mut alternatives,
-            )
-            .unwrap();
-            assert_eq!(got.reply, Reply::Integer(1));
-            assert_eq!(alternatives.len(), 1);
-            let got = tracked_reply(
-                &mut model,
-                &argv("HVALS k"),
-                &hvals,
-                &config,
-                &mut batch,
-                &mut alternatives,
-            )
-            .unwrap();
-            assert_eq!(got.reply, hvals, "live: {live}");
-            // Decided: the other state is gone, and the engine holds the one that fit.
-            assert!(alternatives.is_empty());
-            // Reclaimed and set again, the field has no TTL; lazily, it kept its passed one.
-            assert_eq!(deadline(&mut model, b"f").is_none(), live);
-        }
-    }
+fn restore(model: &mut impl ReferenceEngine, key: &[u8], value: Option<Value>) {
+    model.put(key, value);
 }

@@ -26,7 +26,7 @@
 //!   used again even if poisoned; I/O errors end only their own connection;
 //! - an idle connection holds no buffers beyond its 16KB read chunk and a small stack.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -117,33 +117,4 @@ impl<E: Executor> Server<E> {
         }
         Ok(())
     }
-}
-
-/// Options of `hashcheck serve`.
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    pub bind: String,
-    pub port: u16,
-    /// Seeds HRANDFIELD's choices; None keeps the engine's default.
-    pub seed: Option<u64>,
-}
-
-/// Runs `hashcheck serve`: the engine on the wall clock, behind `bind:port`, until killed.
-pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let clock = Arc::new(reference_engine::SystemClock);
-    let engine = match options.seed {
-        Some(seed) => Engine::with_seed(clock, seed),
-        None => Engine::new(clock),
-    };
-    let address = format!("{}:{}", options.bind, options.port);
-    memory::no_transparent_huge_pages();
-    let server = Server::bind(address.as_str(), engine)
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let local = server.local_addr()?;
-    // Scripts and tests wait for this line and read the port from it (useful with --port 0).
-    println!("hashcheck serve listening on {local}");
-    io::stdout().flush()?;
-    server.run()?;
-    Ok(())
 }

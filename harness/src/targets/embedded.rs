@@ -53,6 +53,11 @@ impl EmbeddedTarget {
     }
 
     /// The engine, for inspecting or setting up state directly.
+    /// The engine, to read its state (the fuzzer's model looks at one key at a time).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn engine_mut(&mut self) -> &mut Engine {
         &mut self.engine
     }

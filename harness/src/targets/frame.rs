@@ -1,10 +1,21 @@
 //! Where a reply that arrives over many reads ends, and whether it stays within the size
 //! limit while it does (see [`super::wire`] for the limit and why).
 
-use super::wire::{WireError, ELEMENT_COST};
+use reference_engine::Reply;
 
 /// The fewest bytes an element takes on the wire (`_\r\n`, `+\r\n`).
 pub(super) const MIN_ELEMENT_BYTES: u64 = 3;
+
+/// What each element of a reply counts for on top of its bytes: its size in memory.
+pub const ELEMENT_COST: u64 = std::mem::size_of::<Reply>() as u64;
+
+/// A reply found larger than the limit while its frame was read (the wire reports it as
+/// [`super::wire::WireError::TooLarge`]).
+#[derive(Debug)]
+pub(super) struct TooLarge {
+    pub limit: u64,
+    pub what: String,
+}
 
 /// Where a partly received reply ends, found as its bytes arrive: resumes where the last
 /// call stopped, and checks the size limit on every header and on the bytes so far. It
@@ -23,7 +34,7 @@ pub(super) struct Frame {
 
 impl Frame {
     /// The reply's length once `reply` holds all of it; `None` while it does not.
-    pub(super) fn advance(&mut self, reply: &[u8], limit: u64) -> Result<Option<usize>, WireError> {
+    pub(super) fn advance(&mut self, reply: &[u8], limit: u64) -> Result<Option<usize>, TooLarge> {
         loop {
             let rest = &reply[self.at..];
             // A line may arrive over many reads: search only what is new.
@@ -56,7 +67,7 @@ impl Frame {
                     Some(n) if n >= 0 => {
                         let total = size_so_far.saturating_add((n as u64).saturating_add(2));
                         if total > limit {
-                            return Err(WireError::TooLarge {
+                            return Err(TooLarge {
                                 limit,
                                 what: format!("a bulk string of {n} bytes"),
                             });
@@ -81,7 +92,7 @@ impl Frame {
                         };
                         let least = count.saturating_mul(MIN_ELEMENT_BYTES + ELEMENT_COST);
                         if size_so_far.saturating_add(least) > limit {
-                            return Err(WireError::TooLarge {
+                            return Err(TooLarge {
                                 limit,
                                 what: format!("an aggregate of {n} elements"),
                             });
@@ -121,10 +132,10 @@ impl Frame {
         true
     }
 
-    fn partial(&self, received: usize, limit: u64) -> Result<Option<usize>, WireError> {
+    fn partial(&self, received: usize, limit: u64) -> Result<Option<usize>, TooLarge> {
         let size = (received as u64).saturating_add(self.elements.saturating_mul(ELEMENT_COST));
         if size > limit {
-            return Err(WireError::TooLarge {
+            return Err(TooLarge {
                 limit,
                 what: format!("{received} bytes received and not complete"),
             });
@@ -136,6 +147,7 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::targets::wire::WireError;
     use crate::targets::wire::DEFAULT_MAX_REPLY;
     use reference_engine::{Protocol, Reply};
 

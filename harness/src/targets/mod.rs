@@ -19,6 +19,7 @@ pub mod address;
 pub mod embedded;
 mod frame;
 pub mod network;
+pub mod scan;
 mod tls;
 pub mod wire;
 

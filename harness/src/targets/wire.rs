@@ -26,14 +26,12 @@ use std::time::{Duration, Instant};
 use reference_engine::resp::{decode_reply, encode_request_into, ReplyError};
 use reference_engine::Reply;
 
-use super::frame::{Frame, MIN_ELEMENT_BYTES};
+pub use super::frame::ELEMENT_COST;
+use super::frame::{Frame, TooLarge, MIN_ELEMENT_BYTES};
 use super::tls::TlsStream;
 
 /// The default reply size limit: Redis's own `proto-max-bulk-len` (512 MB).
 pub const DEFAULT_MAX_REPLY: u64 = 512 * 1024 * 1024;
-
-/// What each element of a reply counts for on top of its bytes: its size in memory.
-pub const ELEMENT_COST: u64 = std::mem::size_of::<Reply>() as u64;
 
 /// How much one socket read may bring.
 const CHUNK: usize = 1 << 16;
@@ -60,6 +58,15 @@ pub enum WireError {
     Malformed(ReplyError),
     /// Any other socket or TLS error.
     Io(io::Error),
+}
+
+impl From<TooLarge> for WireError {
+    fn from(e: TooLarge) -> Self {
+        WireError::TooLarge {
+            limit: e.limit,
+            what: e.what,
+        }
+    }
 }
 
 impl WireError {

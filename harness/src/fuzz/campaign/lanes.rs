@@ -35,7 +35,7 @@ const SOON_PER_SECOND: u32 = 10;
 const LOOK_ON_AT_LEAST: Duration = Duration::from_secs(2);
 
 /// One lane before it runs.
-pub(super) struct Lane<'t> {
+pub struct Lane<'t> {
     pub target: &'t mut (dyn Target + Send),
     pub gen: Generator,
     /// The seed of the lane's engine (HRANDFIELD's picks).
@@ -47,7 +47,7 @@ pub(super) struct Lane<'t> {
 }
 
 /// What the lanes did, together.
-pub(super) struct Ran {
+pub struct Ran {
     pub report: DiffReport,
     pub interrupted: bool,
     /// The first lane's target failure (a hang, a closed connection, broken RESP): the run
@@ -69,7 +69,7 @@ struct Counters {
 
 /// Runs the lanes to the end and merges their reports. A lane whose target fails stops the
 /// others; nothing they found is lost.
-pub(super) fn run(lanes: Vec<Lane<'_>>, config: &DiffConfig, request: &FuzzRequest) -> Ran {
+pub fn run(lanes: Vec<Lane<'_>>, config: &DiffConfig, request: &FuzzRequest) -> Ran {
     let counters: Vec<Counters> = lanes.iter().map(|_| Counters::default()).collect();
     let stop = AtomicBool::new(false);
     let started = Instant::now();

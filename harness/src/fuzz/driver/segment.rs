@@ -1,0 +1,253 @@
+//! Sending one segment of a batch to both sides and judging each reply: the model's or the
+//! reference server's expectation, the comparison, statistics and coverage, and what a
+//! divergence keeps (its key's window) and resets (the key, on both sides).
+
+use reference_engine::keyspace::Value;
+use reference_engine::{Clock, Protocol, Reply};
+
+use super::judge::server_replies;
+use super::rank::{self, Class};
+use super::scan::is_scan;
+use super::signature::signature;
+use super::{policy_with, Differ, Divergence, KeySet, Kind, Queued, Reference, Sent};
+use crate::compare::{compare, Mismatch, Policy};
+use crate::coverage::KeyBefore;
+use crate::fuzz::gen::options_of;
+use crate::fuzz::model::{self, BatchClock, ReferenceEngine};
+use crate::targets::{Target, TargetError};
+
+impl Differ<'_> {
+    /// Sends a batch, in segments so that no command follows an HSCAN on its key.
+    pub(super) fn run_batch(&mut self, batch: Vec<Queued>) -> Result<(), TargetError> {
+        let mut segment = Vec::new();
+        let mut scanned: KeySet = KeySet::default();
+        for q in batch {
+            let key = q.op.key().map(<[u8]>::to_vec);
+            if key.as_ref().is_some_and(|k| scanned.contains(k)) {
+                self.run_segment(std::mem::take(&mut segment))?;
+                scanned.clear();
+            }
+            if q.op.is("HSCAN") {
+                scanned.extend(key);
+            }
+            segment.push(q);
+        }
+        self.run_segment(segment)
+    }
+
+    pub(super) fn run_segment(&mut self, ops: Vec<Queued>) -> Result<(), TargetError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let argvs: Vec<Vec<Vec<u8>>> = ops.iter().map(|q| q.op.resolve(now)).collect();
+        let sent_at = self.clock.now_ms();
+        let actuals = self.target.call_batch(&argvs)?;
+        let expecteds = match &mut self.reference {
+            Reference::Server(server) => server_replies(&mut **server, &argvs)?,
+            Reference::Model(_) => Vec::new(),
+        };
+        // A reference server runs the batch after the target: both runs lie between
+        // sent_at and done_at, so deadline windows and TTL tolerances must span both (on a
+        // loaded machine the two runs of one command were seen 200 ms apart).
+        let done_at = self.clock.now_ms();
+        self.recent_batch_ms = (done_at - sent_at).max(self.recent_batch_ms * 15 / 16);
+        let mut expecteds = expecteds.into_iter();
+        let margin = self.margin();
+        let slack = margin / 2;
+        let mut clock = BatchClock {
+            slack,
+            margin,
+            floor: sent_at,
+            hi: done_at + slack,
+            lo: sent_at - slack,
+        };
+        let mut tainted: Vec<Vec<u8>> = Vec::new();
+        let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
+        for ((q, argv), actual) in ops.into_iter().zip(argvs).zip(actuals) {
+            let key = q.op.key().map(<[u8]>::to_vec);
+            if let (Some(window), Some(key)) = (q.op.deadline_window(now, sent_at, done_at), &key) {
+                self.deadlines.entry(key.clone()).or_default().push(window);
+                if self.config.hold_until_due {
+                    self.near_deadlines += 1;
+                    if self.near_deadlines % 2 == 1 {
+                        self.parked.insert(key.clone());
+                    }
+                }
+            }
+            let from_server = expecteds.next();
+            if key.as_ref().is_some_and(|k| tainted.contains(k)) {
+                // An earlier command of this batch diverged on the key; it is reset below.
+                continue;
+            }
+            let key_before = match (&mut self.reference, &key, q.kind) {
+                (Reference::Model(model), Some(key), Kind::Generated) => {
+                    model_key(&**model, key, now)
+                }
+                _ => KeyBefore::Unknown,
+            };
+            let expected = match &mut self.reference {
+                Reference::Server(_) => from_server.expect("one reply per command"),
+                Reference::Model(model) => model::tracked_reply(
+                    &mut **model,
+                    &argv,
+                    &actual,
+                    self.config,
+                    &mut clock,
+                    &mut self.alternatives,
+                )?,
+            };
+            match q.kind {
+                Kind::Generated => {
+                    self.record_stats(&argv, &expected.reply);
+                    let protocol = self.target.protocol();
+                    let coverage = &mut self.report.coverage;
+                    coverage.record(&argv, &expected.reply, protocol, now, key_before);
+                }
+                Kind::Reconcile => self.report.reconciled += 1,
+            }
+            let (reply, actual) = if is_scan(&argv) {
+                self.walk_scans(&argv, expected.reply, actual)?
+            } else {
+                (expected.reply, actual)
+            };
+            let policy = match q.kind {
+                Kind::Reconcile if argv[0] == b"HGETALL" => Policy::Unordered { pairs: true },
+                Kind::Reconcile => Policy::Exact,
+                Kind::Generated => policy_with(&argv, expected.probe.as_ref(), self.config, margin),
+            };
+            self.report.compared += 1;
+            self.report.compared_by_protocol[resp3] += 1;
+            let sent = Sent {
+                op: q.op,
+                resolved_at: now,
+                sent_at,
+                done_at,
+            };
+            if let Err(mismatch) = compare(&reply, &actual, &policy, self.config.errors) {
+                self.diverged(key.clone(), sent, argv, reply, actual, mismatch, policy);
+                tainted.extend(key);
+            } else if let Some(key) = key {
+                let exists = match &mut self.reference {
+                    Reference::Model(model) => model.peek(&key).is_some(),
+                    Reference::Server(_) => true,
+                };
+                let window = self.windows.entry(key).or_default();
+                // Only a DEL restarts the window. A key can be gone for the reference
+                // and not for the target (a server that leaves an empty hash behind): the
+                // commands that made it must stay to replay what follows.
+                if exists || !sent.op.is("DEL") {
+                    window.push(sent, self.config.window);
+                } else {
+                    window.restart();
+                }
+            }
+            self.index += 1;
+        }
+        for key in tainted {
+            self.reset_key(&key)?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn diverged(
+        &mut self,
+        key: Option<Vec<u8>>,
+        sent: Sent,
+        argv: Vec<Vec<u8>>,
+        expected: Reply,
+        actual: Reply,
+        mismatch: Mismatch,
+        policy: Policy,
+    ) {
+        let signature = signature(&argv, &expected, &actual, &mismatch);
+        let class = Class::of(&expected, &actual);
+        self.report.divergence_count += 1;
+        let seen = self.report.kinds.entry(signature.clone()).or_insert(0);
+        *seen += 1;
+        if *seen > 1 || self.stopped() {
+            return;
+        }
+        self.report.kind_classes.insert(signature.clone(), class);
+        // Not stopped: there is room, or (keep_worst) a worse class may take a place.
+        let max = self.config.max_divergences;
+        let (mut window, complete) = match key.as_ref().and_then(|k| self.windows.get(k)) {
+            Some(w) => (w.entries.iter().cloned().collect::<Vec<_>>(), w.complete),
+            None => (Vec::new(), true),
+        };
+        let history = window.iter().map(Sent::argv).collect();
+        window.push(sent);
+        let found = Divergence {
+            index: self.index,
+            argv,
+            expected,
+            actual,
+            mismatch,
+            history,
+            key,
+            window,
+            complete,
+            policy,
+            signature,
+            class,
+            protocol: self.target.protocol(),
+        };
+        rank::admit(&mut self.report.divergences, found, max);
+    }
+
+    /// Deletes `key` on both sides and forgets its past, so a divergence's consequences do
+    /// not count again.
+    pub(super) fn reset_key(&mut self, key: &[u8]) -> Result<(), TargetError> {
+        let del = vec![b"DEL".to_vec(), key.to_vec()];
+        self.target.call(&del)?;
+        match &mut self.reference {
+            Reference::Server(server) => server.call(&del)?,
+            Reference::Model(model) => model.call(&del)?,
+        };
+        if let Some(window) = self.windows.get_mut(key) {
+            window.restart();
+        }
+        self.deadlines.remove(key);
+        self.alternatives.remove(key);
+        Ok(())
+    }
+
+    pub(super) fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
+        // The generator's own spelling when it is one of its commands: no allocation.
+        let known = crate::fuzz::gen::COMMANDS
+            .iter()
+            .find(|c| argv[0].eq_ignore_ascii_case(c.as_bytes()));
+        let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
+        let stats = match known.and_then(|c| self.report.per_command.get_mut(*c)) {
+            Some(stats) => stats,
+            None => {
+                let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+                self.report.per_command.entry(name).or_default()
+            }
+        };
+        let failed = reply.is_error();
+        stats.calls += 1;
+        stats.by_protocol[resp3] += 1;
+        stats.errors += u64::from(failed);
+        for option in options_of(argv) {
+            let o = stats.options.entry(option).or_default();
+            o.calls += 1;
+            o.ok += u64::from(!failed);
+        }
+    }
+}
+
+/// Whether `op` must wait: see [`clear_at`].
+/// What the model holds at `key` before a command runs at `now_ms` (for the coverage
+/// map's missing-key and expired-field paths). WHY `now_ms` and not the model's clock: the
+/// model's clock moves only when it answers, so it still shows the previous batch's time.
+pub(super) fn model_key(model: &impl ReferenceEngine, key: &[u8], now_ms: i64) -> KeyBefore {
+    match model.peek(key) {
+        None => KeyBefore::Missing,
+        Some(Value::Hash(hash)) => KeyBefore::Hash {
+            expired_fields: hash.has_ttls() && hash.live_len(now_ms) < hash.len(),
+        },
+        Some(_) => KeyBefore::Other,
+    }
+}

@@ -1,0 +1,193 @@
+//! The driver's bookkeeping, policies, signatures and holding rules.
+
+use super::hold::{clear_at, Rules};
+use super::judge::agrees;
+use super::*;
+use crate::fuzz::model::Expected;
+
+fn divergence(signature: &str) -> Divergence {
+    Divergence {
+        index: 0,
+        argv: vec![b"HGET".to_vec()],
+        expected: Reply::Null,
+        actual: Reply::Integer(1),
+        mismatch: Mismatch {
+            reason: "differs".into(),
+        },
+        history: Vec::new(),
+        key: None,
+        window: Vec::new(),
+        complete: true,
+        policy: Policy::Exact,
+        signature: signature.into(),
+        class: Class::WrongValue,
+        protocol: Protocol::Resp2,
+    }
+}
+
+#[test]
+fn lanes_reports_add_up_and_keep_one_divergence_per_kind() {
+    let mut a = DiffReport {
+        compared: 10,
+        divergence_count: 3,
+        waited_ms: 5,
+        divergences: vec![divergence("x")],
+        kinds: [("x".to_string(), 3)].into(),
+        ..DiffReport::default()
+    };
+    a.per_command.entry("HGET".into()).or_default().calls = 4;
+    let mut b = DiffReport {
+        compared: 7,
+        divergence_count: 2,
+        waited_ms: 9,
+        divergences: vec![divergence("x"), divergence("y"), divergence("z")],
+        kinds: [("x".to_string(), 1), ("y".to_string(), 1)].into(),
+        ..DiffReport::default()
+    };
+    b.per_command.entry("HGET".into()).or_default().calls = 6;
+    a.absorb(b, 2);
+    assert_eq!((a.compared, a.divergence_count, a.waited_ms), (17, 5, 9));
+    let kept: Vec<&str> = a.divergences.iter().map(|d| d.signature.as_str()).collect();
+    assert_eq!(kept, ["x", "y"]);
+    assert_eq!(a.kinds["x"], 4);
+    assert_eq!(a.per_command["HGET"].calls, 10);
+}
+
+#[test]
+fn listing_order_is_compared_only_when_strict() {
+    let listpack = Reply::bulk("listpack");
+    let argv = |w: &[&[u8]]| w.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
+    let strict = DiffConfig::default();
+    let legal = DiffConfig {
+        strict_order: false,
+        ..DiffConfig::default()
+    };
+    let hgetall = argv(&[b"HGETALL", b"k"]);
+    assert_eq!(policy(&hgetall, Some(&listpack), &strict), Policy::Exact);
+    assert_eq!(
+        policy(&hgetall, Some(&listpack), &legal),
+        Policy::Unordered { pairs: true }
+    );
+    assert_eq!(
+        policy(&argv(&[b"HKEYS", b"k"]), Some(&listpack), &legal),
+        Policy::Unordered { pairs: false }
+    );
+    // A first HSCAN page of a server that pages its own way agrees until its walk
+    // says otherwise; two whole scans must hold the same elements.
+    let page = |cursor: &str, items: &[&str]| {
+        Reply::Array(vec![
+            Reply::bulk(cursor),
+            Reply::Array(items.iter().map(|i| Reply::bulk(*i)).collect()),
+        ])
+    };
+    let whole = page("0", &["a", "1", "b", "2"]);
+    let hscan = argv(&[b"HSCAN", b"k", b"0"]);
+    let expected = Expected {
+        probe: None,
+        reply: whole.clone(),
+    };
+    let agree = |actual: &Reply, config: &DiffConfig| agrees(&expected, &hscan, actual, config, 40);
+    assert!(agree(&page("0", &["b", "2", "a", "1"]), &legal));
+    assert!(agree(&page("5", &["b", "2"]), &legal));
+    assert!(!agree(&page("5", &["b", "2"]), &strict));
+    assert!(!agree(&page("0", &["b", "2"]), &legal));
+    assert!(!agree(&page("0", &["a", "1", "b", "3"]), &legal));
+}
+
+#[test]
+fn signatures_blank_numbers_and_quoted_names() {
+    let argv = vec![b"hexpire".to_vec()];
+    let m = Mismatch {
+        reason: "different error".into(),
+    };
+    let a = signature(
+        &argv,
+        &Reply::Error("ERR invalid expire time in 'hexpire' command".into()),
+        &Reply::Error("ERR value 42 is bad".into()),
+        &m,
+    );
+    let b = signature(
+        &[b"HEXPIRE".to_vec()],
+        &Reply::Error("ERR invalid expire time in 'hpexpire' command".into()),
+        &Reply::Error("ERR value 7 is bad".into()),
+        &m,
+    );
+    assert_eq!(a, b);
+    assert!(a.starts_with("HEXPIRE: different error"), "{a}");
+    let c = signature(&argv, &Reply::Integer(1), &Reply::Integer(2), &m);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn gt_and_lt_wait_for_pending_deadlines() {
+    let mut deadlines = KeyMap::default();
+    deadlines.insert(b"k".to_vec(), vec![(10_000, 10_010)]);
+    let fresh = KeySet::default();
+    let plain = Op::words(&[b"HGET", b"k", b"f"]);
+    let mut gt = Op::words(&[b"HPEXPIRE", b"k", b"500", b"GT", b"FIELDS", b"1", b"f"]);
+    gt.deadline_in_ms = Some(500);
+    // Far from the deadline: plain commands go, and so does a GT whose new deadline
+    // (now + 500) is far from the pending one.
+    assert!(clear_at(&deadlines, &fresh, &plain, 5_000, 40, GT_LT).is_none());
+    assert!(clear_at(&deadlines, &fresh, &gt, 5_000, 40, GT_LT).is_none());
+    // A GT whose new deadline would tie with the pending one waits until it no longer
+    // would: 10,010 + 80 - 500.
+    assert_eq!(
+        clear_at(&deadlines, &fresh, &gt, 9_500, 40, GT_LT),
+        Some(9_591)
+    );
+    // The model weighs both outcomes instead of waiting.
+    assert!(clear_at(&deadlines, &fresh, &gt, 9_500, 40, MODEL).is_none());
+    // Near it, everything waits; other keys never do.
+    assert!(clear_at(&deadlines, &fresh, &plain, 9_950, 40, MODEL).is_some());
+    let other = Op::words(&[b"HGET", b"j", b"f"]);
+    assert!(clear_at(&deadlines, &fresh, &other, 9_950, 40, GT_LT).is_none());
+    // A deadline set earlier in the same batch holds GT back too.
+    let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
+    let mut gt_j = Op::words(&[b"HEXPIRE", b"j", b"1", b"lt", b"FIELDS", b"1", b"f"]);
+    gt_j.deadline_in_ms = Some(1_000);
+    assert!(clear_at(&KeyMap::default(), &fresh, &gt_j, 0, 40, GT_LT).is_some());
+    // A far time compares the same way on both sides: no wait.
+    let far = Op::words(&[b"HEXPIRE", b"k", b"1000000", b"GT", b"FIELDS", b"1", b"f"]);
+    assert!(clear_at(&deadlines, &fresh, &far, 5_000, 40, GT_LT).is_none());
+}
+
+#[test]
+fn hold_until_due_parks_the_key_from_its_deadline_until_it_has_passed() {
+    let keys: KeySet = [b"k".to_vec()].into_iter().collect();
+    let parked = Rules {
+        gt_lt: false,
+        parked: Some(&keys),
+    };
+    let mut deadlines = KeyMap::default();
+    deadlines.insert(b"k".to_vec(), vec![(10_000, 10_010)]);
+    let none = KeySet::default();
+    let plain = Op::words(&[b"HGET", b"k", b"f"]);
+    // Long before the deadline the key already waits, until 10,010 + 40 + 1.
+    assert_eq!(
+        clear_at(&deadlines, &none, &plain, 5_000, 40, parked),
+        Some(10_051)
+    );
+    assert!(clear_at(&deadlines, &none, &plain, 5_000, 40, MODEL).is_none());
+    // A deadline set earlier in this batch (not registered yet) parks the key too.
+    let fresh: KeySet = [b"j".to_vec()].into_iter().collect();
+    let on_j = Op::words(&[b"HGET", b"j", b"f"]);
+    assert!(clear_at(&KeyMap::default(), &fresh, &on_j, 0, 40, parked).is_some());
+    assert!(clear_at(&KeyMap::default(), &fresh, &on_j, 0, 40, MODEL).is_none());
+    // Other keys go on, and a key with a deadline that did not park it is held only
+    // near the deadline.
+    let other = Op::words(&[b"HGET", b"x", b"f"]);
+    assert!(clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_none());
+    deadlines.insert(b"x".to_vec(), vec![(10_000, 10_010)]);
+    assert!(clear_at(&deadlines, &fresh, &other, 5_000, 40, parked).is_none());
+    assert!(clear_at(&deadlines, &fresh, &other, 9_950, 40, parked).is_some());
+}
+
+const GT_LT: Rules = Rules {
+    gt_lt: true,
+    parked: None,
+};
+const MODEL: Rules = Rules {
+    gt_lt: false,
+    parked: None,
+};

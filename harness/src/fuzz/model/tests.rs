@@ -1,0 +1,229 @@
+//! The model's choices of timing and state, on small hashes with near deadlines.
+
+use reference_engine::{ManualClock, Protocol};
+
+use super::*;
+use crate::fuzz::driver::DiffConfig;
+use crate::targets::{EmbeddedTarget, Target};
+
+/// [`model_reply`] as a command of the driver calls it.
+fn reply_of(
+    model: &mut EmbeddedTarget,
+    argv: &[Vec<u8>],
+    actual: &Reply,
+    config: &DiffConfig,
+    clock: &mut BatchClock,
+) -> Result<Expected, TargetError> {
+    let earliest = earliest_deadline(model, &argv[1]);
+    model_reply(model, argv, actual, config, clock, earliest)
+}
+
+fn argv(line: &str) -> Vec<Vec<u8>> {
+    line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
+}
+
+fn deadline(model: &mut EmbeddedTarget, field: &[u8]) -> Option<i64> {
+    match model.engine_mut().keyspace(0).get(b"k") {
+        Some(Value::Hash(h)) => h.get(field)?.expire_at_ms,
+        _ => None,
+    }
+}
+
+/// `a` got its deadline 5 ms before `b`, both 100 s ahead: a GT 100 s sent now ties
+/// with `b` on the engine, and a target may have seen either side of each tie.
+fn two_ties() -> (EmbeddedTarget, BatchClock) {
+    let t = 1_000_000;
+    let clock = ManualClock::new(t);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp3, clock.clone(), Some(1));
+    model.call(&argv("HSET k a 1 b 2")).unwrap();
+    model.call(&argv("HPEXPIRE k 100000 FIELDS 1 a")).unwrap();
+    clock.set(t + 5);
+    model.call(&argv("HPEXPIRE k 100000 FIELDS 1 b")).unwrap();
+    let batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: t + 5,
+        hi: t + 25,
+        lo: t - 15,
+    };
+    (model, batch)
+}
+
+#[test]
+fn each_field_of_a_gt_reply_may_need_its_own_timing() {
+    let (mut model, mut batch) = two_ties();
+    let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
+    let actual = Reply::Array(vec![Reply::Integer(0), Reply::Integer(1)]);
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+    assert_eq!(got.reply, actual);
+    // `a` kept its deadline (the target did not update it), `b` got the later one.
+    assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
+    assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
+}
+
+#[test]
+fn a_field_named_twice_takes_both_replies_from_one_timing() {
+    // `b` tied on the engine; the target updated it, so its second mention tied with
+    // that update: [1, 0] for b, and a (a GT 5 ms later) updated on both.
+    let (mut model, mut batch) = two_ties();
+    let gt = argv("HPEXPIRE k 100000 GT FIELDS 3 b a b");
+    let actual = Reply::Array(vec![
+        Reply::Integer(1),
+        Reply::Integer(1),
+        Reply::Integer(0),
+    ]);
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+    assert_eq!(got.reply, actual);
+    assert_eq!(deadline(&mut model, b"b"), Some(1_100_025));
+    // Mentions of one field that no single timing explains are a divergence.
+    let (mut model, mut batch) = two_ties();
+    let odd = Reply::Array(vec![
+        Reply::Integer(1),
+        Reply::Integer(1),
+        Reply::Integer(1),
+    ]);
+    let got = reply_of(&mut model, &gt, &odd, &config, &mut batch).unwrap();
+    assert_ne!(got.reply, odd);
+}
+
+#[test]
+fn a_reply_no_timing_explains_is_still_a_divergence() {
+    let (mut model, mut batch) = two_ties();
+    let gt = argv("HPEXPIRE k 100000 GT FIELDS 2 a b");
+    let actual = Reply::Array(vec![Reply::Integer(2), Reply::Integer(1)]);
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+    // The plain reply and state: `a` updated (5 ms later), `b` tied.
+    assert_eq!(
+        got.reply,
+        Reply::Array(vec![Reply::Integer(1), Reply::Integer(0)])
+    );
+    assert_eq!(deadline(&mut model, b"a"), Some(1_100_005));
+    assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+}
+
+#[test]
+fn a_background_cycle_may_have_run_between_two_deadlines() {
+    let clock = ManualClock::new(0);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    model.call(&argv("HSET k a 1 b 2 c 3")).unwrap();
+    model.call(&argv("HPEXPIRE k 100 FIELDS 1 a")).unwrap();
+    model.call(&argv("HPEXPIRE k 150 FIELDS 1 b")).unwrap();
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 300,
+        hi: 320,
+        lo: 280,
+    };
+    // Lazily both expired fields still count; the target's cycle took only `a`.
+    let hlen = argv("HLEN k");
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &hlen, &Reply::Integer(2), &config, &mut batch).unwrap();
+    assert_eq!(got.reply, Reply::Integer(2));
+    assert!(deadline(&mut model, b"a").is_none() && deadline(&mut model, b"b").is_some());
+    // Without background expiry there is no such explanation.
+    let frozen = DiffConfig {
+        background_expiry: false,
+        ..DiffConfig::default()
+    };
+    let got = reply_of(&mut model, &hlen, &Reply::Integer(1), &frozen, &mut batch).unwrap();
+    assert_eq!(got.reply, Reply::Integer(2));
+}
+
+#[test]
+fn a_near_tie_is_the_targets_call_even_after_an_adopted_timing() {
+    // The engine stored `b` 20 ms later than the target did (an earlier `hi`): no
+    // variant makes a GT now beat it, but it is a tie within the window.
+    let (mut model, mut batch) = two_ties();
+    let gt = argv("HPEXPIRE k 100000 GT FIELDS 1 b");
+    if let Some(Value::Hash(h)) = model
+        .engine_mut()
+        .keyspace_mut(0)
+        .get(b"k")
+        .cloned()
+        .as_mut()
+    {
+        h.set_expire(b"b", Some(1_100_045));
+        model
+            .engine_mut()
+            .keyspace_mut(0)
+            .insert(b"k", Value::Hash(h.clone()));
+    }
+    let actual = Reply::Array(vec![Reply::Integer(1)]);
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &gt, &actual, &config, &mut batch).unwrap();
+    assert_eq!(got.reply, actual);
+    assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+    // Far apart, it is not a tie: still a divergence.
+    let far = argv("HPEXPIRE k 900000 LT FIELDS 1 a");
+    let got = reply_of(&mut model, &far, &actual, &config, &mut batch).unwrap();
+    assert_ne!(got.reply, actual);
+}
+
+#[test]
+fn a_shift_that_explained_a_reply_does_not_move_the_other_deadlines() {
+    let (mut model, mut batch) = two_ties();
+    // An absolute time ties with `b` on the engine; a target that stored `b` later
+    // says LT updated it. Only a shift explains that (`lo` and `hi` cannot move an
+    // absolute time).
+    let lt = argv("HPEXPIREAT k 1100005 LT FIELDS 1 b");
+    let actual = Reply::Array(vec![Reply::Integer(1)]);
+    let config = DiffConfig::default();
+    let got = reply_of(&mut model, &lt, &actual, &config, &mut batch).unwrap();
+    assert_eq!(got.reply, actual);
+    // `a` keeps its deadline exactly; `b` has the one LT set.
+    assert_eq!(deadline(&mut model, b"a"), Some(1_100_000));
+    assert_eq!(deadline(&mut model, b"b"), Some(1_100_005));
+}
+
+#[test]
+fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
+    // HSETEX KEEPTTL over an expired field replies 1 whether or not a background cycle
+    // reclaimed it; only a later read tells which, and either answer is Redis's.
+    for (hvals, live) in [
+        (Reply::Array(vec![]), false),
+        (Reply::Array(vec![Reply::bulk("x")]), true),
+    ] {
+        let clock = ManualClock::new(0);
+        let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+        model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
+        let mut batch = BatchClock {
+            slack: 20,
+            margin: 40,
+            floor: 500,
+            hi: 520,
+            lo: 480,
+        };
+        let config = DiffConfig::default();
+        let mut alternatives = Alternatives::default();
+        let set = argv("HSETEX k KEEPTTL FIELDS 1 f x");
+        let got = tracked_reply(
+            &mut model,
+            &set,
+            &Reply::Integer(1),
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert_eq!(got.reply, Reply::Integer(1));
+        assert_eq!(alternatives.len(), 1);
+        let got = tracked_reply(
+            &mut model,
+            &argv("HVALS k"),
+            &hvals,
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert_eq!(got.reply, hvals, "live: {live}");
+        // Decided: the other state is gone, and the engine holds the one that fit.
+        assert!(alternatives.is_empty());
+        // Reclaimed and set again, the field has no TTL; lazily, it kept its passed one.
+        assert_eq!(deadline(&mut model, b"f").is_none(), live);
+    }
+}
