@@ -47,9 +47,9 @@ if ! command -v redis-benchmark >/dev/null || ! [ -x /usr/bin/redis-server ]; th
   apt-get install -y -qq redis-server redis-tools >&2
 fi
 
-# redis-py, to check that a real client library can use `hashcheck serve` (harness/tests/serve.rs),
+# redis-py, to check that a real client library can use `hashcheck serve` (harness/tests/it/serve.rs),
 # and fakeredis, a fourth real target: a widely used fake with no INFO or DEBUG, started
-# by scripts/fakeredis-server.sh PORT (harness/tests/minimal.rs, scripts/matrix.sh).
+# by scripts/fakeredis-server.sh PORT (harness/tests/it/minimal.rs, scripts/matrix.sh).
 fakeredis_version=2.41.0
 if ! [ -x "$dest/venv/bin/python" ] || ! "$dest/venv/bin/python" -c 'import redis' 2>/dev/null; then
   python3 -m venv "$dest/venv" >&2

@@ -11,7 +11,7 @@
 # A bug must be found by `hashcheck run` and by `hashcheck fuzz` (up to PLANTED_SECS, 60 s,
 # stopping at the first divergence); a legal variant must pass both, and fail
 # `hashcheck run --details strict`. One line per plant, with the fuzzer's time to find.
-# harness/tests/planted.rs checks the same in CI; the list of plants has one home, the
+# harness/tests/it/planted.rs checks the same in CI; the list of plants has one home, the
 # example (`planted --list`). The server process is stopped by its PID.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

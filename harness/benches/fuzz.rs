@@ -79,8 +79,8 @@ fn run() -> Result<()> {
         })?);
     }
     for (resp, commands, label) in [
-        ("2", COMMANDS, "all 32 commands"),
-        ("3", COMMANDS, "all 32 commands"),
+        ("2", &COMMANDS[..], "all 32 commands"),
+        ("3", &COMMANDS[..], "all 32 commands"),
         ("2", &plain[..], "plain field commands"),
     ] {
         rows.push(measure(&redis, Kind::Pipe, || {

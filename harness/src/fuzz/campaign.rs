@@ -124,13 +124,13 @@ pub fn gen_config(key_prefix: Vec<u8>, redraw_swarm_every: Option<usize>) -> Gen
 /// (see [`SWARM_EVERY`]).
 pub fn choose_commands(names: Option<&[String]>) -> anyhow::Result<Swarm> {
     let Some(names) = names else {
-        return Ok(Swarm::all(COMMANDS));
+        return Ok(Swarm::all(&COMMANDS));
     };
     let mut enabled = Vec::new();
     for name in names {
         let name = name.trim();
         if name.eq_ignore_ascii_case("all") {
-            enabled.extend_from_slice(COMMANDS);
+            enabled.extend_from_slice(&COMMANDS);
             continue;
         }
         match COMMANDS.iter().find(|c| c.eq_ignore_ascii_case(name)) {

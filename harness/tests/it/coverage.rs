@@ -74,7 +74,7 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
         let mut gen = Generator::new(
             11 + lane as u64,
             gen_config(prefix, None),
-            Swarm::all(COMMANDS),
+            Swarm::all(&COMMANDS),
         );
         let config = DiffConfig {
             ops: 30_000,
@@ -92,7 +92,7 @@ fn the_fuzzer_generates_every_keyword_and_value_class_with_success() {
     // expired-field paths need keys parked until their deadlines pass, as `hashcheck fuzz`
     // does: the test below runs it.
     let demand = Demand::Generated { key_paths: false };
-    let gaps = fuzz_coverage_gaps(&report, &Swarm::all(COMMANDS), demand);
+    let gaps = fuzz_coverage_gaps(&report, &Swarm::all(&COMMANDS), demand);
     assert!(
         gaps.is_empty(),
         "{} entries the generator never sent or never saw succeed (fix harness/src/fuzz/gen*):\n{}",

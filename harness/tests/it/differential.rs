@@ -139,7 +139,7 @@ fn through_serve(
 #[test]
 fn classic_commands_through_serve_match_redis() {
     let _turn = support::heavy();
-    through_serve(&servers::redis(), "classic", CLASSIC_COMMANDS, false, 2);
+    through_serve(&servers::redis(), "classic", &CLASSIC_COMMANDS, false, 2);
 }
 
 /// Issue: all 28 commands, with fields really expiring during the run, against Redis 8.2.3
@@ -150,7 +150,7 @@ fn all_commands_with_expirations_through_serve_match_redis() {
     let _turn = support::heavy();
     let redis = servers::redis();
     lazy_only(&redis);
-    through_serve(&redis, "all 28, lazy", COMMANDS, true, 3);
+    through_serve(&redis, "all 28, lazy", &COMMANDS, true, 3);
 }
 
 /// The same against a Redis whose background expiry is ON, as on servers where DEBUG is
@@ -167,7 +167,7 @@ fn all_commands_match_redis_with_background_expiry() {
         let clock = ManualClock::new(reference_engine::Clock::now_ms(&SystemClock));
         let mut model = EmbeddedTarget::with_clock(protocol, clock, Some(seed));
         let mut target = connect(&redis.addr(), protocol);
-        let mut gen = generator(seed, protocol, COMMANDS, true);
+        let mut gen = generator(seed, protocol, &COMMANDS, true);
         let config = DiffConfig {
             ops,
             ..DiffConfig::default()

@@ -313,16 +313,16 @@ mod tests {
         let program = Program {
             resp3: false,
             steps: vec![
-                Step::HSet {
+                Step::Pairs {
+                    cmd: Cmd::named("hset"),
                     key: Key(0),
                     pairs: vec![
                         (Field(b"f0".to_vec()), Value(b"1".to_vec())),
                         (Field(b"f1".to_vec()), Value(b"2".to_vec())),
                     ],
-                    legacy_hmset: false,
                 },
-                Step::HExpire {
-                    cmd: ExpireCmd::HPExpire,
+                Step::Expire {
+                    cmd: Cmd::named("hpexpire"),
                     key: Key(0),
                     time: Time::Soon(99),
                     condition: None,
@@ -333,15 +333,15 @@ mod tests {
                 },
                 Step::Advance(200),
                 Step::WholeKey {
-                    cmd: WholeKeyCmd::HLen,
+                    cmd: Cmd::named("hlen"),
                     key: Key(0),
                 },
                 Step::WholeKey {
-                    cmd: WholeKeyCmd::HGetAll,
+                    cmd: Cmd::named("hgetall"),
                     key: Key(0),
                 },
                 Step::WholeKey {
-                    cmd: WholeKeyCmd::Type,
+                    cmd: Cmd::named("type"),
                     key: Key(0),
                 },
             ],

@@ -5,13 +5,15 @@
 //! and counts from tables of edge cases) so that most of them are well formed and meet the
 //! same data, while `Raw` steps and the rare odd pick (a wrong `numfields`, bytes from the
 //! input) keep the error paths reachable. The same bytes always decode to the same
-//! program, so an artifact replays exactly (`hashcheck replay`).
+//! program, so an artifact replays exactly (`hashcheck replay`). Commands come from the
+//! engine's command table, by the shape of their grammar (see [`Family`]).
 //!
 //! A program becomes [`Action`]s for one of two [`Mode`]s. For a live server
 //! ([`Mode::Server`]) it is made safe and comparable: no deadline falls due while the
 //! program runs, waits are dropped, raw command names are only the hash and key commands,
-//! extra keys of DEL/EXISTS get the run's prefix, and HRANDFIELD never gets a count below
-//! -1000 (a real Redis tries to serve any negative count and can exhaust the machine).
+//! extra keys of DEL/EXISTS get the run's prefix, and a random pick (`Shape::RandomCount`,
+//! HRANDFIELD) never gets a count below -1000 (a real Redis tries to serve any negative
+//! count and can exhaust the machine).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 
@@ -19,16 +21,18 @@ use crate::fuzz::gen::Op;
 
 mod args;
 mod build;
+mod family;
 
 pub use args::*;
 use build::Builder;
 pub use build::{safe_for_server, SERVER_RAW_COMMANDS};
+pub use family::{Cmd, Family};
 
 /// At most this many steps run per input, so that no input takes long.
 pub const MAX_STEPS: usize = 64;
 /// How many keys the pool holds (`k0`..`k3`).
 pub const KEYS: usize = 4;
-/// The most negative HRANDFIELD count sent to a server, as in the generator.
+/// The most negative random-pick count sent to a server, as in the generator.
 pub const MIN_SAFE_COUNT: i64 = -1000;
 
 /// A decoded fuzz input.
@@ -94,48 +98,44 @@ pub enum Action {
     Wait(u64),
 }
 
-/// One step of a program: a command family with its arguments, a wait, or a raw command.
+/// One step of a program: a command of one [`Family`] with its arguments, a wait, or a raw
+/// command. Which command of its family a step runs is picked from the engine's table, so
+/// a new command of a known shape is in the programs with no change here.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    HSet {
+    /// Field-value pairs (as many as a fixed arity takes).
+    Pairs {
+        cmd: Cmd,
         key: Key,
         pairs: Vec<(Field, Value)>,
-        legacy_hmset: bool,
     },
-    HSetNx {
-        key: Key,
-        field: Field,
-        value: Value,
-    },
-    OneField {
-        cmd: OneFieldCmd,
-        key: Key,
-        field: Field,
-    },
-    SomeFields {
-        cmd: SomeFieldsCmd,
+    /// Fields (as many as a fixed arity takes).
+    Fields {
+        cmd: Cmd,
         key: Key,
         fields: Vec<Field>,
     },
-    WholeKey {
-        cmd: WholeKeyCmd,
-        key: Key,
-    },
-    HIncrBy {
+    /// The key alone: counts, listings and the key commands.
+    WholeKey { cmd: Cmd, key: Key },
+    IntIncrement {
+        cmd: Cmd,
         key: Key,
         field: Field,
         by: Pick<IntIncrement>,
     },
-    HIncrByFloat {
+    FloatIncrement {
+        cmd: Cmd,
         key: Key,
         field: Field,
         by: Pick<FloatIncrement>,
     },
-    HRandField {
+    RandomCount {
+        cmd: Cmd,
         key: Key,
         count: Option<(Count, Option<Pick<WithValues>>)>,
     },
-    HScan {
+    Scan {
+        cmd: Cmd,
         key: Key,
         cursor: Pick<Cursor>,
         pattern: Option<Pick<Pattern>>,
@@ -143,23 +143,26 @@ pub enum Step {
         novalues: bool,
     },
     FieldsBlock {
-        cmd: FieldsBlockCmd,
+        cmd: Cmd,
         key: Key,
         fields: FieldList,
     },
-    HExpire {
-        cmd: ExpireCmd,
+    /// The time unit is the command's (its grammar's time argument).
+    Expire {
+        cmd: Cmd,
         key: Key,
         time: Time,
         condition: Option<Pick<Condition>>,
         fields: FieldList,
     },
-    HGetEx {
+    GetEx {
+        cmd: Cmd,
         key: Key,
         option: Option<GetExOption>,
         fields: FieldList,
     },
-    HSetEx {
+    SetEx {
+        cmd: Cmd,
         key: Key,
         condition: Option<SetExCondition>,
         option: Option<SetExOption>,
@@ -167,10 +170,7 @@ pub enum Step {
         numfields: NumFields,
     },
     /// Puts a string under a hash key, for WRONGTYPE.
-    Set {
-        key: Key,
-        value: Value,
-    },
+    Set { key: Key, value: Value },
     /// Time passes (the engine's clock moves; dropped for a server).
     Advance(u16),
     /// A command name and raw arguments after a pool key: error paths and odd spellings.
@@ -183,49 +183,44 @@ pub enum Step {
 
 impl<'a> Arbitrary<'a> for Step {
     /// Families are weighted (out of 256) so that writes keep the hashes populated and
-    /// SET, which turns a hash key into a string until a DEL, stays rare.
+    /// SET, which turns a hash key into a string until a DEL, stays rare. A family with no
+    /// command in the table ends the program.
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let family = u8::arbitrary(u)?;
         Ok(match family {
-            0..=35 => Step::HSet {
+            0..=45 => Step::Pairs {
+                cmd: Cmd::arbitrary(u, Family::Pairs)?,
                 key: u.arbitrary()?,
                 pairs: list(u, 3)?,
-                legacy_hmset: u.ratio(1, 5)?,
             },
-            36..=45 => Step::HSetNx {
-                key: u.arbitrary()?,
-                field: u.arbitrary()?,
-                value: u.arbitrary()?,
-            },
-            46..=65 => Step::OneField {
-                cmd: u.arbitrary()?,
-                key: u.arbitrary()?,
-                field: u.arbitrary()?,
-            },
-            66..=81 => Step::SomeFields {
-                cmd: u.arbitrary()?,
+            46..=81 => Step::Fields {
+                cmd: Cmd::arbitrary(u, Family::Fields)?,
                 key: u.arbitrary()?,
                 fields: list(u, 4)?,
             },
             82..=101 => Step::WholeKey {
-                cmd: u.arbitrary()?,
+                cmd: Cmd::arbitrary(u, Family::WholeKey)?,
                 key: u.arbitrary()?,
             },
-            102..=111 => Step::HIncrBy {
-                key: u.arbitrary()?,
-                field: u.arbitrary()?,
-                by: u.arbitrary()?,
-            },
-            112..=121 => Step::HIncrByFloat {
+            102..=111 => Step::IntIncrement {
+                cmd: Cmd::arbitrary(u, Family::IntIncrement)?,
                 key: u.arbitrary()?,
                 field: u.arbitrary()?,
                 by: u.arbitrary()?,
             },
-            122..=135 => Step::HRandField {
+            112..=121 => Step::FloatIncrement {
+                cmd: Cmd::arbitrary(u, Family::FloatIncrement)?,
+                key: u.arbitrary()?,
+                field: u.arbitrary()?,
+                by: u.arbitrary()?,
+            },
+            122..=135 => Step::RandomCount {
+                cmd: Cmd::arbitrary(u, Family::RandomCount)?,
                 key: u.arbitrary()?,
                 count: u.arbitrary()?,
             },
-            136..=147 => Step::HScan {
+            136..=147 => Step::Scan {
+                cmd: Cmd::arbitrary(u, Family::Scan)?,
                 key: u.arbitrary()?,
                 cursor: u.arbitrary()?,
                 pattern: u.arbitrary()?,
@@ -233,12 +228,12 @@ impl<'a> Arbitrary<'a> for Step {
                 novalues: u.ratio(1, 4)?,
             },
             148..=167 => Step::FieldsBlock {
-                cmd: u.arbitrary()?,
+                cmd: Cmd::arbitrary(u, Family::FieldsBlock)?,
                 key: u.arbitrary()?,
                 fields: u.arbitrary()?,
             },
-            168..=191 => Step::HExpire {
-                cmd: u.arbitrary()?,
+            168..=191 => Step::Expire {
+                cmd: Cmd::arbitrary(u, Family::Expire)?,
                 key: u.arbitrary()?,
                 time: u.arbitrary()?,
                 condition: if u.ratio(1, 3)? {
@@ -248,12 +243,14 @@ impl<'a> Arbitrary<'a> for Step {
                 },
                 fields: u.arbitrary()?,
             },
-            192..=205 => Step::HGetEx {
+            192..=205 => Step::GetEx {
+                cmd: Cmd::arbitrary(u, Family::GetEx)?,
                 key: u.arbitrary()?,
                 option: u.arbitrary()?,
                 fields: u.arbitrary()?,
             },
-            206..=225 => Step::HSetEx {
+            206..=225 => Step::SetEx {
+                cmd: Cmd::arbitrary(u, Family::SetEx)?,
                 key: u.arbitrary()?,
                 condition: u.arbitrary()?,
                 option: u.arbitrary()?,

@@ -357,8 +357,8 @@ mod tests {
             EmbeddedTarget::with_clock(Protocol::Resp3, ManualClock::new(START_MS), Some(SEED));
         let program = Program {
             resp3: false,
-            steps: vec![super::super::program::Step::HExpire {
-                cmd: super::super::program::ExpireCmd::HExpireAt,
+            steps: vec![super::super::program::Step::Expire {
+                cmd: super::super::program::Cmd::named("hexpireat"),
                 key: super::super::program::Key(1),
                 time: super::super::program::Time::Far,
                 condition: None,

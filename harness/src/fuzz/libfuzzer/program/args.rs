@@ -2,6 +2,7 @@
 //! bytes straight from the input.
 
 use arbitrary::{Arbitrary, Result, Unstructured};
+use reference_engine::command::grammar::TimeArg;
 
 use super::list;
 
@@ -102,37 +103,37 @@ macro_rules! words {
 }
 
 words!(
-    /// HINCRBY increments.
+    /// Integer increments.
     IntIncrement: "1", "-1", "100", "0", "5", "-20", "1", "-1", "9223372036854775807",
     "-9223372036854775808", "abc", "1.5", "", "+1", "9223372036854775808"
 );
 words!(
-    /// HINCRBYFLOAT increments.
+    /// Float increments.
     FloatIncrement: "0.1", "-0.1", "1.5", "5", "-3e-5", "2.5e3", "0.1", "-7", "1e308", "0x10",
     "inf", "-inf", "nan", "abc", "", " 1", "1e-20", "+2.5", "123456789.123456789", "1e400", "-0"
 );
 words!(
-    /// The WITHVALUES slot of HRANDFIELD.
+    /// The WITHVALUES slot of a random pick.
     WithValues: "WITHVALUES", "WITHVALUES", "WITHVALUES", "withvalues", "WITHVALUE", "NOVALUES"
 );
 words!(
-    /// HSCAN cursors.
+    /// Scan cursors.
     Cursor: "0", "0", "0", "0", "0", "0", "1", "-1", "abc", "12345", "18446744073709551615", ""
 );
 words!(
-    /// HSCAN MATCH patterns.
+    /// Scan MATCH patterns.
     Pattern: "f*", "*", "f[0-2]", "?", "L*", "\\f*", "f[^1]", "[", "f\\", "*\x00*"
 );
 words!(
-    /// HSCAN COUNT values.
+    /// Scan COUNT values.
     ScanCount: "1", "2", "10", "3", "1000", "0", "-1", "x"
 );
 words!(
-    /// HEXPIRE conditions.
+    /// Expiry conditions.
     Condition: "NX", "XX", "GT", "LT", "nx", "gt", "XY"
 );
 
-/// An HRANDFIELD count: small (-10..=10), or an edge case. Never below -1000 for a server
+/// A random-pick count: small (-10..=10), or an edge case. Never below -1000 for a server
 /// (see [`Mode::Server`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Count(pub Vec<u8>);
@@ -246,48 +247,10 @@ impl Unit {
             Unit::PxAt => "PXAT",
         }
     }
-}
 
-#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
-pub enum OneFieldCmd {
-    HGet,
-    HExists,
-    HStrlen,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
-pub enum SomeFieldsCmd {
-    HMGet,
-    HDel,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
-pub enum WholeKeyCmd {
-    HGetAll,
-    HKeys,
-    HVals,
-    HLen,
-    Type,
-    Exists,
-    Del,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
-pub enum FieldsBlockCmd {
-    HGetDel,
-    HTtl,
-    HPTtl,
-    HExpireTime,
-    HPExpireTime,
-    HPersist,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Arbitrary)]
-pub enum ExpireCmd {
-    HExpire,
-    HPExpire,
-    HExpireAt,
-    HPExpireAt,
+    pub(super) fn time(self) -> TimeArg {
+        TimeArg::of_keyword(self.word()).expect("a time keyword")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Arbitrary)]

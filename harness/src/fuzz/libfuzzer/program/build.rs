@@ -1,10 +1,13 @@
 //! Steps to commands, for one [`Mode`].
 
-use reference_engine::command::args::parse_i64;
+use std::sync::LazyLock;
 
-use super::{Action, ExpireCmd, FieldList, FieldsBlockCmd, GetExOption, Key, Mode, OneFieldCmd};
-use super::{RawName, SetExCondition, SetExOption, SomeFieldsCmd, Step, Time, Unit, WholeKeyCmd};
-use super::{KEYS, MIN_SAFE_COUNT};
+use reference_engine::command::args::parse_i64;
+use reference_engine::command::grammar::{Shape, TimeArg};
+
+use super::{Action, Cmd, FieldList, GetExOption, Key, Mode, RawName, SetExCondition};
+use super::{SetExOption, Step, Time, KEYS, MIN_SAFE_COUNT};
+use crate::fuzz::gen::table::{commands_where, form_of, Form};
 use crate::fuzz::gen::{Arg, Op};
 
 /// Turns steps into commands for one mode.
@@ -47,72 +50,50 @@ impl Builder<'_> {
         }))
     }
 
-    /// A structured command's arguments, and when a deadline it sets falls due.
+    /// A structured command's arguments, and when a deadline it sets falls due. A command
+    /// of a fixed arity takes as many fields or pairs as its arity says (fewer when the
+    /// step has fewer: an arity error).
     fn command(&self, index: usize, step: &Step) -> (Vec<Arg>, Option<i64>) {
         let mut deadline = None;
         let args = match step {
-            Step::HSet {
-                key,
-                pairs,
-                legacy_hmset,
-            } => {
-                let mut a = vec![word(if *legacy_hmset { "HMSET" } else { "HSET" })];
-                a.push(self.key(*key));
-                for (f, v) in pairs {
+            Step::Pairs { cmd, key, pairs } => {
+                let mut a = self.start(*cmd, *key);
+                let take = cmd.0.form.fixed_args().map_or(pairs.len(), |n| n / 2);
+                for (f, v) in pairs.iter().take(take) {
                     a.push(bytes(&f.0));
                     a.push(bytes(&v.0));
                 }
                 a
             }
-            Step::HSetNx { key, field, value } => vec![
-                word("HSETNX"),
-                self.key(*key),
-                bytes(&field.0),
-                bytes(&value.0),
-            ],
-            Step::OneField { cmd, key, field } => {
-                let name = match cmd {
-                    OneFieldCmd::HGet => "HGET",
-                    OneFieldCmd::HExists => "HEXISTS",
-                    OneFieldCmd::HStrlen => "HSTRLEN",
-                };
-                vec![word(name), self.key(*key), bytes(&field.0)]
-            }
-            Step::SomeFields { cmd, key, fields } => {
-                let name = match cmd {
-                    SomeFieldsCmd::HMGet => "HMGET",
-                    SomeFieldsCmd::HDel => "HDEL",
-                };
-                let mut a = vec![word(name), self.key(*key)];
-                a.extend(fields.iter().map(|f| bytes(&f.0)));
+            Step::Fields { cmd, key, fields } => {
+                let mut a = self.start(*cmd, *key);
+                let take = cmd.0.form.fixed_args().unwrap_or(fields.len());
+                a.extend(fields.iter().take(take).map(|f| bytes(&f.0)));
                 a
             }
-            Step::WholeKey { cmd, key } => {
-                let name = match cmd {
-                    WholeKeyCmd::HGetAll => "HGETALL",
-                    WholeKeyCmd::HKeys => "HKEYS",
-                    WholeKeyCmd::HVals => "HVALS",
-                    WholeKeyCmd::HLen => "HLEN",
-                    WholeKeyCmd::Type => "TYPE",
-                    WholeKeyCmd::Exists => "EXISTS",
-                    WholeKeyCmd::Del => "DEL",
-                };
-                vec![word(name), self.key(*key)]
+            Step::WholeKey { cmd, key } => self.start(*cmd, *key),
+            Step::IntIncrement {
+                cmd,
+                key,
+                field,
+                by,
+            } => {
+                let mut a = self.start(*cmd, *key);
+                a.extend([bytes(&field.0), bytes(&by.bytes)]);
+                a
             }
-            Step::HIncrBy { key, field, by } => vec![
-                word("HINCRBY"),
-                self.key(*key),
-                bytes(&field.0),
-                bytes(&by.bytes),
-            ],
-            Step::HIncrByFloat { key, field, by } => vec![
-                word("HINCRBYFLOAT"),
-                self.key(*key),
-                bytes(&field.0),
-                bytes(&by.bytes),
-            ],
-            Step::HRandField { key, count } => {
-                let mut a = vec![word("HRANDFIELD"), self.key(*key)];
+            Step::FloatIncrement {
+                cmd,
+                key,
+                field,
+                by,
+            } => {
+                let mut a = self.start(*cmd, *key);
+                a.extend([bytes(&field.0), bytes(&by.bytes)]);
+                a
+            }
+            Step::RandomCount { cmd, key, count } => {
+                let mut a = self.start(*cmd, *key);
                 if let Some((count, with_values)) = count {
                     a.push(bytes(&self.safe_count(&count.0)));
                     if let Some(w) = with_values {
@@ -121,14 +102,16 @@ impl Builder<'_> {
                 }
                 a
             }
-            Step::HScan {
+            Step::Scan {
+                cmd,
                 key,
                 cursor,
                 pattern,
                 count,
                 novalues,
             } => {
-                let mut a = vec![word("HSCAN"), self.key(*key), bytes(&cursor.bytes)];
+                let mut a = self.start(*cmd, *key);
+                a.push(bytes(&cursor.bytes));
                 if let Some(p) = pattern {
                     a.push(word("MATCH"));
                     a.push(bytes(&p.bytes));
@@ -143,32 +126,22 @@ impl Builder<'_> {
                 a
             }
             Step::FieldsBlock { cmd, key, fields } => {
-                let name = match cmd {
-                    FieldsBlockCmd::HGetDel => "HGETDEL",
-                    FieldsBlockCmd::HTtl => "HTTL",
-                    FieldsBlockCmd::HPTtl => "HPTTL",
-                    FieldsBlockCmd::HExpireTime => "HEXPIRETIME",
-                    FieldsBlockCmd::HPExpireTime => "HPEXPIRETIME",
-                    FieldsBlockCmd::HPersist => "HPERSIST",
-                };
-                let mut a = vec![word(name), self.key(*key)];
+                let mut a = self.start(*cmd, *key);
                 self.fields_block(&mut a, fields);
                 a
             }
-            Step::HExpire {
+            Step::Expire {
                 cmd,
                 key,
                 time,
                 condition,
                 fields,
             } => {
-                let (name, unit) = match cmd {
-                    ExpireCmd::HExpire => ("HEXPIRE", Unit::Ex),
-                    ExpireCmd::HPExpire => ("HPEXPIRE", Unit::Px),
-                    ExpireCmd::HExpireAt => ("HEXPIREAT", Unit::ExAt),
-                    ExpireCmd::HPExpireAt => ("HPEXPIREAT", Unit::PxAt),
+                let mut a = self.start(*cmd, *key);
+                let unit = match cmd.0.form.shape() {
+                    Some(Shape::Expire(unit)) => unit,
+                    other => unreachable!("{} in the expiry family: {other:?}", cmd.name()),
                 };
-                let mut a = vec![word(name), self.key(*key)];
                 deadline = self.time(&mut a, unit, time, index);
                 if let Some(c) = condition {
                     a.push(bytes(&c.bytes));
@@ -176,31 +149,33 @@ impl Builder<'_> {
                 self.fields_block(&mut a, fields);
                 a
             }
-            Step::HGetEx {
+            Step::GetEx {
+                cmd,
                 key,
                 option,
                 fields,
             } => {
-                let mut a = vec![word("HGETEX"), self.key(*key)];
+                let mut a = self.start(*cmd, *key);
                 match option {
                     None => {}
                     Some(GetExOption::Persist) => a.push(word("PERSIST")),
                     Some(GetExOption::Ttl(unit, time)) => {
                         a.push(word(unit.word()));
-                        deadline = self.time(&mut a, *unit, time, index);
+                        deadline = self.time(&mut a, unit.time(), time, index);
                     }
                 }
                 self.fields_block(&mut a, fields);
                 a
             }
-            Step::HSetEx {
+            Step::SetEx {
+                cmd,
                 key,
                 condition,
                 option,
                 pairs,
                 numfields,
             } => {
-                let mut a = vec![word("HSETEX"), self.key(*key)];
+                let mut a = self.start(*cmd, *key);
                 match condition {
                     None => {}
                     Some(SetExCondition::Fnx) => a.push(word("FNX")),
@@ -211,7 +186,7 @@ impl Builder<'_> {
                     Some(SetExOption::KeepTtl) => a.push(word("KEEPTTL")),
                     Some(SetExOption::Ttl(unit, time)) => {
                         a.push(word(unit.word()));
-                        deadline = self.time(&mut a, *unit, time, index);
+                        deadline = self.time(&mut a, unit.time(), time, index);
                     }
                 }
                 a.push(word("FIELDS"));
@@ -226,6 +201,11 @@ impl Builder<'_> {
             Step::Advance(_) | Step::Raw { .. } => unreachable!("handled by step()"),
         };
         (args, deadline)
+    }
+
+    /// The command's name and its key.
+    fn start(&self, cmd: Cmd, key: Key) -> Vec<Arg> {
+        vec![word(cmd.name()), self.key(key)]
     }
 
     fn fields_block(&self, a: &mut Vec<Arg>, list: &FieldList) {
@@ -243,9 +223,9 @@ impl Builder<'_> {
     /// server runs the command, an absolute one from when the driver sent it, so two far
     /// deadlines that were meant to be equal could compare either way under GT/LT. Spaced
     /// apart, every comparison is decided before the clocks' few milliseconds matter.
-    fn time(&self, a: &mut Vec<Arg>, unit: Unit, time: &Time, index: usize) -> Option<i64> {
-        let seconds = matches!(unit, Unit::Ex | Unit::ExAt);
-        let absolute = matches!(unit, Unit::ExAt | Unit::PxAt);
+    fn time(&self, a: &mut Vec<Arg>, unit: TimeArg, time: &Time, index: usize) -> Option<i64> {
+        let seconds = !unit.millis;
+        let absolute = unit.absolute;
         let (offset_ms, near) = match time {
             Time::Past => (if absolute { -5_000 } else { 0 }, false),
             Time::Soon(n) if self.mode == Mode::Engine => {
@@ -280,7 +260,7 @@ impl Builder<'_> {
         near.then_some(offset_ms)
     }
 
-    /// An HRANDFIELD count fit to send: for a server, below -1000 becomes -1000. The engine
+    /// A random-pick count fit to send: for a server, below -1000 becomes -1000. The engine
     /// refuses counts past a million picks at once, but builds up to a million picks (about
     /// 100 MB) for the rest, which would only slow the fuzzer down: those become -1000 too.
     fn safe_count(&self, count: &[u8]) -> Vec<u8> {
@@ -299,9 +279,9 @@ impl Builder<'_> {
     fn raw(&self, name: &RawName, key: Key, args: &[Vec<u8>]) -> Option<Action> {
         let name = match name {
             RawName::Known(i, lower) => {
-                let commands = match self.mode {
-                    Mode::Engine => crate::fuzz::gen::COMMANDS,
-                    Mode::Server => SERVER_RAW_COMMANDS,
+                let commands: &[&str] = match self.mode {
+                    Mode::Engine => &crate::fuzz::gen::COMMANDS,
+                    Mode::Server => &SERVER_RAW_COMMANDS,
                 };
                 let n = commands[usize::from(*i) % commands.len()];
                 if *lower {
@@ -331,63 +311,39 @@ impl Builder<'_> {
 
     /// Keeps a raw command inside the run's keys and away from dangerous counts.
     fn make_safe(&self, argv: &mut [Vec<u8>]) {
-        let name = argv[0].to_ascii_uppercase();
-        if self.mode == Mode::Server && (name == b"DEL" || name == b"EXISTS") {
+        let form = form_of(&argv[0]);
+        let all_keys = matches!(form, Some(Form::Del | Form::Exists));
+        if self.mode == Mode::Server && all_keys {
             for key in &mut argv[2..] {
                 let mut prefixed = self.prefix.to_vec();
                 prefixed.extend_from_slice(key);
                 *key = prefixed;
             }
         }
-        if name == b"HRANDFIELD" && argv.len() > 2 {
+        if is_random_pick(form) && argv.len() > 2 {
             argv[2] = self.safe_count(&argv[2]);
         }
     }
 }
 
-/// The raw command names a server may be sent: the 28 hash commands and the key commands
+/// The raw command names a server may be sent: the hash commands and the key commands
 /// whose every key argument gets the run's prefix. Not SET: its options are outside what
 /// the engine models, so they would only show as differences.
-pub const SERVER_RAW_COMMANDS: &[&str] = &[
-    "HDEL",
-    "HEXISTS",
-    "HEXPIRE",
-    "HEXPIREAT",
-    "HEXPIRETIME",
-    "HGET",
-    "HGETALL",
-    "HGETDEL",
-    "HGETEX",
-    "HINCRBY",
-    "HINCRBYFLOAT",
-    "HKEYS",
-    "HLEN",
-    "HMGET",
-    "HMSET",
-    "HPERSIST",
-    "HPEXPIRE",
-    "HPEXPIREAT",
-    "HPEXPIRETIME",
-    "HPTTL",
-    "HRANDFIELD",
-    "HSCAN",
-    "HSET",
-    "HSETEX",
-    "HSETNX",
-    "HSTRLEN",
-    "HTTL",
-    "HVALS",
-    "DEL",
-    "EXISTS",
-    "TYPE",
-];
+pub static SERVER_RAW_COMMANDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| commands_where(|form| !matches!(form, Form::Set)));
+
+/// Whether a command of `form` picks random fields by a count (`Shape::RandomCount`), which a
+/// real server tries to serve even when it is huge and negative.
+fn is_random_pick(form: Option<Form>) -> bool {
+    form.and_then(Form::shape) == Some(Shape::RandomCount)
+}
 
 /// Whether a resolved command is safe to send to a real server (see the module docs).
 pub fn safe_for_server(argv: &[Vec<u8>]) -> bool {
     let Some(name) = argv.first() else {
         return true;
     };
-    if !name.eq_ignore_ascii_case(b"HRANDFIELD") {
+    if !is_random_pick(form_of(name)) {
         return true;
     }
     match argv.get(2).and_then(|c| parse_i64(c)) {
@@ -412,15 +368,11 @@ mod tests {
         assert_eq!(b.safe_count(b"-4611686018427387903"), b"-1000");
         assert_eq!(b.safe_count(b"-5"), b"-5");
         assert_eq!(b.safe_count(b"abc"), b"abc");
-        assert!(!safe_for_server(&[
-            b"hrandfield".to_vec(),
-            b"k".to_vec(),
-            b"-1001".to_vec()
-        ]));
-        assert!(safe_for_server(&[
-            b"HRANDFIELD".to_vec(),
-            b"k".to_vec(),
-            b"-1000".to_vec()
-        ]));
+        for random in commands_where(|f| is_random_pick(Some(f))) {
+            let lower = random.to_ascii_lowercase().into_bytes();
+            assert!(!safe_for_server(&[lower, b"k".to_vec(), b"-1001".to_vec()]));
+            let upper = random.as_bytes().to_vec();
+            assert!(safe_for_server(&[upper, b"k".to_vec(), b"-1000".to_vec()]));
+        }
     }
 }

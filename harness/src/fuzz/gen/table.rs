@@ -1,0 +1,233 @@
+//! What the generators know about each command, read from the engine's command table: the
+//! hash commands with their arity and [`Grammar`], plus the few key commands a run needs
+//! around them. Nothing here names a hash command: a new one with a known [`Shape`] gets
+//! generated (by `hashcheck fuzz` and by the cargo-fuzz programs) from its table row alone.
+
+use std::sync::LazyLock;
+
+use reference_engine::command::grammar::{Grammar, Shape};
+
+/// How the generators build a command.
+#[derive(Debug, Clone, Copy)]
+pub enum Form {
+    /// A hash command, built from its grammar; `arity` as in the table (Redis's: N exactly,
+    /// -N at least N).
+    Hash {
+        grammar: &'static Grammar,
+        arity: i32,
+    },
+    /// `DEL key`: resets a key's history (and its WRONGTYPE string).
+    Del,
+    /// `EXISTS key`.
+    Exists,
+    /// `TYPE key`.
+    Type,
+    /// `SET key value`: a string under a hash key, for WRONGTYPE.
+    Set,
+}
+
+impl Form {
+    /// The shape of a hash command.
+    pub fn shape(self) -> Option<Shape> {
+        match self {
+            Form::Hash { grammar, .. } => Some(grammar.shape),
+            _ => None,
+        }
+    }
+
+    /// How many arguments after the key a call of this command takes when its arity is
+    /// fixed (`None` when it takes any number).
+    pub fn fixed_args(self) -> Option<usize> {
+        match self {
+            Form::Hash { arity, .. } if arity > 0 => Some(arity as usize - 2),
+            _ => None,
+        }
+    }
+}
+
+/// A command the generators know.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// Upper case, as generated.
+    pub name: &'static str,
+    pub form: Form,
+}
+
+/// The key commands the generators use besides the hash commands (support commands of the
+/// engine's table, not hash commands), and how each is built.
+const KEY_COMMANDS: &[(&str, Form)] = &[
+    ("DEL", Form::Del),
+    ("EXISTS", Form::Exists),
+    ("TYPE", Form::Type),
+    ("SET", Form::Set),
+];
+
+/// Every command the generators know: the table's hash commands in table order, then the
+/// key commands.
+pub static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
+    let hash = reference_engine::command::COMMANDS
+        .iter()
+        .filter_map(|spec| {
+            let grammar = spec.grammar?;
+            // Once per process: generated names are `&'static str` like the key commands'.
+            let name: &'static str = Box::leak(spec.name.to_ascii_uppercase().into_boxed_str());
+            Some(Known {
+                name,
+                form: Form::Hash {
+                    grammar,
+                    arity: spec.arity,
+                },
+            })
+        })
+        .collect::<Vec<_>>();
+    let keys = KEY_COMMANDS
+        .iter()
+        .map(|&(name, form)| Known { name, form });
+    hash.into_iter().chain(keys).collect()
+});
+
+/// Every command the generator knows, upper case.
+pub static COMMANDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| KNOWN.iter().map(|k| k.name).collect());
+
+/// The commands without field expiration, plus the key commands (for servers older than
+/// Redis 7.4, and for the first differential test). A command is classic when nothing in
+/// its grammar sets, reads or takes a FIELDS block: every such command came with Redis 7.4
+/// or later.
+pub static CLASSIC_COMMANDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    KNOWN
+        .iter()
+        .filter(|k| k.form.shape().is_none_or(is_classic))
+        .map(|k| k.name)
+        .collect()
+});
+
+fn is_classic(shape: Shape) -> bool {
+    !matches!(
+        shape,
+        Shape::Expire(_) | Shape::FieldsBlock | Shape::GetEx | Shape::SetEx
+    )
+}
+
+/// The keywords of the hash commands (every grammar's, once each, in table order), for
+/// reports of which options a run used.
+pub static OPTION_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut words: Vec<&'static str> = Vec::new();
+    for known in KNOWN.iter() {
+        if let Form::Hash { grammar, .. } = known.form {
+            for keyword in grammar.keywords {
+                if !words.contains(keyword) {
+                    words.push(keyword);
+                }
+            }
+        }
+    }
+    words
+});
+
+/// The command named `name` (any case), if the generators know it.
+pub fn known(name: &[u8]) -> Option<&'static Known> {
+    KNOWN
+        .iter()
+        .find(|k| name.eq_ignore_ascii_case(k.name.as_bytes()))
+}
+
+/// The form of the command named `name` (any case).
+pub fn form_of(name: &[u8]) -> Option<Form> {
+    known(name).map(|k| k.form)
+}
+
+/// The names of the commands whose form `keep` accepts, in table order.
+pub fn commands_where(keep: impl Fn(Form) -> bool) -> Vec<&'static str> {
+    KNOWN
+        .iter()
+        .filter(|k| keep(k.form))
+        .map(|k| k.name)
+        .collect()
+}
+
+/// Whether `keyword` is followed by a value of its own (a time, a pattern, a count), which
+/// is then not a keyword even if it reads as one.
+fn takes_value(shape: Shape, keyword: &str) -> bool {
+    match shape {
+        Shape::Scan => matches!(keyword, "MATCH" | "COUNT"),
+        _ => reference_engine::command::grammar::TimeArg::of_keyword(keyword).is_some(),
+    }
+}
+
+/// The option words of `argv` (upper-cased), for commands that take options: words before
+/// the FIELDS block (and FIELDS itself), and the trailing options of a scan or a random
+/// pick. Any hash command's keyword counts, so that a misplaced one shows in the report.
+pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
+    let Some(shape) = argv.first().and_then(|n| form_of(n)).and_then(Form::shape) else {
+        return Vec::new();
+    };
+    let from = match shape {
+        // After the cursor or the count; after the time argument.
+        Shape::Scan | Shape::RandomCount | Shape::Expire(_) => 3,
+        Shape::FieldsBlock | Shape::GetEx | Shape::SetEx => 2,
+        Shape::KeyOnly
+        | Shape::Listing
+        | Shape::Fields
+        | Shape::Pairs
+        | Shape::IntIncrement
+        | Shape::FloatIncrement => return Vec::new(),
+    };
+    let mut found = Vec::new();
+    let mut i = from;
+    while i < argv.len() {
+        let word = &argv[i];
+        if let Some(option) = OPTION_WORDS
+            .iter()
+            .find(|o| word.eq_ignore_ascii_case(o.as_bytes()))
+        {
+            found.push(*option);
+            // Fields, values and patterns follow; they are not options.
+            if *option == "FIELDS" {
+                break;
+            }
+            if takes_value(shape, option) {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_of(shape: Shape) -> &'static str {
+        commands_where(|f| f.shape() == Some(shape))[0]
+    }
+
+    fn argv(words: &[&str]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn every_hash_command_of_the_table_is_known() {
+        let hash = reference_engine::command::hash_command_names().count();
+        let forms = KNOWN.iter().filter(|k| k.form.shape().is_some()).count();
+        assert_eq!(forms, hash);
+        assert_eq!(COMMANDS.len(), hash + KEY_COMMANDS.len());
+        assert!(CLASSIC_COMMANDS.len() < COMMANDS.len());
+        assert!(CLASSIC_COMMANDS.contains(&"DEL"));
+        for word in ["FIELDS", "PERSIST", "KEEPTTL", "MATCH", "WITHVALUES"] {
+            assert!(OPTION_WORDS.contains(&word), "{word}");
+        }
+    }
+
+    #[test]
+    fn options_are_read_before_the_fields() {
+        let setex = first_of(Shape::SetEx);
+        let a = argv(&[setex, "k", "fnx", "EX", "10", "FIELDS", "1", "NX", "v"]);
+        assert_eq!(options_of(&a), vec!["FNX", "EX", "FIELDS"]);
+        let scan = argv(&[first_of(Shape::Scan), "k", "0", "MATCH", "NX", "NOVALUES"]);
+        assert_eq!(options_of(&scan), vec!["MATCH", "NOVALUES"]);
+        assert!(options_of(&argv(&[first_of(Shape::Pairs), "k", "NX"])).is_empty());
+        assert!(options_of(&argv(&["NOSUCH", "k", "NX"])).is_empty());
+    }
+}
