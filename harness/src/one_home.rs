@@ -10,14 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// Files whose generators are being rewritten to derive from the table on another branch
-/// (issue 12's generator work). Each must still hold names: the test fails once a file is
-/// clean, so the exemption is removed with the names and cannot outlive them.
-const BEING_CONVERTED: &[&str] = &[
-    "harness/src/fuzz/gen.rs",
-    "harness/src/fuzz/libfuzzer/program/build.rs",
-];
-
 use reference_engine::command::COMMANDS;
 
 /// A string literal in a source file: its text and line.
@@ -251,16 +243,8 @@ fn hash_command_names_live_only_in_their_files() {
         );
     }
     let mut found = Vec::new();
-    let mut converting_with_names = Vec::new();
     for (file, _, s) in &scans {
         if test_files.contains(file) {
-            continue;
-        }
-        let shown = file.strip_prefix(&root).unwrap_or(file);
-        if BEING_CONVERTED.iter().any(|f| Path::new(f) == shown) {
-            if s.literals.iter().any(|l| named(&l.text, &names).is_some()) {
-                converting_with_names.push(shown.display().to_string());
-            }
             continue;
         }
         for lit in &s.literals {
@@ -270,14 +254,10 @@ fn hash_command_names_live_only_in_their_files() {
             if homes.iter().any(|(n, home)| *n == name && home == file) {
                 continue;
             }
+            let shown = file.strip_prefix(&root).unwrap_or(file);
             found.push(format!("{}:{}: {:?}", shown.display(), lit.line, lit.text));
         }
     }
-    assert_eq!(
-        converting_with_names.len(),
-        BEING_CONVERTED.len(),
-        "a file in BEING_CONVERTED names no hash command any more: take it off the list"
-    );
     assert!(
         found.is_empty(),
         "hash command names written outside their command's file (ask the command table \

@@ -158,7 +158,9 @@ fn hgetex_px_rounds(i: &mut Inner<'_>, a: &[Vec<u8>]) -> Reply {
             if let Some(ms) = int(a.get(at + 1)).filter(|ms| *ms > 0) {
                 let mut b = a.to_vec();
                 b[at] = b"EX".to_vec();
-                b[at + 1] = (ms / 1000 + i64::from(ms % 1000 != 0)).to_string().into_bytes();
+                b[at + 1] = (ms / 1000 + i64::from(ms % 1000 != 0))
+                    .to_string()
+                    .into_bytes();
                 return i.call(&b);
             }
         }
