@@ -9,6 +9,7 @@
 mod support;
 
 mod cases;
+mod command_table;
 mod coverage;
 mod details;
 mod differential;
