@@ -6,6 +6,7 @@
 use std::sync::LazyLock;
 
 use reference_engine::command::grammar::{Grammar, Shape};
+use reference_engine::command::lookup;
 
 /// How the generators build a command.
 #[derive(Debug, Clone, Copy)]
@@ -90,23 +91,26 @@ pub static KNOWN: LazyLock<Vec<Known>> = LazyLock::new(|| {
 pub static COMMANDS: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| KNOWN.iter().map(|k| k.name).collect());
 
-/// The commands without field expiration, plus the key commands (for servers older than
-/// Redis 7.4, and for the first differential test). A command is classic when nothing in
-/// its grammar sets, reads or takes a FIELDS block: every such command came with Redis 7.4
-/// or later.
+/// The commands of servers older than Redis 7.4 (for those servers, and for the first
+/// differential test): the ones whose table row says they appeared before 7.4, the version
+/// that brought field expiration.
 pub static CLASSIC_COMMANDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     KNOWN
         .iter()
-        .filter(|k| k.form.shape().is_none_or(is_classic))
+        .filter(|k| {
+            let spec = lookup(k.name.as_bytes()).expect("every known command is in the table");
+            before_7_4(spec.since)
+        })
         .map(|k| k.name)
         .collect()
 });
 
-fn is_classic(shape: Shape) -> bool {
-    !matches!(
-        shape,
-        Shape::Expire(_) | Shape::FieldsBlock | Shape::GetEx | Shape::SetEx
-    )
+/// Whether a `since` version ("2.0.0", "7.4.0") is older than 7.4.
+fn before_7_4(since: &str) -> bool {
+    let mut parts = since.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) < (7, 4)
 }
 
 /// The keywords of the hash commands (every grammar's, once each, in table order), for
@@ -215,6 +219,17 @@ mod tests {
         assert_eq!(COMMANDS.len(), hash + KEY_COMMANDS.len());
         assert!(CLASSIC_COMMANDS.len() < COMMANDS.len());
         assert!(CLASSIC_COMMANDS.contains(&"DEL"));
+        // Field expiration came with 7.4: no classic command takes a FIELDS block.
+        for name in CLASSIC_COMMANDS.iter() {
+            let shape = form_of(name.as_bytes()).and_then(Form::shape);
+            let expiry = matches!(
+                shape,
+                Some(Shape::Expire(_) | Shape::FieldsBlock | Shape::GetEx | Shape::SetEx)
+            );
+            assert!(!expiry, "{name} is classic but takes FIELDS");
+        }
+        assert!(before_7_4("2.0.0") && before_7_4("6.2.0"));
+        assert!(!before_7_4("7.4.0") && !before_7_4("8.0.0") && !before_7_4("10.0.0"));
         for word in ["FIELDS", "PERSIST", "KEEPTTL", "MATCH", "WITHVALUES"] {
             assert!(OPTION_WORDS.contains(&word), "{word}");
         }
