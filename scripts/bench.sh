@@ -17,11 +17,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-echo "== installing servers"
-while IFS='=' read -r name path; do
-  export "HASHCHECK_$name=$path"
-  echo "   HASHCHECK_$name=$path"
-done < <(bash scripts/install-servers.sh)
+. scripts/servers-env.sh
 
 echo "== cargo bench -p harness --bench engine"
 cargo bench -p harness --bench engine --locked "$@"

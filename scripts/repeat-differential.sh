@@ -7,7 +7,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 n=${1:-20}
-while IFS='=' read -r name path; do export "HASHCHECK_$name=$path"; done < <(bash scripts/install-servers.sh)
+. scripts/servers-env.sh >&2
 cargo test -q -p harness --test it --no-run 2>/dev/null
 failed=0
 for i in $(seq 1 "$n"); do

@@ -9,11 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-echo "== installing servers"
-while IFS='=' read -r name path; do
-  export "HASHCHECK_$name=$path"
-  echo "   HASHCHECK_$name=$path"
-done < <(bash scripts/install-servers.sh)
+. scripts/servers-env.sh
 
 # xmllint validates the JUnit report against its schema; openssl makes the TLS test's CA.
 if ! command -v xmllint >/dev/null || ! command -v openssl >/dev/null; then

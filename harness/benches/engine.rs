@@ -27,6 +27,8 @@ use anyhow::{bail, ensure, Context, Result};
 use reference_engine::resp::{decode_reply, encode_request};
 use reference_engine::{Engine, Reply, Session, SystemClock};
 
+mod common;
+
 const MEMORY_CHILD: &str = "HASHCHECK_BENCH_MEMORY_CHILD";
 /// Requests per redis-benchmark run, and its keyspace (`-r`).
 const REDIS_REQUESTS: usize = 1_000_000;
@@ -42,21 +44,9 @@ const MEMORY_GOAL: f64 = 2.0;
 
 fn main() -> ExitCode {
     if let Ok(shape) = std::env::var(MEMORY_CHILD) {
-        return match memory_child(&shape) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("bench child: {e:#}");
-                ExitCode::from(2)
-            }
-        };
+        return common::exit(memory_child(&shape), "bench child");
     }
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit(run(), "bench")
 }
 
 fn run() -> Result<()> {

@@ -31,19 +31,15 @@ use hashcheck::fuzz::gen::{Generator, Swarm, COMMANDS};
 use hashcheck::process::{redis_8_2_binary, ServerProcess};
 use reference_engine::resp::encode_request_into;
 
+mod common;
+
 const GOAL: f64 = 0.5;
 /// The commands without TTLs, scans, random picks or floats.
 const PLAIN: &str =
     "HSET,HMSET,HSETNX,HGET,HMGET,HLEN,HEXISTS,HSTRLEN,HDEL,HINCRBY,DEL,EXISTS,TYPE";
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit(run(), "bench")
 }
 
 fn run() -> Result<()> {

@@ -30,6 +30,8 @@ use hashcheck::process::ServerProcess;
 use hashcheck::serve::memory::{peak_resident_bytes, resident_bytes};
 use reference_engine::resp::encode_request;
 
+mod common;
+
 const BURST: usize = 50;
 const PICKS: u64 = 1_000_000;
 const IDLE: usize = 1_000;
@@ -37,13 +39,7 @@ const IDLE: usize = 1_000;
 const PICK_BYTES: u64 = 14;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit(run(), "bench")
 }
 
 fn run() -> Result<()> {

@@ -133,12 +133,7 @@ impl CommandSpec {
         key: Option<KeySpec>,
     ) -> Self {
         Self {
-            info: CommandInfo {
-                flags,
-                acl_categories,
-                tips,
-                key,
-            },
+            info: CommandInfo::new(flags, acl_categories, tips, key),
             ..self
         }
     }

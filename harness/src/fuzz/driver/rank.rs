@@ -67,11 +67,12 @@ pub fn full(kept: &[Divergence], max: usize) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::compare::{Mismatch, Policy};
 
-    fn found(name: &str, expected: Reply, actual: Reply) -> Divergence {
+    /// A divergence of `name` (its signature) with these replies; the driver's tests use it too.
+    pub(crate) fn found(name: &str, expected: Reply, actual: Reply) -> Divergence {
         Divergence {
             index: 0,
             argv: vec![b"HGET".to_vec()],

@@ -6,23 +6,9 @@ use super::*;
 use crate::fuzz::model::Expected;
 
 fn divergence(signature: &str) -> Divergence {
-    Divergence {
-        index: 0,
-        argv: vec![b"HGET".to_vec()],
-        expected: Reply::Null,
-        actual: Reply::Integer(1),
-        mismatch: Mismatch {
-            reason: "differs".into(),
-        },
-        history: Vec::new(),
-        key: None,
-        window: Vec::new(),
-        complete: true,
-        policy: Policy::Exact,
-        signature: signature.into(),
-        class: Class::WrongValue,
-        protocol: Protocol::Resp2,
-    }
+    let d = super::rank::tests::found(signature, Reply::Null, Reply::Integer(1));
+    assert_eq!(d.class, Class::WrongValue);
+    d
 }
 
 #[test]
