@@ -10,8 +10,10 @@
 //!   per second while the run generates (each one sent to Redis, answered by the engine, and
 //!   compared); and again with the plain field commands only (no TTLs, scans or random
 //!   picks), to show how much the mix decides. The ratio's goal is at least 0.5;
-//! - with each, the server's own CPU time per command (INFO cpu), and the ratio that alone
-//!   would allow if the fuzzer cost nothing and the server had a core to itself;
+//! - with each, the server's own CPU time per command (INFO cpu); hashcheck's own CPU time
+//!   per compared command (getrusage of the child: the figure to compare across commits);
+//!   and the ratio the server's time alone would allow if the fuzzer cost nothing and the
+//!   server had a core to itself;
 //! - the same mix without the fuzzer: 1,000,000 of the generator's commands, encoded in
 //!   advance and streamed by `redis-cli --pipe`, which only counts replies. That is the
 //!   fastest any client could have Redis run this mix here: the ceiling of the ratio;
@@ -68,10 +70,10 @@ fn run() -> Result<()> {
     ] {
         rows.push(measure(&redis, Kind::Fuzz, || {
             let busy_before = redis_cpu(&redis)?;
-            let (rate, compared) = fuzz_rate(&redis, resp, commands, jobs, secs, None)?;
+            let run = fuzz_rate(&redis, resp, commands, jobs, secs, None)?;
             let busy = redis_cpu(&redis)? - busy_before;
             let what = format!("fuzz, {label}, RESP{resp}, --jobs {jobs}, {secs} s");
-            Ok((what, rate, busy / compared.max(1.0)))
+            Ok(Reading::fuzz(what, run, busy))
         })?);
     }
     for (resp, commands, label) in [
@@ -81,11 +83,12 @@ fn run() -> Result<()> {
     ] {
         rows.push(measure(&redis, Kind::Pipe, || {
             let (rate, redis_s) = pipe_rate(&redis, resp, commands)?;
-            Ok((
-                format!("--pipe, {label}, RESP{resp}, 1M commands"),
+            Ok(Reading {
+                what: format!("--pipe, {label}, RESP{resp}, 1M commands"),
                 rate,
                 redis_s,
-            ))
+                fuzz_s: None,
+            })
         })?);
     }
     // Last, as it pins the server: one core for Redis, one for the fuzzer (two lanes, so
@@ -97,17 +100,17 @@ fn run() -> Result<()> {
         for resp in ["2", "3"] {
             rows.push(measure(&redis, Kind::Pinned, || {
                 let busy_before = redis_cpu(&redis)?;
-                let (rate, compared) = fuzz_rate(&redis, resp, "all", 2, secs, Some(1))?;
+                let run = fuzz_rate(&redis, resp, "all", 2, secs, Some(1))?;
                 let busy = redis_cpu(&redis)? - busy_before;
                 let what = format!("pinned, all 32 commands, RESP{resp}, --jobs 2, {secs} s");
-                Ok((what, rate, busy / compared.max(1.0)))
+                Ok(Reading::fuzz(what, run, busy))
             })?);
         }
     }
     println!("Throughput, each against redis-benchmark -P 64 -c 50 HSET just before and after it");
     println!(
-        "  {:<50}{:>10}{:>11}{:>7}{:>9}{:>8}",
-        "", "per second", "HSET/s", "ratio", "redis us", "bound"
+        "  {:<50}{:>10}{:>11}{:>7}{:>9}{:>8}{:>9}",
+        "", "per second", "HSET/s", "ratio", "redis us", "bound", "fuzz us"
     );
     for row in &rows {
         let ratio = row.rate / row.hset;
@@ -118,8 +121,11 @@ fn run() -> Result<()> {
             Kind::Pipe => String::new(),
             Kind::Pinned => format!("{:.1}c", GOAL * row.hset / row.rate),
         };
+        let fuzz_us = row
+            .fuzz_s
+            .map_or(String::new(), |s| format!("{:.2}", s * 1e6));
         println!(
-            "  {:<50}{:>10.0}{:>11.0}{ratio:>7.2}{:>9.2}{bound:>8}",
+            "  {:<50}{:>10.0}{:>11.0}{ratio:>7.2}{:>9.2}{bound:>8}{fuzz_us:>9}",
             row.what,
             row.rate,
             row.hset,
@@ -141,6 +147,8 @@ fn run() -> Result<()> {
     println!();
     println!("  HSET/s: the mean of the redis-benchmark runs just before and after the row.");
     println!("  redis us: the server's CPU time per command in that row (INFO cpu).");
+    println!("  fuzz us: hashcheck's own CPU time per compared command (getrusage), the");
+    println!("    figure to compare across commits: it moves far less with load than a rate.");
     println!("  bound, fuzz rows: the ratio the row could reach if the fuzzer cost nothing and");
     println!("    the server had one core to itself, i.e. what the mix allows at that pace.");
     println!("  --pipe rows: the same mix with no fuzzer, the fastest any client gets it run.");
@@ -165,6 +173,30 @@ struct Row {
     hset: f64,
     /// The server's CPU seconds per command.
     redis_s: f64,
+    /// The fuzzer's own CPU seconds per compared command (fuzz rows): the figure to compare
+    /// across commits, as it moves far less with the machine's load than a rate does.
+    fuzz_s: Option<f64>,
+}
+
+/// What one row's run measured.
+struct Reading {
+    what: String,
+    rate: f64,
+    redis_s: f64,
+    fuzz_s: Option<f64>,
+}
+
+impl Reading {
+    /// A fuzz run's reading, with `busy` the server's CPU seconds during it.
+    fn fuzz(what: String, run: FuzzRun, busy: f64) -> Self {
+        let compared = run.compared.max(1.0);
+        Reading {
+            what,
+            rate: run.rate,
+            redis_s: busy / compared,
+            fuzz_s: Some(run.cpu_s / compared),
+        }
+    }
 }
 
 /// Runs `run` (which gives a label, a rate and the server's CPU seconds per command)
@@ -172,11 +204,16 @@ struct Row {
 fn measure(
     redis: &ServerProcess,
     kind: Kind,
-    run: impl FnOnce() -> Result<(String, f64, f64)>,
+    run: impl FnOnce() -> Result<Reading>,
 ) -> Result<Row> {
     let before = redis_benchmark(redis)?;
     flush(redis)?;
-    let (what, rate, redis_s) = run()?;
+    let Reading {
+        what,
+        rate,
+        redis_s,
+        fuzz_s,
+    } = run()?;
     flush(redis)?;
     let after = redis_benchmark(redis)?;
     flush(redis)?;
@@ -186,6 +223,7 @@ fn measure(
         rate,
         hset: (before + after) / 2.0,
         redis_s,
+        fuzz_s,
     })
 }
 
@@ -291,9 +329,30 @@ fn pipe_rate(redis: &ServerProcess, resp: &str, commands: &[&'static str]) -> Re
     Ok((OPS as f64 / elapsed, busy / OPS as f64))
 }
 
-/// Compared commands per second of a `hashcheck fuzz` run, and how many were compared in
-/// all, as the run reports them.
-/// With `cpu`, the fuzzer runs on that CPU alone (`taskset`).
+/// What a `hashcheck fuzz` run reports, and the CPU time it used.
+struct FuzzRun {
+    /// Compared commands per second.
+    rate: f64,
+    /// Commands compared in all.
+    compared: f64,
+    /// The fuzzer's user + system CPU seconds.
+    cpu_s: f64,
+}
+
+/// The user + system CPU seconds of this process's children that have been waited for.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// Runs `hashcheck fuzz` against `redis`. With `cpu`, the fuzzer runs on that CPU alone
+/// (`taskset`).
 fn fuzz_rate(
     redis: &ServerProcess,
     resp: &str,
@@ -301,7 +360,8 @@ fn fuzz_rate(
     jobs: u32,
     secs: u64,
     cpu: Option<usize>,
-) -> Result<(f64, f64)> {
+) -> Result<FuzzRun> {
+    let cpu_before = children_cpu();
     let out_dir = std::env::temp_dir().join(format!("hashcheck-bench-fuzz-{}", std::process::id()));
     let hashcheck = env!("CARGO_BIN_EXE_hashcheck");
     let mut command = match cpu {
@@ -321,6 +381,7 @@ fn fuzz_rate(
         .stdin(Stdio::null())
         .output()
         .context("running hashcheck fuzz")?;
+    let cpu_s = children_cpu() - cpu_before;
     let _ = std::fs::remove_dir_all(&out_dir);
     let text = String::from_utf8_lossy(&out.stdout);
     ensure!(
@@ -337,7 +398,11 @@ fn fuzz_rate(
             let (rate, rest) = rest.split_once("/s), then ")?;
             let (more, _) = rest.split_once(" more")?;
             let total = n.parse::<f64>().ok()? + more.parse::<f64>().ok()?;
-            Some((rate.parse::<f64>().ok()?, total))
+            Some(FuzzRun {
+                rate: rate.parse::<f64>().ok()?,
+                compared: total,
+                cpu_s,
+            })
         })
         .with_context(|| format!("hashcheck fuzz printed no rate: {text}"))
 }
