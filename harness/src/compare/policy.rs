@@ -7,6 +7,8 @@
 //! [`policy`] turns the spec, the arguments, the context and that probe's reply into a
 //! `Policy`.
 
+use std::sync::LazyLock;
+
 use reference_engine::command::{lookup, CommandSpec, ReplyPolicy, COMMANDS};
 use reference_engine::Reply;
 
@@ -72,7 +74,7 @@ impl Probe {
         let key = argv.get(1).cloned().unwrap_or_default();
         match self {
             Probe::None => None,
-            Probe::Contents => Some(vec![contents_command(), key]),
+            Probe::Contents => Some(vec![contents_command().to_vec(), key]),
             Probe::Encoding => Some(vec![b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]),
             Probe::Millis => {
                 let ReplyPolicy::Ttl { twin, .. } = reply_of(argv) else {
@@ -96,9 +98,13 @@ pub fn command_where(pred: impl Fn(&CommandSpec) -> bool) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The command that lists a hash's fields and values.
-pub fn contents_command() -> Vec<u8> {
-    command_where(|c| matches!(c.reply, ReplyPolicy::Listing { pairs: true, .. }))
+/// The command that lists a hash's fields and values. Looked up once: the fuzzer asks for
+/// it before every random pick and for every key it reconciles.
+pub fn contents_command() -> &'static [u8] {
+    static NAME: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        command_where(|c| matches!(c.reply, ReplyPolicy::Listing { pairs: true, .. }))
+    });
+    &NAME
 }
 
 /// What Redis promises about the reply to `argv`, from the engine's table (`Exact` for a

@@ -393,7 +393,7 @@ impl<'a> Differ<'a> {
         for key in keys {
             self.queue(Op::words(&[b"TYPE", &key]), Kind::Reconcile)?;
             let contents = compare::policy::contents_command();
-            self.queue(Op::words(&[&contents, &key]), Kind::Reconcile)?;
+            self.queue(Op::words(&[contents, &key]), Kind::Reconcile)?;
         }
         Ok(())
     }
