@@ -9,6 +9,7 @@
 
 use std::sync::LazyLock;
 
+use reference_engine::command::grammar::Shape;
 use reference_engine::command::{lookup, CommandSpec, ReplyPolicy, COMMANDS};
 use reference_engine::Reply;
 
@@ -104,6 +105,13 @@ pub fn contents_command() -> &'static [u8] {
     static NAME: LazyLock<Vec<u8>> = LazyLock::new(|| {
         command_where(|c| matches!(c.reply, ReplyPolicy::Listing { pairs: true, .. }))
     });
+    &NAME
+}
+
+/// The command that counts a hash's fields (the one whose grammar is the key alone).
+pub fn length_command() -> &'static [u8] {
+    static NAME: LazyLock<Vec<u8>> =
+        LazyLock::new(|| command_where(|c| c.grammar.is_some_and(|g| g.shape == Shape::KeyOnly)));
     &NAME
 }
 

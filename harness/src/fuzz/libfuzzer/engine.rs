@@ -15,9 +15,8 @@
 //! A broken invariant panics with the command and both sides, which libFuzzer records as
 //! a crash and `cargo test` as a failure.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use reference_engine::command::grammar::Shape;
 use reference_engine::command::ReplyPolicy;
 use reference_engine::keyspace::Value;
 use reference_engine::reply::quote;
@@ -26,7 +25,7 @@ use reference_engine::{Engine, ManualClock, Protocol, Reply, Session};
 
 use super::program::{Action, Mode, Program, KEYS};
 use super::same_reply;
-use crate::compare::policy::{self, command_where};
+use crate::compare::policy::{self, command_where, length_command};
 
 /// Where the manual clock starts: a fixed instant, so a run is reproducible.
 pub const START_MS: i64 = 1_700_000_000_000;
@@ -183,15 +182,23 @@ impl Side {
             Ok(Some(h)) => h.encoding().name(),
             _ => unreachable!("TYPE said hash"),
         };
-        // The commands by what they answer: the length, and the three listings.
-        let length = command_where(|c| c.grammar.is_some_and(|g| g.shape == Shape::KeyOnly));
-        let listing = |pairs, values| {
-            command_where(move |c| c.reply == ReplyPolicy::Listing { pairs, values })
-        };
-        let len = run(engine, &[&length, key]);
-        let all = run(engine, &[&listing(true, true), key]);
-        let keys = run(engine, &[&listing(false, false), key]);
-        let vals = run(engine, &[&listing(false, true), key]);
+        // The commands by what they answer: the length, and the three listings (looked up
+        // once: this runs after every step).
+        static LISTINGS: LazyLock<[Vec<u8>; 3]> = LazyLock::new(|| {
+            let listing = |pairs, values| {
+                command_where(move |c| c.reply == ReplyPolicy::Listing { pairs, values })
+            };
+            [
+                listing(true, true),
+                listing(false, false),
+                listing(false, true),
+            ]
+        });
+        let [all_cmd, keys_cmd, vals_cmd] = &*LISTINGS;
+        let len = run(engine, &[length_command(), key]);
+        let all = run(engine, &[all_cmd, key]);
+        let keys = run(engine, &[keys_cmd, key]);
+        let vals = run(engine, &[vals_cmd, key]);
         let object = run(engine, &[b"OBJECT", b"ENCODING", key]);
         let (Reply::Integer(n), Reply::Map(pairs), Reply::Array(ks), Reply::Array(vs)) =
             (&len, &all, &keys, &vals)

@@ -23,10 +23,9 @@ use super::engine::{self as engine_target, SEED, START_MS};
 use super::program::{Action, Mode, Program};
 use super::same_reply;
 use crate::cases::format::{Arg, Capability, Case, CaseFile, Expect, Send, Step};
-use crate::compare::policy::{self, command_where};
+use crate::compare::policy::{self, length_command};
 use crate::fuzz::gen;
 use crate::targets::scan::walk_from;
-use reference_engine::command::grammar::Shape;
 use reference_engine::command::ReplyPolicy;
 
 /// Which target an artifact belongs to: it decides how the program was built.
@@ -96,9 +95,11 @@ pub fn case_file(data: &[u8], kind: Kind, name: &str) -> CaseFile {
     if steps.is_empty() {
         // A case needs a step; an input that decodes to nothing still gets one: a hash's
         // length.
-        let length = command_where(|c| c.grammar.is_some_and(|g| g.shape == Shape::KeyOnly));
         steps.push(Step::Send(Send {
-            args: vec![Arg::Bytes(length), Arg::Bytes(b"k0".to_vec())],
+            args: vec![
+                Arg::Bytes(length_command().to_vec()),
+                Arg::Bytes(b"k0".to_vec()),
+            ],
             expect: Some(Expect::Int(0)),
             line: 0,
             ..Send::default()
