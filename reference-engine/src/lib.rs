@@ -10,6 +10,7 @@
 //! - [`command`]: the command table; one file per command with its syntax and behaviour.
 //! - [`hash`]: the hash type, its encodings (which decide reply order) and field TTLs.
 //! - [`keyspace`]: keys to values; never stores an empty hash.
+//! - [`rdb`]: DUMP payloads in Redis 8.2.3's own format (RESTORE reads them back).
 //! - [`deferred`]: replies too long to build at once, encoded later in pieces.
 //! - [`reply`]: the RESP3 reply model, its RESP2 projection and redis-cli rendering.
 //! - [`resp`]: RESP request and reply parsing (bytes only; the sockets live in the harness).
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod hash;
 pub mod keyspace;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod rng;

@@ -19,9 +19,11 @@ pub(crate) mod fold;
 
 pub use field::{is_expired, FieldView};
 pub use fold::FixedState;
+pub use restore::Restored;
 // Their index-based and size-reporting methods are there for their own tests.
 #[cfg_attr(not(test), allow(dead_code))]
 mod listpack;
+mod restore;
 #[cfg(test)]
 mod storage_tests;
 #[cfg_attr(not(test), allow(dead_code))]
