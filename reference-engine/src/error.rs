@@ -91,6 +91,22 @@ pub enum CommandError {
     /// CLIENT SETINFO with an option other than LIB-NAME/LIB-VER.
     #[error("ERR Unrecognized option '{0}'")]
     UnrecognizedOption(String),
+    /// RESTORE without REPLACE onto a key that exists.
+    #[error("BUSYKEY Target key name already exists.")]
+    BusyKey,
+    /// RESTORE's ttl below zero.
+    #[error("ERR Invalid TTL value, must be >= 0")]
+    InvalidTtl,
+    /// RESTORE: a payload too short, from a newer RDB version, or with a wrong CRC.
+    #[error("ERR DUMP payload version or checksum are wrong")]
+    PayloadVersionOrChecksum,
+    /// RESTORE: a payload with a sound footer whose object cannot be read.
+    #[error("ERR Bad data format")]
+    BadDataFormat,
+    #[error("ERR Invalid IDLETIME value, must be >= 0")]
+    InvalidIdleTime,
+    #[error("ERR Invalid FREQ value, must be >= 0 and <= 255")]
+    InvalidFreq,
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -142,6 +158,12 @@ impl CommandError {
             InvalidClientName => "InvalidClientName",
             InvalidClientAttribute(_) => "InvalidClientAttribute",
             UnrecognizedOption(_) => "UnrecognizedOption",
+            BusyKey => "BusyKey",
+            InvalidTtl => "InvalidTtl",
+            PayloadVersionOrChecksum => "PayloadVersionOrChecksum",
+            BadDataFormat => "BadDataFormat",
+            InvalidIdleTime => "InvalidIdleTime",
+            InvalidFreq => "InvalidFreq",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -220,6 +242,12 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             InvalidClientName,
             InvalidClientAttribute(m()),
             UnrecognizedOption(m()),
+            BusyKey,
+            InvalidTtl,
+            PayloadVersionOrChecksum,
+            BadDataFormat,
+            InvalidIdleTime,
+            InvalidFreq,
             NotSupported(m()),
             EnginePanicked(m()),
         ];

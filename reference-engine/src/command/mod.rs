@@ -23,6 +23,7 @@ pub mod spec;
 pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
 mod connection;
+mod dump;
 mod fields;
 mod glob;
 mod hdel;
@@ -45,6 +46,7 @@ mod hsetnx;
 mod hstrlen;
 mod httl;
 mod keyspace_support;
+mod restore;
 #[cfg(test)]
 mod table_tests;
 
@@ -87,6 +89,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     keyspace_support::FLUSHDB_SPEC,
     keyspace_support::FLUSHALL_SPEC,
     keyspace_support::OBJECT_SPEC,
+    dump::DUMP_SPEC,
+    restore::RESTORE_SPEC,
     connection::PING_SPEC,
     connection::ECHO_SPEC,
     connection::SELECT_SPEC,

@@ -90,6 +90,10 @@ pub enum ReplyPolicy {
         reading: TimeArg,
         twin: &'static str,
     },
+    /// A value serialized in the server's own format (DUMP): another server may encode the
+    /// same value in other bytes (another encoding, field order or RDB version), so the
+    /// reply is judged by the value it holds, not byte for byte.
+    Payload,
 }
 
 impl CommandSpec {

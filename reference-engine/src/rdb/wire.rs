@@ -86,6 +86,7 @@ impl<'a> Reader<'a> {
         Self { bytes, at: 0 }
     }
 
+    #[cfg(test)]
     pub fn is_done(&self) -> bool {
         self.at == self.bytes.len()
     }
