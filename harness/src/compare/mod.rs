@@ -6,6 +6,7 @@
 //! everywhere else: pairs stay pairs, counts and types must match, errors are compared on
 //! their text, and codes such as -1/-2 are exact.
 
+mod payload;
 pub mod policy;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,9 @@ pub enum Policy {
         novalues: bool,
         hash: Vec<(Vec<u8>, Vec<u8>)>,
     },
+    /// A DUMP payload, restored and compared: the same value, field deadlines within
+    /// `tolerance` ms; a fork's newer RDB version is opaque (see `payload`).
+    Payload { tolerance: i64 },
 }
 
 /// Why two replies differ, in words for the report (the diff is rendered elsewhere).
@@ -106,6 +110,7 @@ pub fn compare(
         }
         Policy::Scan { novalues } => scan(expected, actual, !*novalues),
         Policy::ScanPage { novalues, hash } => scan_page(expected, actual, *novalues, hash),
+        Policy::Payload { tolerance } => payload::payload(expected, actual, *tolerance),
     }
 }
 

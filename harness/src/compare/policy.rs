@@ -185,6 +185,14 @@ pub fn policy(argv: &[Vec<u8>], ctx: &Context, probe: Option<&Reply>) -> Policy 
         }
         _ => {}
     }
+    if reply == ReplyPolicy::Payload {
+        // Restored and compared (see compare::payload); a case's `ttl_within` widens the
+        // deadlines' tolerance.
+        let tolerance = overrides.and_then(|o| o.ttl_within);
+        return Policy::Payload {
+            tolerance: tolerance.unwrap_or_else(|| millis_tolerance(ctx)),
+        };
+    }
     if let Some(tolerance) = overrides.and_then(|o| o.ttl_within) {
         return Policy::TtlWithin { tolerance };
     }
