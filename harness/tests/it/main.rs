@@ -13,6 +13,7 @@ mod command_table;
 mod coverage;
 mod details;
 mod differential;
+mod dump_restore;
 mod fuzz;
 mod gate;
 mod hostile;

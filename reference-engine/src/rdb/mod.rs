@@ -19,6 +19,7 @@ mod lzf;
 mod value;
 mod wire;
 
+pub use crc64::crc64;
 pub use value::LoadError;
 
 use crate::keyspace::Value;
