@@ -31,6 +31,7 @@ use reference_engine::rng::Rng;
 mod bend;
 mod expiry;
 mod op;
+mod payload;
 mod pools;
 mod shape;
 pub mod table;

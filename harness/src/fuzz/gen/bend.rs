@@ -10,8 +10,11 @@ impl Generator {
     pub(super) fn bend(&mut self, op: &mut Op, form: Form) {
         let len = op.args.len();
         let keys_only = matches!(form, Form::Del | Form::Exists);
+        // RESTORE's last word may be the ABSTTL that keeps its ttl in the past: without it
+        // the ttl would be a future key TTL, which the engine does not model.
+        let poppable = !matches!(form, Form::Restore);
         match self.rng.below(5) {
-            0 if len > 2 => {
+            0 if len > 2 && poppable => {
                 op.args.pop();
             }
             // Every argument of DEL and EXISTS is a key: only this run's own may be sent.

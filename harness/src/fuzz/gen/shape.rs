@@ -26,6 +26,8 @@ impl Generator {
             }
             Form::Type => {}
             Form::Set => args.push(Arg::Bytes(self.value())),
+            Form::Dump => {}
+            Form::Restore => args.extend(self.restore_args()),
         }
         Op::new(args)
     }

@@ -25,6 +25,11 @@ pub enum Form {
     Type,
     /// `SET key value`: a string under a hash key, for WRONGTYPE.
     Set,
+    /// `DUMP key`: the key's payload, judged by the value it restores to.
+    Dump,
+    /// `RESTORE key ttl payload [options]`: a payload built from pool fields (see
+    /// `gen::payload`) restored into a pool key.
+    Restore,
 }
 
 impl Form {
@@ -61,6 +66,8 @@ const KEY_COMMANDS: &[(&str, Form)] = &[
     ("EXISTS", Form::Exists),
     ("TYPE", Form::Type),
     ("SET", Form::Set),
+    ("DUMP", Form::Dump),
+    ("RESTORE", Form::Restore),
 ];
 
 /// Every command the generators know: the table's hash commands in table order, then the

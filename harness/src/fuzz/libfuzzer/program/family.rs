@@ -33,8 +33,9 @@ impl Family {
     pub fn of(form: Form) -> Option<Family> {
         let shape = match form {
             Form::Hash { grammar, .. } => grammar.shape,
-            Form::Del | Form::Exists | Form::Type => return Some(Family::WholeKey),
-            Form::Set => return None,
+            Form::Del | Form::Exists | Form::Type | Form::Dump => return Some(Family::WholeKey),
+            // A payload is built whole by the generator, not from program bytes.
+            Form::Set | Form::Restore => return None,
         };
         Some(match shape {
             Shape::KeyOnly | Shape::Listing => Family::WholeKey,
