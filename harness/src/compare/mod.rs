@@ -59,7 +59,8 @@ pub enum Policy {
         hash: Vec<(Vec<u8>, Vec<u8>)>,
     },
     /// A DUMP payload, restored and compared: the same value, field deadlines within
-    /// `tolerance` ms; a fork's newer RDB version is opaque (see `payload`).
+    /// `tolerance` ms (`i64::MAX`: only whether a field has one); a fork's newer RDB
+    /// version is opaque (see `payload`).
     Payload { tolerance: i64 },
 }
 

@@ -67,7 +67,7 @@ fn same_hash(expected: &HashValue, actual: &HashValue, tolerance: i64) -> Result
         }
         let ttl_ok = match (e.expire_at_ms, a.expire_at_ms) {
             (None, None) => true,
-            (Some(x), Some(y)) => (x - y).abs() <= tolerance,
+            (Some(x), Some(y)) => x.abs_diff(y) <= tolerance.unsigned_abs(),
             _ => false,
         };
         if !ttl_ok {

@@ -186,12 +186,17 @@ pub fn policy(argv: &[Vec<u8>], ctx: &Context, probe: Option<&Reply>) -> Policy 
         _ => {}
     }
     if reply == ReplyPolicy::Payload {
-        // Restored and compared (see compare::payload); a case's `ttl_within` widens the
-        // deadlines' tolerance.
-        let tolerance = overrides.and_then(|o| o.ttl_within);
-        return Policy::Payload {
-            tolerance: tolerance.unwrap_or_else(|| millis_tolerance(ctx)),
+        // Restored and compared (see compare::payload). A payload's field deadlines are
+        // absolute: a generated command's are those of this run, within the usual TTL
+        // tolerance; a case's were those of the run that wrote it (a replayed fuzz
+        // finding), so only whether each field has one is checked, unless the step says
+        // `ttl_within:` (hand-written cases with fixed deadlines say 0).
+        let tolerance = match (overrides, ctx.source) {
+            (Some(o), _) if o.ttl_within.is_some() => o.ttl_within.unwrap_or_default(),
+            (_, Source::Case(_)) => i64::MAX,
+            (_, Source::Generated) => millis_tolerance(ctx),
         };
+        return Policy::Payload { tolerance };
     }
     if let Some(tolerance) = overrides.and_then(|o| o.ttl_within) {
         return Policy::TtlWithin { tolerance };
@@ -377,6 +382,31 @@ mod tests {
             policy(&argv("HRANDFIELD h"), &as_written, None),
             Policy::Exact
         );
+    }
+
+    #[test]
+    fn payloads_check_deadlines_only_where_they_are_of_this_run_or_asked_for() {
+        let dump = argv("DUMP k");
+        let payload = |ctx: &Context| policy(&dump, ctx, None);
+        assert_eq!(
+            payload(&case(true, Overrides::default())),
+            Policy::Payload {
+                tolerance: i64::MAX
+            }
+        );
+        let fixed = Overrides {
+            ttl_within: Some(0),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            payload(&case(false, fixed)),
+            Policy::Payload { tolerance: 0 }
+        );
+        assert_eq!(
+            payload(&generated(true)),
+            Policy::Payload { tolerance: 250 }
+        );
+        assert_eq!(probe_for(&dump, &generated(true)), Probe::None);
     }
 
     #[test]
