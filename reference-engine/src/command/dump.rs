@@ -30,7 +30,8 @@ pub const DUMP_SPEC: CommandSpec = CommandSpec::support("dump", 2, "2.6.0", dump
         "nondeterministic_output",
         Some(KeySpec::range("RO access", 1, 0)),
     )
-    .reply(ReplyPolicy::Payload);
+    .reply(ReplyPolicy::Payload)
+    .lazy_clock();
 
 #[cfg(test)]
 mod tests {
