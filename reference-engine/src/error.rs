@@ -91,6 +91,26 @@ pub enum CommandError {
     /// CLIENT SETINFO with an option other than LIB-NAME/LIB-VER.
     #[error("ERR Unrecognized option '{0}'")]
     UnrecognizedOption(String),
+    /// EXPIRE and friends: an option other than NX, XX, GT, LT (quoted as a C string).
+    #[error("ERR Unsupported option {0}")]
+    UnsupportedOption(String),
+    #[error("ERR NX and XX, GT or LT options at the same time are not compatible")]
+    NxWithOtherCondition,
+    #[error("ERR GT and LT options at the same time are not compatible")]
+    GtAndLt,
+    /// RENAME and RENAMENX of a missing key.
+    #[error("ERR no such key")]
+    NoSuchKey,
+    /// COPY or MOVE onto the very key they read.
+    #[error("ERR source and destination objects are the same")]
+    SameObject,
+    #[error("ERR invalid first DB index")]
+    InvalidFirstDbIndex,
+    #[error("ERR invalid second DB index")]
+    InvalidSecondDbIndex,
+    /// SCAN with HSCAN's NOVALUES.
+    #[error("ERR NOVALUES option can only be used in HSCAN")]
+    NoValuesOnlyInHscan,
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -142,6 +162,14 @@ impl CommandError {
             InvalidClientName => "InvalidClientName",
             InvalidClientAttribute(_) => "InvalidClientAttribute",
             UnrecognizedOption(_) => "UnrecognizedOption",
+            UnsupportedOption(_) => "UnsupportedOption",
+            NxWithOtherCondition => "NxWithOtherCondition",
+            GtAndLt => "GtAndLt",
+            NoSuchKey => "NoSuchKey",
+            SameObject => "SameObject",
+            InvalidFirstDbIndex => "InvalidFirstDbIndex",
+            InvalidSecondDbIndex => "InvalidSecondDbIndex",
+            NoValuesOnlyInHscan => "NoValuesOnlyInHscan",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -220,6 +248,14 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             InvalidClientName,
             InvalidClientAttribute(m()),
             UnrecognizedOption(m()),
+            UnsupportedOption(m()),
+            NxWithOtherCondition,
+            GtAndLt,
+            NoSuchKey,
+            SameObject,
+            InvalidFirstDbIndex,
+            InvalidSecondDbIndex,
+            NoValuesOnlyInHscan,
             NotSupported(m()),
             EnginePanicked(m()),
         ];
