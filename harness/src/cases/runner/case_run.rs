@@ -250,6 +250,24 @@ impl CaseRun<'_> {
     pub(super) fn cleanup(&mut self) -> bool {
         safety::delete_keys(self.target, self.keys.used()).is_ok()
     }
+
+    /// [`CaseRun::cleanup`] for a case that may have left its keys in other databases
+    /// (MOVE, COPY DB, SWAPDB): deletes them in each database SELECT reaches. The connection
+    /// is left in another database, so the suite drops it after such a case.
+    pub(super) fn cleanup_every_database(&mut self) -> bool {
+        for db in 0..reference_engine::session::DATABASES {
+            let select = vec![b"SELECT".to_vec(), db.to_string().into_bytes()];
+            match self.target.call(&select) {
+                Ok(Reply::Error(_)) => break,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+            if !self.cleanup() {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// One element of a collection reply, or a field and its value.

@@ -6,14 +6,11 @@
 //! rewriter remembers every key it produced, so the case can delete exactly those
 //! afterwards and never needs FLUSHDB.
 
-use reference_engine::command::{lookup, CommandSpec, KeySpec};
+use reference_engine::command::{lookup, CommandInfo, CommandSpec};
 use reference_engine::Reply;
 
 /// Single-key commands the engine lacks that cases use to set up or inspect keys.
-const FIRST_KEY_COMMANDS: &[&str] = &[
-    "strlen", "append", "incr", "expire", "pexpire", "ttl", "pttl", "persist", "lpush", "rpush",
-    "sadd", "zadd",
-];
+const FIRST_KEY_COMMANDS: &[&str] = &["strlen", "append", "incr", "lpush", "rpush", "sadd", "zadd"];
 
 /// Commands the engine lacks whose every argument is a key.
 const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
@@ -21,26 +18,28 @@ const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
 /// DEBUG's subcommands whose second argument is a key (DEBUG is not in the engine).
 const DEBUG_KEY_SUBCOMMANDS: &[&str] = &["object", "listpack", "htstats-key", "digest-value"];
 
-/// Where the keys of `argv` are, by the table: the command's key spec, or for a container
+/// Where the keys of `argv` are, by the table: the command's key specs, or for a container
 /// its subcommand's (`None` inside when the subcommand is missing or unknown). `None` when
 /// the engine does not have the command.
-fn table_key_spec(argv: &[Vec<u8>]) -> Option<(&'static CommandSpec, Option<KeySpec>)> {
+fn table_key_spec(
+    argv: &[Vec<u8>],
+) -> Option<(&'static CommandSpec, Option<&'static CommandInfo>)> {
     let spec = lookup(argv.first()?)?;
     if spec.info.key.is_some() || spec.subcommands.is_empty() {
-        return Some((spec, spec.info.key));
+        return Some((spec, Some(&spec.info).filter(|i| i.key.is_some())));
     }
     let sub = argv.get(1).and_then(|sub| {
         spec.subcommands
             .iter()
             .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
     });
-    Some((spec, sub.and_then(|s| s.info.key)))
+    Some((spec, sub.map(|s| &s.info).filter(|i| i.key.is_some())))
 }
 
 /// The positions in `argv` that hold keys.
 pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
-    if let Some((_, key)) = table_key_spec(argv) {
-        return key.map_or_else(Vec::new, |k| k.positions(argv.len()).collect());
+    if let Some((_, info)) = table_key_spec(argv) {
+        return info.map_or_else(Vec::new, |i| i.key_positions(argv.len()).collect());
     }
     let Some(name) = argv.first() else {
         return Vec::new();
@@ -184,7 +183,7 @@ mod tests {
             }
             for sub in spec.subcommands {
                 let argv = [spec.name, sub.name, "k"].map(|w| w.as_bytes().to_vec());
-                let want = sub.info.key.map_or(vec![], |k| k.positions(3).collect());
+                let want: Vec<usize> = sub.info.key_positions(3).collect();
                 assert_eq!(key_positions(&argv), want, "{} {}", spec.name, sub.name);
             }
         }
@@ -193,6 +192,9 @@ mod tests {
         assert!(knows_keys(&argv("OBJECT")) && !knows_keys(&argv("OBJECT HELP")));
         assert_eq!(key_positions(&argv("UNLINK a b")), vec![1, 2]);
         assert_eq!(key_positions(&argv("DEBUG OBJECT h")), vec![2]);
+        assert_eq!(key_positions(&argv("RENAME a b")), vec![1, 2]);
+        assert_eq!(key_positions(&argv("COPY a b DB 1 REPLACE")), vec![1, 2]);
+        assert_eq!(key_positions(&argv("SCAN 0 MATCH a")), Vec::<usize>::new());
     }
 
     #[test]
