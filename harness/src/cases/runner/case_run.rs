@@ -209,7 +209,7 @@ impl CaseRun<'_> {
     /// One command, with the run's key prefix taken out of error texts again.
     pub(super) fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         let reply = self.target.call(argv)?;
-        Ok(self.keys.unprefix_errors(reply))
+        Ok(self.keys.unprefix(argv, reply))
     }
 
     /// How this step is judged: the run's details and clock, and the step's overrides.
