@@ -121,7 +121,7 @@ mod tests {
             .collect();
         let mut asked = Vec::new();
         let whole = walk_from(&scan, page("5", &["k"]), 10, |next| {
-            asked.push(next.clone());
+            asked.push(next.to_vec());
             Ok::<_, ()>(page("0", &["j"]))
         });
         assert_eq!(whole, Ok(Some(page("0", &["k", "j"]))));

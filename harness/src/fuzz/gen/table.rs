@@ -25,6 +25,14 @@ pub enum Form {
     Type,
     /// `SET key value`: a string under a hash key, for WRONGTYPE.
     Set,
+    /// `TTL key`, `PTTL key`, `PERSIST key`: the key alone, about its own TTL.
+    KeyAlone,
+    /// `EXPIRE key seconds [NX | XX | GT | LT]` (`millis`: PEXPIRE), with a time far ahead
+    /// or already past, never one that falls due during a run.
+    KeyExpire { millis: bool },
+    /// `RENAME key newkey`, `COPY source destination [REPLACE]`: the second key another of
+    /// the run's own; `replace` when the command takes REPLACE (its arity is open).
+    TwoKeys { replace: bool },
 }
 
 impl Form {
@@ -61,6 +69,14 @@ const KEY_COMMANDS: &[(&str, Form)] = &[
     ("EXISTS", Form::Exists),
     ("TYPE", Form::Type),
     ("SET", Form::Set),
+    ("TTL", Form::KeyAlone),
+    ("PTTL", Form::KeyAlone),
+    ("PERSIST", Form::KeyAlone),
+    ("EXPIRE", Form::KeyExpire { millis: false }),
+    ("PEXPIRE", Form::KeyExpire { millis: true }),
+    ("RENAME", Form::TwoKeys { replace: false }),
+    ("RENAMENX", Form::TwoKeys { replace: false }),
+    ("COPY", Form::TwoKeys { replace: true }),
 ];
 
 /// Every command the generators know: the table's hash commands in table order, then the

@@ -34,7 +34,11 @@ impl Family {
         let shape = match form {
             Form::Hash { grammar, .. } => grammar.shape,
             Form::Del | Form::Exists | Form::Type => return Some(Family::WholeKey),
-            Form::Set => return None,
+            // SET has a step of its own; the key TTL and two-key commands are left to
+            // `hashcheck fuzz`, whose driver holds them around deadlines.
+            Form::Set | Form::KeyAlone | Form::KeyExpire { .. } | Form::TwoKeys { .. } => {
+                return None
+            }
         };
         Some(match shape {
             Shape::KeyOnly | Shape::Listing => Family::WholeKey,
@@ -104,7 +108,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_command_but_set_is_in_one_family() {
+    fn every_command_the_programs_run_is_in_one_family() {
         let total: usize = [
             Family::Pairs,
             Family::Fields,
@@ -124,6 +128,15 @@ mod tests {
             f.members().len()
         })
         .sum();
-        assert_eq!(total, KNOWN.len() - 1);
+        // All but SET and the commands left to `hashcheck fuzz` (see `Family::of`).
+        let outside = KNOWN
+            .iter()
+            .filter(|k| Family::of(k.form).is_none())
+            .count();
+        assert_eq!(total, KNOWN.len() - outside);
+        assert!(
+            outside < KNOWN.len() / 4,
+            "{outside} commands outside the families"
+        );
     }
 }
