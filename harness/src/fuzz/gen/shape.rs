@@ -29,10 +29,15 @@ impl Generator {
             Form::KeyExpire { millis } => self.key_expire(millis, &mut args),
             Form::TwoKeys { replace } => {
                 // Another of the run's keys, now and then the same one.
-                let other = if self.chance(8) {
+                let keys = self.config.keys.max(1);
+                let other = if self.chance(8) || keys == 1 {
                     key
                 } else {
-                    let index = self.key_index();
+                    // Another key, preferring one not held back (see `key_index`).
+                    let mut index = self.key_index();
+                    if index == key_index {
+                        index = (key_index + 1 + self.rng.below(keys - 1)) % keys;
+                    }
                     self.key_name(index)
                 };
                 args.push(Arg::Bytes(other));
