@@ -107,6 +107,26 @@ pub enum CommandError {
     InvalidIdleTime,
     #[error("ERR Invalid FREQ value, must be >= 0 and <= 255")]
     InvalidFreq,
+    /// EXPIRE and friends: an option other than NX, XX, GT, LT (quoted as a C string).
+    #[error("ERR Unsupported option {0}")]
+    UnsupportedOption(String),
+    #[error("ERR NX and XX, GT or LT options at the same time are not compatible")]
+    NxWithOtherCondition,
+    #[error("ERR GT and LT options at the same time are not compatible")]
+    GtAndLt,
+    /// RENAME and RENAMENX of a missing key.
+    #[error("ERR no such key")]
+    NoSuchKey,
+    /// COPY or MOVE onto the very key they read.
+    #[error("ERR source and destination objects are the same")]
+    SameObject,
+    #[error("ERR invalid first DB index")]
+    InvalidFirstDbIndex,
+    #[error("ERR invalid second DB index")]
+    InvalidSecondDbIndex,
+    /// SCAN with HSCAN's NOVALUES.
+    #[error("ERR NOVALUES option can only be used in HSCAN")]
+    NoValuesOnlyInHscan,
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -164,6 +184,14 @@ impl CommandError {
             BadDataFormat => "BadDataFormat",
             InvalidIdleTime => "InvalidIdleTime",
             InvalidFreq => "InvalidFreq",
+            UnsupportedOption(_) => "UnsupportedOption",
+            NxWithOtherCondition => "NxWithOtherCondition",
+            GtAndLt => "GtAndLt",
+            NoSuchKey => "NoSuchKey",
+            SameObject => "SameObject",
+            InvalidFirstDbIndex => "InvalidFirstDbIndex",
+            InvalidSecondDbIndex => "InvalidSecondDbIndex",
+            NoValuesOnlyInHscan => "NoValuesOnlyInHscan",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -248,6 +276,14 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             BadDataFormat,
             InvalidIdleTime,
             InvalidFreq,
+            UnsupportedOption(m()),
+            NxWithOtherCondition,
+            GtAndLt,
+            NoSuchKey,
+            SameObject,
+            InvalidFirstDbIndex,
+            InvalidSecondDbIndex,
+            NoValuesOnlyInHscan,
             NotSupported(m()),
             EnginePanicked(m()),
         ];

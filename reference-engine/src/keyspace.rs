@@ -3,6 +3,12 @@
 //! Hash values are what we test; string values exist so that WRONGTYPE can be provoked.
 //! Invariant: an empty hash is never stored. Every path that can empty a hash ends with
 //! `remove_if_empty`, as Redis deletes the key the moment its last field goes.
+//!
+//! A key may carry a deadline (EXPIRE and friends), kept beside the values as Redis keeps
+//! its `expires` dict: only keys that exist have one, and every path that deletes or
+//! replaces a value drops it. Expiry is lazy and needs the command's time, so the keyspace
+//! never reads a clock: `expire_if_needed` is called with it, for each key a command names,
+//! before the command runs (see `command::dispatch`).
 
 use hashbrown::HashMap;
 
@@ -34,6 +40,8 @@ impl Value {
 #[derive(Debug, Clone, Default)]
 pub struct Keyspace {
     entries: HashMap<Vec<u8>, Value, FixedState>,
+    /// Key deadlines in unix ms, for keys in `entries` only.
+    expires: HashMap<Vec<u8>, i64, FixedState>,
 }
 
 impl Keyspace {
@@ -153,33 +161,100 @@ impl Keyspace {
     pub fn remove_if_empty(&mut self, key: &[u8]) -> bool {
         let empty = matches!(self.entries.get(key), Some(Value::Hash(h)) if h.is_empty());
         if empty {
-            self.entries.remove(key);
+            self.remove(key);
         }
         empty
     }
 
-    /// Deletes `key`. Returns whether it existed.
+    /// Deletes `key`, and its deadline. Returns whether it existed.
     pub fn remove(&mut self, key: &[u8]) -> bool {
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
         self.entries.remove(key).is_some()
     }
 
-    /// Stores a string value, replacing whatever was there (SET).
-    pub fn set_string(&mut self, key: &[u8], value: &[u8]) {
-        self.entries
-            .entry_ref(key)
-            .insert(Value::String(value.to_vec()));
+    /// Takes `key` out with its deadline (RENAME, MOVE).
+    pub fn take(&mut self, key: &[u8]) -> Option<(Value, Option<i64>)> {
+        let value = self.entries.remove(key)?;
+        Some((value, self.expires.remove(key)))
     }
 
-    /// Inserts a value as is (tests and loaders). An empty hash is refused.
+    /// Stores `value` at `key` with `deadline`, replacing whatever was there and its
+    /// deadline (RENAME, COPY, MOVE). An empty hash is refused.
+    pub fn put(&mut self, key: &[u8], value: Value, deadline: Option<i64>) {
+        self.insert(key, value);
+        if let Some(ms) = deadline {
+            self.expires.insert(key.to_vec(), ms);
+        }
+    }
+
+    /// Stores a string value, replacing whatever was there and its deadline (SET without
+    /// KEEPTTL).
+    pub fn set_string(&mut self, key: &[u8], value: &[u8]) {
+        self.insert(key, Value::String(value.to_vec()));
+    }
+
+    /// Inserts a value as is, without a deadline (tests and loaders). An empty hash is
+    /// refused.
     pub fn insert(&mut self, key: &[u8], value: Value) {
         if let Value::Hash(h) = &value {
             assert!(!h.is_empty(), "an empty hash must never be stored");
+        }
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
         }
         self.entries.entry_ref(key).insert(value);
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.expires.clear();
+    }
+
+    /// Whether any key has a deadline: when none does, no command needs the time to know
+    /// which keys exist.
+    pub fn has_deadlines(&self) -> bool {
+        !self.expires.is_empty()
+    }
+
+    /// How many keys have a deadline (INFO keyspace's `expires`).
+    pub fn deadlines(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// `key`'s deadline in unix ms, `None` if it has none (or does not exist).
+    pub fn deadline(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+
+    /// Gives an existing `key` a deadline. Returns whether the key exists.
+    pub fn set_deadline(&mut self, key: &[u8], deadline_ms: i64) -> bool {
+        if !self.entries.contains_key(key) {
+            return false;
+        }
+        self.expires.insert(key.to_vec(), deadline_ms);
+        true
+    }
+
+    /// Drops `key`'s deadline (PERSIST). Returns whether it had one.
+    pub fn clear_deadline(&mut self, key: &[u8]) -> bool {
+        self.expires.remove(key).is_some()
+    }
+
+    /// Whether `key` has a deadline at or before `now_ms` (Redis's `keyIsExpired`).
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        self.expires.get(key).is_some_and(|&at| at <= now_ms)
+    }
+
+    /// Lazy expiry of a whole key, as Redis's `expireIfNeeded` when a command looks a key
+    /// up: deletes `key` if its deadline has passed at `now_ms`. Returns whether it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let expired = self.is_expired(key, now_ms);
+        if expired {
+            self.remove(key);
+        }
+        expired
     }
 
     /// All keys and values, in no particular order.

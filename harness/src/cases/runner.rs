@@ -45,6 +45,9 @@ pub struct RunOptions {
     pub errors: ErrorMatch,
     /// Allow DEBUG commands on a server (to freeze active expiry for `lazy-expiry`).
     pub allow_debug: bool,
+    /// Run `requires: [databases]` cases on a server (a throwaway one: see
+    /// [`Capability::Databases`]).
+    pub allow_databases: bool,
     /// Keep every step's actual reply in the report (for `--bless`).
     pub record_actuals: bool,
     /// Whether Redis's own choices where its contract leaves freedom are checked.
@@ -108,6 +111,15 @@ pub struct RunState {
     leftover: Mutex<Vec<Vec<u8>>>,
     /// Server settings cases changed (with --allow-debug), put back at the end.
     pub restore: restore::Restore,
+    /// Cases take it shared, a `databases` case alone (on a shared target).
+    alone: std::sync::RwLock<()>,
+}
+
+/// A case's hold on the target (see [`RunState::alone`]); dropped when the case ends.
+enum Turn<'a> {
+    Private,
+    Shared(#[allow(dead_code)] std::sync::RwLockReadGuard<'a, ()>),
+    Alone(#[allow(dead_code)] std::sync::RwLockWriteGuard<'a, ()>),
 }
 
 impl RunState {
@@ -127,6 +139,7 @@ impl RunState {
             frozen: Mutex::new(0),
             leftover: Mutex::new(Vec::new()),
             restore: restore::Restore::default(),
+            alone: std::sync::RwLock::new(()),
         }
     }
 
@@ -188,6 +201,15 @@ pub fn run_case(
         report.unsupported = unsupported;
         return report;
     }
+    // A case that reaches other databases or every key runs alone on a shared target; the
+    // others share it.
+    let databases = case.requires.contains(&Capability::Databases);
+    let shared = target.clock() == ClockKind::Real;
+    let _turn = match (shared, databases) {
+        (false, _) => Turn::Private,
+        (true, false) => Turn::Shared(state.alone.read().unwrap_or_else(|e| e.into_inner())),
+        (true, true) => Turn::Alone(state.alone.write().unwrap_or_else(|e| e.into_inner())),
+    };
     let lazy = case.requires.contains(&Capability::LazyExpiry) && !is_reference(target);
     if lazy {
         if let Err(reason) = freeze_active_expiry(target, state) {
@@ -210,7 +232,12 @@ pub fn run_case(
         waited_ms: 0,
     };
     let ended = run.steps(case);
-    if !run.cleanup() {
+    let cleaned = if databases && shared {
+        run.cleanup_every_database()
+    } else {
+        run.cleanup()
+    };
+    if !cleaned {
         state
             .leftover
             .lock()
@@ -321,14 +348,27 @@ fn skip_reason(
             }
         }
     }
-    if !is_reference(target) && !options.allow_debug {
-        if let Some(need) = case.requires.first() {
-            let why = match need {
-                Capability::LazyExpiry => "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
-                Capability::Debug => "DEBUG commands",
-            };
+    for need in &case.requires {
+        let (allowed, why, flag) = match need {
+            Capability::LazyExpiry => (
+                is_reference(target) || options.allow_debug,
+                "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
+                "--allow-debug",
+            ),
+            Capability::Debug => (
+                is_reference(target) || options.allow_debug,
+                "DEBUG commands",
+                "--allow-debug",
+            ),
+            Capability::Databases => (
+                target.clock() != ClockKind::Real || options.allow_databases,
+                "SELECT, MOVE, SWAPDB, COPY DB, KEYS or SCAN, beyond the case's own keys",
+                "--allow-databases, on a throwaway server",
+            ),
+        };
+        if !allowed {
             return Some((
-                format!("requires {} ({why}); run with --allow-debug", need.name()),
+                format!("requires {} ({why}); run with {flag}", need.name()),
                 None,
             ));
         }

@@ -44,6 +44,11 @@ pub struct RunArgs {
     /// with DEBUG SET-ACTIVE-EXPIRE; without it they are skipped.
     #[arg(long)]
     pub allow_debug: bool,
+    /// Run the cases that reach other databases or every key (SELECT, MOVE, SWAPDB, COPY DB,
+    /// KEYS, SCAN) on the server, one at a time. For a throwaway server only; without it
+    /// they are skipped.
+    #[arg(long)]
+    pub allow_databases: bool,
     /// How error replies are compared where a step does not say.
     #[arg(long, value_enum, default_value = "exact")]
     pub errors: ErrorsChoice,
@@ -279,6 +284,7 @@ impl RunArgs {
             jobs: self.jobs.map(usize::from),
             bless: self.bless,
             allow_debug: self.allow_debug,
+            allow_databases: self.allow_databases,
             errors: self.errors.into(),
             details: self.details.into(),
             connect: self.connection.options(),

@@ -33,6 +33,8 @@ pub struct RunRequest {
     pub jobs: Option<usize>,
     pub bless: bool,
     pub allow_debug: bool,
+    /// Run `requires: [databases]` cases on a server (a throwaway one).
+    pub allow_databases: bool,
     pub errors: ErrorMatch,
     /// Whether Redis's own choices are checked (see [`Details`]).
     pub details: Details,
@@ -63,6 +65,7 @@ impl Default for RunRequest {
             jobs: None,
             bless: false,
             allow_debug: false,
+            allow_databases: false,
             errors: ErrorMatch::Exact,
             details: Details::Auto,
             connect: ConnectOptions::default(),
@@ -112,6 +115,7 @@ impl RunRequest {
             run: RunOptions {
                 errors: self.errors,
                 allow_debug: self.allow_debug,
+                allow_databases: self.allow_databases,
                 record_actuals: self.bless,
                 details: self.details,
             },

@@ -366,6 +366,12 @@ fn picks_len(reply: &Reply, with_values: bool) -> Option<usize> {
 }
 
 fn ttl_within(expected: &Reply, actual: &Reply, tolerance: i64) -> Result<(), Mismatch> {
+    // A key's reading (TTL, PTTL...) is one integer; a hash's is one per field.
+    if let (Reply::Integer(_), Reply::Integer(_)) = (expected, actual) {
+        let one = |r: &Reply| Reply::Array(vec![r.clone()]);
+        return ttl_within(&one(expected), &one(actual), tolerance)
+            .map_err(|m| Mismatch::new(m.reason.replace("field 1: ", "")));
+    }
     let (Reply::Array(e), Reply::Array(a)) = (expected, actual) else {
         return exact(expected, actual);
     };

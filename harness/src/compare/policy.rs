@@ -14,6 +14,7 @@ use reference_engine::command::{lookup, CommandSpec, ReplyPolicy, COMMANDS};
 use reference_engine::Reply;
 
 use super::Policy;
+use crate::targets::scan::{cursor_at, single_elements};
 use crate::targets::ClockKind;
 
 /// How a step is being judged.
@@ -129,11 +130,12 @@ pub fn reply_of_name(name: &[u8]) -> ReplyPolicy {
 
 /// Whether `argv` is a scan that is followed to its end and compared as one walk.
 pub fn walks(argv: &[Vec<u8>], ctx: &Context) -> bool {
-    if reply_of(argv) != ReplyPolicy::Scan || argv.len() < 3 {
+    let at = cursor_at(argv);
+    if reply_of(argv) != ReplyPolicy::Scan || argv.len() <= at {
         return false;
     }
     match ctx.source {
-        Source::Case(o) => o.walk.unwrap_or(argv[2] == b"0"),
+        Source::Case(o) => o.walk.unwrap_or(argv[at] == b"0"),
         Source::Generated => true,
     }
 }
@@ -143,7 +145,8 @@ pub fn probe_for(argv: &[Vec<u8>], ctx: &Context) -> Probe {
     match (reply_of(argv), ctx.source) {
         (ReplyPolicy::RandomPick, Source::Case(o)) if picks(argv, ctx, &o) => Probe::Contents,
         (ReplyPolicy::Scan, Source::Case(_)) if !ctx.strict && !walks(argv, ctx) => {
-            if argv.len() >= 3 {
+            // A page of a hash's scan is checked against the hash; SCAN's keys have no probe.
+            if argv.len() >= 3 && cursor_at(argv) == 2 {
                 Probe::Contents
             } else {
                 Probe::None
@@ -177,7 +180,9 @@ pub fn policy(argv: &[Vec<u8>], ctx: &Context, probe: Option<&Reply>) -> Policy 
                 novalues: novalues(argv),
             }
         }
-        ReplyPolicy::Scan if overrides.is_some() && !ctx.strict && argv.len() >= 3 => {
+        ReplyPolicy::Scan
+            if overrides.is_some() && !ctx.strict && argv.len() >= 3 && cursor_at(argv) == 2 =>
+        {
             return Policy::ScanPage {
                 novalues: novalues(argv),
                 hash: contents(probe),
@@ -277,9 +282,7 @@ fn same_shape(a: &Reply, b: &Reply) -> bool {
 }
 
 fn novalues(argv: &[Vec<u8>]) -> bool {
-    argv.iter()
-        .skip(3)
-        .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"))
+    single_elements(argv)
 }
 
 /// A random pick's policy: its count and WITHVALUES, judged against the hash's contents.

@@ -29,6 +29,7 @@ use crate::targets::TargetError;
 mod engine;
 #[cfg(test)]
 mod tests;
+mod two_keys;
 
 pub use engine::ReferenceEngine;
 
@@ -84,6 +85,9 @@ pub(crate) fn tracked_reply(
     clock: &mut BatchClock,
     alternatives: &mut Alternatives,
 ) -> Result<Expected, TargetError> {
+    if two_keys::takes_two(argv) {
+        return two_keys::reply(model, argv, actual, judge, clock, alternatives);
+    }
     let key: &[u8] = argv.get(1).map_or(&[], Vec::as_slice);
     let alternative = if alternatives.is_empty() {
         None

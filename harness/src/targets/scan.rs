@@ -1,8 +1,35 @@
-//! Following an HSCAN cursor to the end. A page depends on each server's own table, so the
-//! case runner, the fuzz driver and the cargo-fuzz replay all compare whole walks, gathered
-//! here: every page's elements under cursor "0", in the shape of a one-page reply.
+//! Following an HSCAN (or SCAN) cursor to the end. A page depends on each server's own
+//! table, so the case runner, the fuzz driver and the cargo-fuzz replay all compare whole
+//! walks, gathered here: every page's elements under cursor "0", in the shape of a one-page
+//! reply.
 
+use reference_engine::command::lookup;
 use reference_engine::Reply;
+
+/// Where a scan's cursor is in `argv`: after the key for a command that takes one (`HSCAN
+/// key cursor`), else first (`SCAN cursor`), by the command table.
+pub fn cursor_at(argv: &[Vec<u8>]) -> usize {
+    let keyed = argv
+        .first()
+        .and_then(|name| lookup(name))
+        .is_none_or(|spec| spec.info.key.is_some());
+    if keyed {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether a scan's elements are single names (SCAN's keys, HSCAN NOVALUES's fields) rather
+/// than field/value pairs.
+pub fn single_elements(argv: &[Vec<u8>]) -> bool {
+    let at = cursor_at(argv);
+    at == 1
+        || argv
+            .iter()
+            .skip(at + 1)
+            .any(|a| a.eq_ignore_ascii_case(b"NOVALUES"))
+}
 
 /// One HSCAN walk, fed its replies one at a time.
 #[derive(Debug, Default)]
@@ -34,7 +61,7 @@ impl ScanWalk {
             return Page::Last(Reply::Array(vec![Reply::bulk("0"), Reply::Array(elements)]));
         }
         let mut next = argv.to_vec();
-        next[2] = cursor.clone();
+        next[cursor_at(argv)] = cursor.clone();
         Page::Next(next)
     }
 }
@@ -87,5 +114,18 @@ mod tests {
         );
         let endless = walk_from(&argv, page("7", &[]), 3, |_| Ok::<_, ()>(page("7", &[])));
         assert_eq!(endless, Ok(None));
+        // SCAN's cursor is its first argument, and its elements are single keys.
+        let scan: Vec<Vec<u8>> = ["SCAN", "0", "TYPE", "hash"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        let mut asked = Vec::new();
+        let whole = walk_from(&scan, page("5", &["k"]), 10, |next| {
+            asked.push(next.to_vec());
+            Ok::<_, ()>(page("0", &["j"]))
+        });
+        assert_eq!(whole, Ok(Some(page("0", &["k", "j"]))));
+        assert_eq!(asked[0][1], b"5");
+        assert!(single_elements(&scan) && !single_elements(&argv));
     }
 }

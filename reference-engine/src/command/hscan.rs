@@ -81,7 +81,7 @@ fn page(cursor: u64, items: Vec<Reply>) -> Reply {
 /// parse fails, `strtoull` gets a second go, which skips leading white space, takes a sign
 /// and wraps a minus around 2^64. So `+1`, `" 1"`, `007`, `"-0"` and even `" -1"` (which is
 /// 18446744073709551615) are valid cursors while `-1`, `""` and `"1 "` are not.
-fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
+pub(super) fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
     let text = c_str(arg);
     match parse_i64(text) {
         Some(n) => u64::try_from(n).map_err(|_| CommandError::InvalidCursor),

@@ -24,6 +24,9 @@ pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
 mod connection;
 mod dump;
+mod copy;
+mod dbmove;
+mod expire;
 mod fields;
 mod glob;
 mod hdel;
@@ -45,10 +48,13 @@ mod hsetex;
 mod hsetnx;
 mod hstrlen;
 mod httl;
+mod keys;
 mod keyspace_support;
 mod restore;
+mod rename;
 #[cfg(test)]
 mod table_tests;
+mod ttl;
 
 /// Every command the engine knows, one row each; the facts live in the command's file.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -91,6 +97,22 @@ pub static COMMANDS: &[CommandSpec] = &[
     keyspace_support::OBJECT_SPEC,
     dump::DUMP_SPEC,
     restore::RESTORE_SPEC,
+    expire::EXPIRE_SPEC,
+    expire::PEXPIRE_SPEC,
+    expire::EXPIREAT_SPEC,
+    expire::PEXPIREAT_SPEC,
+    expire::PERSIST_SPEC,
+    ttl::TTL_SPEC,
+    ttl::PTTL_SPEC,
+    ttl::EXPIRETIME_SPEC,
+    ttl::PEXPIRETIME_SPEC,
+    rename::RENAME_SPEC,
+    rename::RENAMENX_SPEC,
+    copy::COPY_SPEC,
+    dbmove::MOVE_SPEC,
+    dbmove::SWAPDB_SPEC,
+    keys::KEYS_SPEC,
+    keys::SCAN_SPEC,
     connection::PING_SPEC,
     connection::ECHO_SPEC,
     connection::SELECT_SPEC,
@@ -152,9 +174,29 @@ pub fn dispatch(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Reply {
     if !spec.lazy_clock {
         ctx.now();
     }
+    if ctx.db().has_deadlines() {
+        expire_named_keys(ctx, spec, argv);
+    }
     match (spec.run)(ctx, argv) {
         Ok(reply) => reply,
         Err(e) => Reply::Error(e.to_string()),
+    }
+}
+
+/// Lazy expiry of the keys `argv` names (by its key specs, or its subcommand's), as Redis's
+/// key lookups do: a key whose deadline has passed is deleted before the command sees it.
+/// Called only when some key has a deadline, so the clock is read only then.
+fn expire_named_keys(ctx: &mut Ctx<'_>, spec: &CommandSpec, argv: &[Vec<u8>]) {
+    let sub = argv.get(1).and_then(|name| {
+        spec.subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+    });
+    let info = sub.map_or(&spec.info, |s| &s.info);
+    let now_ms = ctx.now();
+    let db = ctx.db();
+    for i in info.key_positions(argv.len()) {
+        db.expire_if_needed(&argv[i], now_ms);
     }
 }
 

@@ -11,8 +11,7 @@
 //!
 //! A ttl of 0 means no key TTL; else it is ms from now, or a unix time in ms with ABSTTL.
 //! A time already past (at or before now) restores nothing and replies OK, deleting the
-//! old key first with REPLACE. The engine has no key TTLs, so a future one is refused with
-//! a `NotSupported` error before anything changes. IDLETIME and FREQ set LRU/LFU
+//! old key first with REPLACE. A future one becomes the restored key's TTL. IDLETIME and FREQ set LRU/LFU
 //! bookkeeping the engine does not model: their values are checked, then ignored.
 //!
 //! Field TTLs come from the payload as absolute times, and expired fields are restored as
@@ -84,6 +83,7 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
             "RESTORE of a {kind} payload is not modelled; only hashes and strings are"
         )),
     })?;
+    let mut deadline = None;
     if ttl != 0 {
         let now = ctx.now();
         let at = if o.absttl {
@@ -91,20 +91,18 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         } else {
             ttl.saturating_add(now)
         };
-        if at > now {
-            return Err(CommandError::NotSupported(
-                "RESTORE with a key TTL in the future is not modelled; key TTLs are not".into(),
-            ));
+        if at <= now {
+            // Already expired: nothing is created, and REPLACE still deletes the old key.
+            if o.replace {
+                ctx.db().remove(key);
+            }
+            return Ok(Reply::ok());
         }
-        // Already expired: nothing is created, and REPLACE still deletes the old key.
-        if o.replace {
-            ctx.db().remove(key);
-        }
-        return Ok(Reply::ok());
+        deadline = Some(at);
     }
     let db = ctx.db();
     db.remove(key);
-    db.insert(key, value);
+    db.put(key, value, deadline);
     Ok(Reply::ok())
 }
 
@@ -205,9 +203,10 @@ mod tests {
         let args: [&[u8]; 6] = [b"RESTORE", b"s", past.as_bytes(), &p, b"ABSTTL", b"REPLACE"];
         assert_eq!(t.run_args(&args), Reply::ok());
         assert_eq!(t.run("EXISTS s"), int(0));
-        // A future key TTL is refused plainly, and changes nothing.
-        let r = t.run_args(&[b"RESTORE", b"f", b"1000", &p]);
-        assert!(matches!(r, Reply::Error(e) if e.starts_with("ERR hashcheck engine:")));
+        // A future key TTL is the restored key's, in ms from now.
+        assert_eq!(t.run_args(&[b"RESTORE", b"f", b"1000", &p]), Reply::ok());
+        assert_eq!(t.run("PTTL f"), int(1000));
+        t.advance(1000);
         assert_eq!(t.run("EXISTS f"), int(0));
     }
 

@@ -44,8 +44,10 @@ pub struct CommandInfo {
     pub flags: &'static str,
     pub acl_categories: &'static str,
     pub tips: &'static str,
-    /// The one key spec each of these commands has, if it takes a key.
+    /// The command's key spec, if it takes a key.
     pub key: Option<KeySpec>,
+    /// A second key spec, for the commands with two (RENAME, COPY: source and destination).
+    pub second_key: Option<KeySpec>,
 }
 
 /// A key spec: an index begin-search and a range find-keys with no limit. The keys are
@@ -142,6 +144,17 @@ impl CommandSpec {
         }
     }
 
+    /// With a second key spec (see [`CommandInfo::second_key`]).
+    pub const fn second_key(self, key: KeySpec) -> Self {
+        Self {
+            info: CommandInfo {
+                second_key: Some(key),
+                ..self.info
+            },
+            ..self
+        }
+    }
+
     pub const fn reply(self, reply: ReplyPolicy) -> Self {
         Self { reply, ..self }
     }
@@ -160,12 +173,9 @@ impl CommandSpec {
         }
     }
 
-    /// The positions in `argv` (name at 0) that hold keys, by the key spec.
+    /// The positions in `argv` (name at 0) that hold keys, by the key specs.
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
-        self.info
-            .key
-            .into_iter()
-            .flat_map(move |k| k.positions(argc))
+        self.info.key_positions(argc)
     }
 }
 
@@ -175,6 +185,7 @@ impl CommandInfo {
         acl_categories: "",
         tips: "",
         key: None,
+        second_key: None,
     };
 
     pub const fn new(
@@ -188,7 +199,18 @@ impl CommandInfo {
             acl_categories,
             tips,
             key,
+            second_key: None,
         }
+    }
+
+    /// The key specs, in Redis's order.
+    pub fn key_specs(&self) -> impl Iterator<Item = KeySpec> {
+        self.key.into_iter().chain(self.second_key)
+    }
+
+    /// The positions in `argv` (name at 0) that hold keys, by the key specs.
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        self.key_specs().flat_map(move |k| k.positions(argc))
     }
 }
 

@@ -122,16 +122,25 @@ pub enum Capability {
     LazyExpiry,
     /// Steps send DEBUG commands.
     Debug,
+    /// Steps reach beyond the case's own keys in one database: SELECT, MOVE, SWAPDB, COPY
+    /// with DB, KEYS, SCAN. On a server such a case runs only with `--allow-databases`,
+    /// alone, and its keys are deleted from every database afterwards.
+    Databases,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 2] = [Capability::LazyExpiry, Capability::Debug];
+    pub const ALL: [Capability; 3] = [
+        Capability::LazyExpiry,
+        Capability::Debug,
+        Capability::Databases,
+    ];
 
     /// The name used in `requires:`.
     pub fn name(self) -> &'static str {
         match self {
             Capability::LazyExpiry => "lazy-expiry",
             Capability::Debug => "debug",
+            Capability::Databases => "databases",
         }
     }
 }

@@ -9,13 +9,17 @@
 //!   CONFIG GET/SET. What they change (CONFIG SET values, DEBUG SET-ACTIVE-EXPIRE) is put
 //!   back at the end of the run on a fresh connection, after a double Ctrl-C too
 //!   ([`super::restore`]).
+//! - In a case marked `requires: [databases]`: SELECT, MOVE, SWAPDB, COPY with DB, KEYS and
+//!   SCAN, which reach other databases or every key. Such a case runs on a server only with
+//!   `--allow-databases` (a throwaway server: it runs alone, and its keys are deleted from
+//!   every database afterwards); otherwise it is skipped, never sent.
 //! - Anything else is refused: FLUSHALL, FLUSHDB, SHUTDOWN and the like reach beyond the
 //!   run's keys and cannot be undone, and a command hashcheck does not know might. The one
 //!   exception is a step that expects `ERR unknown command`: it is about a command the server
 //!   lacks, and the runner still asks the server (COMMAND INFO) before sending it.
 
 use super::prefix;
-use crate::cases::format::{CaseError, CaseFile, Expect, Send, Step};
+use crate::cases::format::{Capability, CaseError, CaseFile, Expect, Send, Step};
 
 /// Commands that touch no key and change nothing on the server.
 const HARMLESS: &[&str] = &["ping", "echo", "time", "hello", "command", "info", "dbsize"];
@@ -59,10 +63,12 @@ const SERVER_WIDE: &[&str] = &[
     "keys",
     "scan",
     "randomkey",
-    "rename",
-    "copy",
     "sort",
 ];
+
+/// Commands that reach other databases or every key, sent only in a case marked `requires:
+/// [databases]` (COPY only with its DB option: without it, it is two keys under the prefix).
+const DATABASE_COMMANDS: &[&str] = &["select", "move", "swapdb", "keys", "scan"];
 
 /// What may be done with one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +77,8 @@ pub enum Class {
     Allowed,
     /// Needs `--allow-debug`: DEBUG or CONFIG.
     NeedsFlag,
+    /// Needs `requires: [databases]` on the case (and `--allow-databases` on a server).
+    NeedsDatabases,
     /// Never sent; the reason says why.
     Refused(String),
 }
@@ -97,6 +105,10 @@ pub fn classify(argv: &[Vec<u8>]) -> Class {
             upper(CONFIG_SUBCOMMANDS)
         )),
         "object" if sub.as_deref() == Some("help") => Class::Allowed,
+        n if DATABASE_COMMANDS.contains(&n) => Class::NeedsDatabases,
+        "copy" if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")) => {
+            Class::NeedsDatabases
+        }
         n if HARMLESS.contains(&n) => Class::Allowed,
         _ if prefix::knows_keys(argv) => Class::Allowed,
         n if SERVER_WIDE.contains(&n) => Class::Refused(format!(
@@ -120,6 +132,12 @@ pub fn check_file(file: &CaseFile, allow_debug: bool) -> Result<(), CaseError> {
             let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
             let refusal = match classify(&argv) {
                 Class::Allowed => None,
+                Class::NeedsDatabases if case.requires.contains(&Capability::Databases) => None,
+                Class::NeedsDatabases => Some(format!(
+                    "{} reaches beyond the case's own keys; mark the case `requires: \
+                     [databases]` (it then runs on a server only with --allow-databases)",
+                    send.display()
+                )),
                 Class::NeedsFlag if allow_debug => None,
                 Class::NeedsFlag => Some(format!(
                     "{} changes or inspects the server itself; pass --allow-debug to send it \

@@ -209,7 +209,7 @@ impl CaseRun<'_> {
     /// One command, with the run's key prefix taken out of error texts again.
     pub(super) fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         let reply = self.target.call(argv)?;
-        Ok(self.keys.unprefix_errors(reply))
+        Ok(self.keys.unprefix(argv, reply))
     }
 
     /// How this step is judged: the run's details and clock, and the step's overrides.
@@ -249,6 +249,24 @@ impl CaseRun<'_> {
     /// Deletes the keys this case named; false if the target could not be told.
     pub(super) fn cleanup(&mut self) -> bool {
         safety::delete_keys(self.target, self.keys.used()).is_ok()
+    }
+
+    /// [`CaseRun::cleanup`] for a case that may have left its keys in other databases
+    /// (MOVE, COPY DB, SWAPDB): deletes them in each database SELECT reaches. The connection
+    /// is left in another database, so the suite drops it after such a case.
+    pub(super) fn cleanup_every_database(&mut self) -> bool {
+        for db in 0..reference_engine::session::DATABASES {
+            let select = vec![b"SELECT".to_vec(), db.to_string().into_bytes()];
+            match self.target.call(&select) {
+                Ok(Reply::Error(_)) => break,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+            if !self.cleanup() {
+                return false;
+            }
+        }
+        true
     }
 }
 

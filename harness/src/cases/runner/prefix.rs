@@ -5,15 +5,16 @@
 //! keys are not in the engine (Redis has them); their key positions are listed below. The
 //! rewriter remembers every key it produced, so the case can delete exactly those
 //! afterwards and never needs FLUSHDB.
+//!
+//! The commands that list the database's keys (KEYS, SCAN: no key spec, a listing or scan
+//! reply) see only the case's own keys: their pattern is put under the prefix (SCAN without
+//! MATCH gets one), and the prefix is taken off the names they reply with.
 
-use reference_engine::command::{lookup, CommandSpec, KeySpec};
+use reference_engine::command::{lookup, CommandInfo, CommandSpec, ReplyPolicy};
 use reference_engine::Reply;
 
 /// Single-key commands the engine lacks that cases use to set up or inspect keys.
-const FIRST_KEY_COMMANDS: &[&str] = &[
-    "strlen", "append", "incr", "expire", "pexpire", "ttl", "pttl", "persist", "lpush", "rpush",
-    "sadd", "zadd",
-];
+const FIRST_KEY_COMMANDS: &[&str] = &["strlen", "append", "incr", "lpush", "rpush", "sadd", "zadd"];
 
 /// Commands the engine lacks whose every argument is a key.
 const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
@@ -21,26 +22,28 @@ const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
 /// DEBUG's subcommands whose second argument is a key (DEBUG is not in the engine).
 const DEBUG_KEY_SUBCOMMANDS: &[&str] = &["object", "listpack", "htstats-key", "digest-value"];
 
-/// Where the keys of `argv` are, by the table: the command's key spec, or for a container
+/// Where the keys of `argv` are, by the table: the command's key specs, or for a container
 /// its subcommand's (`None` inside when the subcommand is missing or unknown). `None` when
 /// the engine does not have the command.
-fn table_key_spec(argv: &[Vec<u8>]) -> Option<(&'static CommandSpec, Option<KeySpec>)> {
+fn table_key_spec(
+    argv: &[Vec<u8>],
+) -> Option<(&'static CommandSpec, Option<&'static CommandInfo>)> {
     let spec = lookup(argv.first()?)?;
     if spec.info.key.is_some() || spec.subcommands.is_empty() {
-        return Some((spec, spec.info.key));
+        return Some((spec, Some(&spec.info).filter(|i| i.key.is_some())));
     }
     let sub = argv.get(1).and_then(|sub| {
         spec.subcommands
             .iter()
             .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
     });
-    Some((spec, sub.and_then(|s| s.info.key)))
+    Some((spec, sub.map(|s| &s.info).filter(|i| i.key.is_some())))
 }
 
 /// The positions in `argv` that hold keys.
 pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
-    if let Some((_, key)) = table_key_spec(argv) {
-        return key.map_or_else(Vec::new, |k| k.positions(argv.len()).collect());
+    if let Some((_, info)) = table_key_spec(argv) {
+        return info.map_or_else(Vec::new, |i| i.key_positions(argv.len()).collect());
     }
     let Some(name) = argv.first() else {
         return Vec::new();
@@ -87,6 +90,28 @@ pub fn knows_keys(argv: &[Vec<u8>]) -> bool {
             }))
 }
 
+/// The two kinds of command that list the database's keys.
+enum Listing {
+    /// `KEYS pattern`.
+    Keys,
+    /// `SCAN cursor [MATCH pattern] ...`.
+    Scan,
+}
+
+/// Whether `argv` lists the database's keys, by the table: a command that takes no key and
+/// whose reply is a listing or a scan.
+fn listing(argv: &[Vec<u8>]) -> Option<Listing> {
+    let spec = lookup(argv.first()?)?;
+    if spec.hash || spec.info.key.is_some() || argv.len() < 2 {
+        return None;
+    }
+    match spec.reply {
+        ReplyPolicy::Listing { .. } => Some(Listing::Keys),
+        ReplyPolicy::Scan => Some(Listing::Scan),
+        _ => None,
+    }
+}
+
 /// Whether `name` (any case) is one of the 28 hash commands.
 pub fn is_hash_command(name: &str) -> bool {
     lookup(name.as_bytes()).is_some_and(|spec| spec.hash)
@@ -111,8 +136,14 @@ impl KeyRewriter {
         &self.prefix
     }
 
-    /// Puts the prefix in front of every key in `argv`.
-    pub fn rewrite(&mut self, argv: &mut [Vec<u8>]) {
+    /// Puts the prefix in front of every key in `argv`, and of the pattern of a command
+    /// that lists keys (see the module's doc).
+    pub fn rewrite(&mut self, argv: &mut Vec<Vec<u8>>) {
+        match listing(argv) {
+            Some(Listing::Keys) => argv[1] = self.pattern(&argv[1]),
+            Some(Listing::Scan) => self.scope_scan(argv),
+            None => {}
+        }
         for i in key_positions(argv) {
             let mut key = self.prefix.clone();
             key.extend_from_slice(&argv[i]);
@@ -126,6 +157,67 @@ impl KeyRewriter {
     /// Every prefixed key sent so far, in first-use order.
     pub fn used(&self) -> &[Vec<u8>] {
         &self.used
+    }
+
+    /// The prefix, with the glob's special characters escaped, then `pattern`.
+    fn pattern(&self, pattern: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.prefix.len() + pattern.len() + 4);
+        for &b in &self.prefix {
+            if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.extend_from_slice(pattern);
+        out
+    }
+
+    /// Every MATCH value of a SCAN put under the prefix; without one, `MATCH <prefix>*`
+    /// goes right after the cursor (so an option error later in `argv` stays the same).
+    fn scope_scan(&self, argv: &mut Vec<Vec<u8>>) {
+        let mut matched = false;
+        let mut i = 2;
+        while i < argv.len() {
+            let word = &argv[i];
+            let takes_value = [&b"MATCH"[..], b"COUNT", b"TYPE"]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w));
+            if takes_value && i + 1 < argv.len() {
+                if word.eq_ignore_ascii_case(b"MATCH") {
+                    argv[i + 1] = self.pattern(&argv[i + 1]);
+                    matched = true;
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        if !matched && argv.len() >= 2 {
+            let all = self.pattern(b"*");
+            argv.splice(2..2, [b"MATCH".to_vec(), all]);
+        }
+    }
+
+    /// The reply to `argv` (as rewritten) as the case wrote it: without the prefix in error
+    /// texts, nor on the names a listing of keys replies with.
+    pub fn unprefix(&self, argv: &[Vec<u8>], reply: Reply) -> Reply {
+        if listing(argv).is_none() {
+            return self.unprefix_errors(reply);
+        }
+        self.unprefix_names(reply)
+    }
+
+    fn unprefix_names(&self, reply: Reply) -> Reply {
+        match reply {
+            Reply::Bulk(name) => match name.strip_prefix(self.prefix.as_slice()) {
+                Some(rest) => Reply::Bulk(rest.to_vec()),
+                None => Reply::Bulk(name),
+            },
+            Reply::Array(items) => {
+                Reply::Array(items.into_iter().map(|r| self.unprefix_names(r)).collect())
+            }
+            other => self.unprefix_errors(other),
+        }
     }
 
     /// The reply with the prefix removed from error texts, which may quote arguments.
@@ -184,7 +276,7 @@ mod tests {
             }
             for sub in spec.subcommands {
                 let argv = [spec.name, sub.name, "k"].map(|w| w.as_bytes().to_vec());
-                let want = sub.info.key.map_or(vec![], |k| k.positions(3).collect());
+                let want: Vec<usize> = sub.info.key_positions(3).collect();
                 assert_eq!(key_positions(&argv), want, "{} {}", spec.name, sub.name);
             }
         }
@@ -193,6 +285,9 @@ mod tests {
         assert!(knows_keys(&argv("OBJECT")) && !knows_keys(&argv("OBJECT HELP")));
         assert_eq!(key_positions(&argv("UNLINK a b")), vec![1, 2]);
         assert_eq!(key_positions(&argv("DEBUG OBJECT h")), vec![2]);
+        assert_eq!(key_positions(&argv("RENAME a b")), vec![1, 2]);
+        assert_eq!(key_positions(&argv("COPY a b DB 1 REPLACE")), vec![1, 2]);
+        assert_eq!(key_positions(&argv("SCAN 0 MATCH a")), Vec::<usize>::new());
     }
 
     #[test]
@@ -207,6 +302,31 @@ mod tests {
         assert_eq!(
             keys.unprefix_errors(Reply::Error("ERR bad 'p:h'".into())),
             Reply::Error("ERR bad 'h'".into())
+        );
+    }
+
+    #[test]
+    fn listings_see_only_the_prefix() {
+        let mut keys = KeyRewriter::new(b"p*:".to_vec());
+        let mut k = argv("KEYS h?");
+        keys.rewrite(&mut k);
+        assert_eq!(k, argv("KEYS p\\*:h?"));
+        let mut s = argv("SCAN 0 COUNT 5 MATCH a* TYPE hash");
+        keys.rewrite(&mut s);
+        assert_eq!(s, argv("SCAN 0 COUNT 5 MATCH p\\*:a* TYPE hash"));
+        let mut bare = argv("SCAN 0 COUNT");
+        keys.rewrite(&mut bare);
+        assert_eq!(bare, argv("SCAN 0 MATCH p\\*:* COUNT"));
+        let page = Reply::Array(vec![
+            Reply::bulk("0"),
+            Reply::Array(vec![Reply::bulk("p*:a"), Reply::bulk("other")]),
+        ]);
+        assert_eq!(
+            keys.unprefix(&s, page),
+            Reply::Array(vec![
+                Reply::bulk("0"),
+                Reply::Array(vec![Reply::bulk("a"), Reply::bulk("other")]),
+            ])
         );
     }
 }

@@ -12,7 +12,7 @@ use reference_engine::command::lookup;
 use reference_engine::Reply;
 
 use super::allowed::{self, Class};
-use crate::cases::format::{Case, Step};
+use crate::cases::format::{Capability, Case, Step};
 use crate::targets::{Target, TargetError};
 
 /// Why `case` must not run on a shared server, if it must not: the same allow-list the
@@ -30,6 +30,15 @@ pub fn refusal(
         let plain: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
         match allowed::classify(&plain) {
             Class::Allowed => {}
+            // Skipped before this unless the run allows them (`skip_reason`).
+            Class::NeedsDatabases if case.requires.contains(&Capability::Databases) => {}
+            Class::NeedsDatabases => {
+                return Some(format!(
+                    "refused: {} reaches beyond the case's own keys and the case is not \
+                     marked `requires: [databases]`",
+                    send.display()
+                ))
+            }
             Class::NeedsFlag if allow_debug => {}
             Class::NeedsFlag => {
                 return Some(format!(

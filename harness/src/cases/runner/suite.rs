@@ -432,7 +432,11 @@ fn run_one(
     let report = run_case(target.as_mut(), file, item.case, state, &options.run);
     // A server may also close the connection after a case's last reply (fakeredis does
     // after some errors): the case stands, and the next one gets a new connection.
-    if matches!(report.outcome, Outcome::Aborted { .. }) || !target.usable() {
+    let databases = case
+        .requires
+        .contains(&crate::cases::format::Capability::Databases);
+    // A `databases` case leaves its connection in whichever database it selected last.
+    if matches!(report.outcome, Outcome::Aborted { .. }) || !target.usable() || databases {
         // The connection may be unusable; the next case gets a new one.
         targets.remove(&item.protocol);
     }

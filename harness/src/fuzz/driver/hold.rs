@@ -167,6 +167,9 @@ pub(super) fn clear_at(
     rules: Rules<'_>,
 ) -> Option<i64> {
     let key = op.key()?;
+    if let Some(second) = op.second_key() {
+        return two_keys_clear_at(deadlines, fresh, [key, second], now, margin);
+    }
     let compares = rules.gt_lt && compares_deadlines(op);
     if (compares || rules.parked.is_some()) && fresh.contains(key) {
         return Some(now + 1);
@@ -196,5 +199,26 @@ pub(super) fn clear_at(
                 _ => None,
             }
         })
+        .max()
+}
+
+/// [`clear_at`] for a command that moves or copies a hash to another key (RENAME, COPY): the
+/// deadlines the driver follows are per key, and such a command would carry a pending one
+/// to a key where nothing expects it. So it waits until neither key has a deadline that may
+/// still be pending, nor one set earlier in its batch (not yet registered).
+fn two_keys_clear_at(
+    deadlines: &KeyMap<Vec<(i64, i64)>>,
+    fresh: &KeySet,
+    keys: [&[u8]; 2],
+    now: i64,
+    margin: i64,
+) -> Option<i64> {
+    if keys.iter().any(|k| fresh.contains(*k)) {
+        return Some(now + 1);
+    }
+    keys.iter()
+        .filter_map(|k| deadlines.get(*k))
+        .flatten()
+        .map(|&(_, latest)| latest + margin + 1)
         .max()
 }

@@ -25,7 +25,8 @@ impl Differ<'_> {
             Reference::Server(server) => &mut **server,
             Reference::Model(model) => &mut **model,
         };
-        if argv.get(2).map(Vec::as_slice) == Some(b"0") {
+        let at = crate::targets::scan::cursor_at(argv);
+        if argv.get(at).map(Vec::as_slice) == Some(b"0") {
             let e = walk(reference, argv, expected)?;
             let a = walk(&mut *self.target, argv, actual)?;
             return Ok((e, a));
@@ -34,7 +35,7 @@ impl Differ<'_> {
             return Ok((expected, actual));
         }
         let mut from_zero = argv.to_vec();
-        from_zero[2] = b"0".to_vec();
+        from_zero[at] = b"0".to_vec();
         let first = reference.call(&from_zero)?;
         let all = walk(reference, &from_zero, first)?;
         let a = walk(&mut *self.target, argv, actual)?;

@@ -9,9 +9,11 @@ impl Generator {
     /// Bends `op`, a command of `form`, out of shape.
     pub(super) fn bend(&mut self, op: &mut Op, form: Form) {
         let len = op.args.len();
-        let keys_only = matches!(form, Form::Del | Form::Exists);
+        // Arguments that are keys (every one of DEL and EXISTS; RENAME's and COPY's second)
+        // are never replaced by a word: only this run's own keys may be sent.
+        let keys_only = matches!(form, Form::Del | Form::Exists | Form::TwoKeys { .. });
         // RESTORE's last word may be the ABSTTL that keeps its ttl in the past: without it
-        // the ttl would be a future key TTL, which the engine does not model.
+        // the ttl would be a future key TTL, one that could fall due during the run.
         let poppable = !matches!(form, Form::Restore);
         match self.rng.below(5) {
             0 if len > 2 && poppable => {

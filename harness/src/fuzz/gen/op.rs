@@ -54,6 +54,19 @@ impl Op {
         }
     }
 
+    /// The second key of a command that takes two (RENAME, COPY: the table's second key
+    /// spec), if this is one.
+    pub fn second_key(&self) -> Option<&[u8]> {
+        let Some(Arg::Bytes(name)) = self.args.first() else {
+            return None;
+        };
+        let spec = reference_engine::command::lookup(name)?.info.second_key?;
+        match self.args.get(usize::try_from(spec.begin).ok()?) {
+            Some(Arg::Bytes(b)) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The argv to send at `now_ms`.
     pub fn resolve(&self, now_ms: i64) -> Vec<Vec<u8>> {
         self.args

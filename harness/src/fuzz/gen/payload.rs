@@ -13,8 +13,8 @@
 //! Field deadlines in a payload are absolute: far ahead (no run lasts until then) or long
 //! past, never due during the run, so no timing enters. A past field is restored as stored
 //! and reclaimed like any expired field. The key ttl is 0, or an ABSTTL time already past
-//! (nothing is created; REPLACE still deletes): a future key TTL is outside what the
-//! engine models. Bent forms: a negative or non-integer ttl, a payload with a byte flipped
+//! (nothing is created; REPLACE still deletes): key TTLs are EXPIRE's to generate, with
+//! times the driver knows how to hold around. Bent forms: a negative or non-integer ttl, a payload with a byte flipped
 //! or cut short, IDLETIME/FREQ out of range or together, an unknown option.
 
 use reference_engine::hash::{HashValue, TtlOnWrite};

@@ -24,12 +24,54 @@ impl Generator {
                     args.push(Arg::Bytes(key));
                 }
             }
-            Form::Type => {}
+            Form::Type | Form::KeyAlone => {}
             Form::Set => args.push(Arg::Bytes(self.value())),
             Form::Dump => {}
             Form::Restore => args.extend(self.restore_args()),
+            Form::KeyExpire { millis } => self.key_expire(millis, &mut args),
+            Form::TwoKeys { replace } => {
+                // Another of the run's keys, now and then the same one.
+                let keys = self.config.keys.max(1);
+                let other = if self.chance(8) || keys == 1 {
+                    key
+                } else {
+                    // Another key, preferring one not held back (see `key_index`).
+                    let mut index = self.key_index();
+                    if index == key_index {
+                        index = (key_index + 1 + self.rng.below(keys - 1)) % keys;
+                    }
+                    self.key_name(index)
+                };
+                args.push(Arg::Bytes(other));
+                if replace && self.chance(2) {
+                    args.push(Self::b(self.pick(&["REPLACE", "replace"])));
+                }
+            }
         }
         Op::new(args)
+    }
+
+    /// `time [condition]` of a key's EXPIRE: far ahead (each time further than the last, so
+    /// that GT and LT never compare two deadlines a few ms apart, which two servers may
+    /// order differently) or at or before now (the key goes at once). Now and then two
+    /// conditions or a word that is none.
+    fn key_expire(&mut self, millis: bool, args: &mut Vec<Arg>) {
+        self.far_deadlines += 1;
+        let seconds = match self.rng.below(4) {
+            0 => -(self.rng.below(3) as i64),
+            _ => 1_000_000 + 1_000 * self.far_deadlines,
+        };
+        let time = if millis { seconds * 1000 } else { seconds };
+        args.push(Arg::Bytes(time.to_string().into_bytes()));
+        match self.rng.below(12) {
+            0..=4 => args.push(Self::b(self.pick(CONDITIONS))),
+            5 => {
+                args.push(Self::b(self.pick(CONDITIONS)));
+                args.push(Self::b(self.pick(CONDITIONS)));
+            }
+            6 => args.push(Self::b(self.pick(&["FOO", "FIELDS"]))),
+            _ => {}
+        }
     }
 
     /// The arguments after the key of a hash command of `shape`: as many as its arity says

@@ -30,6 +30,14 @@ pub enum Form {
     /// `RESTORE key ttl payload [options]`: a payload built from pool fields (see
     /// `gen::payload`) restored into a pool key.
     Restore,
+    /// `TTL key`, `PTTL key`, `PERSIST key`: the key alone, about its own TTL.
+    KeyAlone,
+    /// `EXPIRE key seconds [NX | XX | GT | LT]` (`millis`: PEXPIRE), with a time far ahead
+    /// or already past, never one that falls due during a run.
+    KeyExpire { millis: bool },
+    /// `RENAME key newkey`, `COPY source destination [REPLACE]`: the second key another of
+    /// the run's own; `replace` when the command takes REPLACE (its arity is open).
+    TwoKeys { replace: bool },
 }
 
 impl Form {
@@ -68,6 +76,14 @@ const KEY_COMMANDS: &[(&str, Form)] = &[
     ("SET", Form::Set),
     ("DUMP", Form::Dump),
     ("RESTORE", Form::Restore),
+    ("TTL", Form::KeyAlone),
+    ("PTTL", Form::KeyAlone),
+    ("PERSIST", Form::KeyAlone),
+    ("EXPIRE", Form::KeyExpire { millis: false }),
+    ("PEXPIRE", Form::KeyExpire { millis: true }),
+    ("RENAME", Form::TwoKeys { replace: false }),
+    ("RENAMENX", Form::TwoKeys { replace: false }),
+    ("COPY", Form::TwoKeys { replace: true }),
 ];
 
 /// Every command the generators know: the table's hash commands in table order, then the

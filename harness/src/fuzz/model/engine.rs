@@ -23,8 +23,12 @@ pub trait ReferenceEngine {
     /// The hash at `key`, to change field deadlines in place (None if not a hash).
     fn hash_mut(&mut self, key: &[u8]) -> Option<&mut HashValue>;
     /// Puts `value` under `key` (or removes the key): a snapshot taken with [`Self::peek`]
-    /// goes back this way.
+    /// goes back this way. The key keeps its TTL, if it still has one.
     fn put(&mut self, key: &[u8], value: Option<Value>);
+    /// The key's own deadline (EXPIRE), if it has one.
+    fn key_deadline(&self, key: &[u8]) -> Option<i64>;
+    /// Puts `value` under `key` with exactly `deadline` (RENAME and COPY move both).
+    fn put_with_deadline(&mut self, key: &[u8], value: Option<Value>, deadline: Option<i64>);
     /// Does what a background expiry cycle at the engine's time would do to `key`.
     fn reclaim_expired(&mut self, key: &[u8]);
 }
@@ -55,9 +59,18 @@ impl ReferenceEngine for EmbeddedTarget {
     }
 
     fn put(&mut self, key: &[u8], value: Option<Value>) {
+        let deadline = self.key_deadline(key);
+        self.put_with_deadline(key, value, deadline);
+    }
+
+    fn key_deadline(&self, key: &[u8]) -> Option<i64> {
+        self.engine().keyspace(0).deadline(key)
+    }
+
+    fn put_with_deadline(&mut self, key: &[u8], value: Option<Value>, deadline: Option<i64>) {
         let keyspace = self.engine_mut().keyspace_mut(0);
         match value {
-            Some(v) => keyspace.insert(key, v),
+            Some(v) => keyspace.put(key, v, deadline),
             None => {
                 keyspace.remove(key);
             }

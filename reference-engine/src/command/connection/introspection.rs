@@ -137,10 +137,12 @@ fn info_reply(name: String, arity: i32, info: &CommandInfo, subs: Vec<Reply>) ->
     let words = |s: &'static str| s.split_whitespace();
     let simple_set = |s| Reply::Set(words(s).map(|w| Reply::Simple(w.to_string())).collect());
     // The legacy first/last/step: `last` absolute unless it counts from the end.
-    let (first, last, step) = match &info.key {
-        Some(k) if k.last < 0 => (k.begin, k.last, k.step),
-        Some(k) => (k.begin, k.begin + k.last, k.step),
-        None => (0, 0, 0),
+    // With a second key spec (RENAME, COPY: keys 1 and 2) the range runs to its key.
+    let (first, last, step) = match (&info.key, &info.second_key) {
+        (Some(k), Some(second)) => (k.begin, second.begin + second.last, k.step),
+        (Some(k), None) if k.last < 0 => (k.begin, k.last, k.step),
+        (Some(k), None) => (k.begin, k.begin + k.last, k.step),
+        (None, _) => (0, 0, 0),
     };
     Reply::Array(vec![
         Reply::bulk(name),
@@ -152,9 +154,8 @@ fn info_reply(name: String, arity: i32, info: &CommandInfo, subs: Vec<Reply>) ->
         simple_set(info.acl_categories),
         Reply::Set(words(info.tips).map(Reply::bulk).collect()),
         Reply::Set(
-            info.key
-                .iter()
-                .map(|k| key_spec_reply(k, simple_set(k.flags)))
+            info.key_specs()
+                .map(|k| key_spec_reply(&k, simple_set(k.flags)))
                 .collect(),
         ),
         if subs.is_empty() {
@@ -252,14 +253,16 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         let mut text = String::from("# Keyspace\r\n");
         for (i, db) in ctx.dbs.iter().enumerate().filter(|(_, db)| !db.is_empty()) {
             // `subexpiry` counts hashes with field TTLs (expired-but-unreclaimed included);
-            // the engine has no key TTLs, so expires and avg_ttl are 0.
+            // `expires` counts keys with a deadline. Redis estimates avg_ttl in its background
+            // expiry cycle, which the embedded engine does not run, so it stays 0.
             let subexpiry = db
                 .iter()
                 .filter(|(_, v)| matches!(v, Value::Hash(h) if h.has_ttls()))
                 .count();
             text.push_str(&format!(
-                "db{i}:keys={},expires=0,avg_ttl=0,subexpiry={subexpiry}\r\n",
-                db.len()
+                "db{i}:keys={},expires={},avg_ttl=0,subexpiry={subexpiry}\r\n",
+                db.len(),
+                db.deadlines()
             ));
         }
         sections.push(text);

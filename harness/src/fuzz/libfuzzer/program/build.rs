@@ -328,9 +328,10 @@ impl Builder<'_> {
 
 /// The raw command names a server may be sent: the hash commands and the key commands
 /// whose every key argument gets the run's prefix. Not SET: its options are outside what
-/// the engine models, so they would only show as differences.
+/// the engine models, so they would only show as differences. Not RENAME or COPY either: a
+/// raw second argument would be a key outside the run's prefix.
 pub static SERVER_RAW_COMMANDS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| commands_where(|form| !matches!(form, Form::Set)));
+    LazyLock::new(|| commands_where(|form| !matches!(form, Form::Set | Form::TwoKeys { .. })));
 
 /// Whether a command of `form` picks random fields by a count (`Shape::RandomCount`), which a
 /// real server tries to serve even when it is huge and negative.
