@@ -91,6 +91,22 @@ pub enum CommandError {
     /// CLIENT SETINFO with an option other than LIB-NAME/LIB-VER.
     #[error("ERR Unrecognized option '{0}'")]
     UnrecognizedOption(String),
+    /// DEBUG's reply to an unknown subcommand or a known one with the wrong arguments.
+    #[error("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.")]
+    SubcommandOrArity { cmd: String, sub: String },
+    /// DEBUG OBJECT or LISTPACK on a missing key.
+    #[error("ERR no such key")]
+    NoSuchKey,
+    #[error("ERR Not a listpack encoded object.")]
+    NotListpack,
+    #[error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")]
+    ReloadOption,
+    /// CONFIG SET of a parameter the server does not have; the name is quoted as sent.
+    #[error("ERR Unknown option or number of arguments for CONFIG SET - '{0}'")]
+    ConfigUnknown(String),
+    /// CONFIG SET with a value the parameter refuses.
+    #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")]
+    ConfigSetFailed { name: String, why: String },
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -142,6 +158,12 @@ impl CommandError {
             InvalidClientName => "InvalidClientName",
             InvalidClientAttribute(_) => "InvalidClientAttribute",
             UnrecognizedOption(_) => "UnrecognizedOption",
+            SubcommandOrArity { .. } => "SubcommandOrArity",
+            NoSuchKey => "NoSuchKey",
+            NotListpack => "NotListpack",
+            ReloadOption => "ReloadOption",
+            ConfigUnknown(_) => "ConfigUnknown",
+            ConfigSetFailed { .. } => "ConfigSetFailed",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -220,6 +242,15 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             InvalidClientName,
             InvalidClientAttribute(m()),
             UnrecognizedOption(m()),
+            SubcommandOrArity { cmd: m(), sub: m() },
+            NoSuchKey,
+            NotListpack,
+            ReloadOption,
+            ConfigUnknown(m()),
+            ConfigSetFailed {
+                name: m(),
+                why: m(),
+            },
             NotSupported(m()),
             EnginePanicked(m()),
         ];

@@ -22,7 +22,9 @@ pub mod spec;
 
 pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
+mod config;
 mod connection;
+mod debug;
 mod fields;
 mod glob;
 mod hdel;
@@ -95,6 +97,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     connection::TIME_SPEC,
     connection::COMMAND_SPEC,
     connection::INFO_SPEC,
+    config::CONFIG_SPEC,
+    debug::DEBUG_SPEC,
 ];
 
 /// The table by packed name (see `packed_name`).
