@@ -98,9 +98,9 @@ impl Engine {
 
     /// Records a server's cycle: how long it took, and whether its time limit stopped it
     /// (INFO stats `expire_cycle_cpu_milliseconds`, `expired_time_cap_reached_count`).
-    pub fn record_expire_cycle(&mut self, elapsed_ms: u64, time_cap_reached: bool) {
+    pub fn record_expire_cycle(&mut self, elapsed: std::time::Duration, time_cap_reached: bool) {
         let stats = &mut self.server.stats;
-        stats.expire_cycle_cpu_milliseconds += elapsed_ms;
+        stats.expire_cycle_us += u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         stats.expired_time_cap_reached_count += u64::from(time_cap_reached);
     }
 }

@@ -188,7 +188,7 @@ pub fn run_case(
         report.unsupported = unsupported;
         return report;
     }
-    let lazy = case.requires.contains(&Capability::LazyExpiry) && !is_reference(target);
+    let lazy = case.requires.contains(&Capability::LazyExpiry) && expires_in_background(target);
     if lazy {
         if let Err(reason) = freeze_active_expiry(target, state) {
             report.outcome = Outcome::Skipped { reason };
@@ -277,10 +277,10 @@ pub fn case_command(file: &CaseFile, case: &Case) -> String {
         .unwrap_or_else(|| "OTHER".to_string())
 }
 
-/// Whether the target is the reference engine (embedded or served), which never reclaims
-/// expired fields in the background.
-fn is_reference(target: &dyn Target) -> bool {
-    target.identity().product == "hashcheck"
+/// Whether the target may reclaim expired fields in the background: every server, `hashcheck
+/// serve` included; not the embedded engine, on its virtual clock, which only expires lazily.
+fn expires_in_background(target: &dyn Target) -> bool {
+    target.clock() == ClockKind::Real
 }
 
 fn skip_reason(
@@ -321,7 +321,7 @@ fn skip_reason(
             }
         }
     }
-    if !is_reference(target) && !options.allow_debug {
+    if expires_in_background(target) && !options.allow_debug {
         if let Some(need) = case.requires.first() {
             let why = match need {
                 Capability::LazyExpiry => "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",

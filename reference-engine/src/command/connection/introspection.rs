@@ -259,7 +259,9 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
             "# Stats\r\nexpired_subkeys:{subkeys}\r\nexpired_keys:{}\r\n\
              expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:{}\r\n\
              expire_cycle_cpu_milliseconds:{}\r\n",
-            st.expired_keys, st.expired_time_cap_reached_count, st.expire_cycle_cpu_milliseconds
+            st.expired_keys,
+            st.expired_time_cap_reached_count,
+            st.expire_cycle_us / 1000
         ));
     }
     if keyspace {
