@@ -108,6 +108,10 @@ pub struct RunState {
     leftover: Mutex<Vec<Vec<u8>>>,
     /// Server settings cases changed (with --allow-debug), put back at the end.
     pub restore: restore::Restore,
+    /// Taken shared by every case, and alone by a case that changes a server-wide setting
+    /// (CONFIG SET hash-max-listpack-entries changes the encoding, and so the reply order,
+    /// of every other case's hashes), so that no other case runs meanwhile.
+    settings: std::sync::RwLock<()>,
 }
 
 impl RunState {
@@ -127,6 +131,7 @@ impl RunState {
             frozen: Mutex::new(0),
             leftover: Mutex::new(Vec::new()),
             restore: restore::Restore::default(),
+            settings: std::sync::RwLock::new(()),
         }
     }
 
@@ -188,6 +193,7 @@ pub fn run_case(
         report.unsupported = unsupported;
         return report;
     }
+    let _turn = SettingsTurn::take(case, state);
     let lazy = case.requires.contains(&Capability::LazyExpiry) && expires_in_background(target);
     if lazy {
         if let Err(reason) = freeze_active_expiry(target, state) {
@@ -275,6 +281,31 @@ pub fn case_command(file: &CaseFile, case: &Case) -> String {
             _ => None,
         })
         .unwrap_or_else(|| "OTHER".to_string())
+}
+
+/// A case's hold on the server's settings: shared, or alone when it changes them.
+enum SettingsTurn<'a> {
+    Shared(#[allow(dead_code)] std::sync::RwLockReadGuard<'a, ()>),
+    Alone(#[allow(dead_code)] std::sync::RwLockWriteGuard<'a, ()>),
+}
+
+impl<'a> SettingsTurn<'a> {
+    fn take(case: &Case, state: &'a RunState) -> Self {
+        let changes = case.steps.iter().any(|step| match step {
+            Step::Send(send) => {
+                let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
+                allowed::changes_server_settings(&argv)
+            }
+            _ => false,
+        });
+        // A case that panicked while holding it poisoned nothing that matters: the lock
+        // guards no data.
+        if changes {
+            Self::Alone(state.settings.write().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            Self::Shared(state.settings.read().unwrap_or_else(|e| e.into_inner()))
+        }
+    }
 }
 
 /// Whether the target may reclaim expired fields in the background: every server, `hashcheck
