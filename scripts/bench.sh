@@ -28,5 +28,8 @@ cargo bench -p harness --bench fuzz --locked "$@"
 echo "== cargo bench -p harness --bench serve"
 cargo bench -p harness --bench serve --locked "$@"
 
+echo "== cargo bench -p harness --bench versus"
+cargo bench -p harness --bench versus --locked "$@"
+
 echo "== cargo bench -p harness --bench load"
 cargo bench -p harness --bench load --locked "$@"

@@ -9,14 +9,18 @@ use crate::deferred::Execution;
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::rng::Rng;
+use crate::server::ServerState;
 /// Re-exported from their own module, below `command`, which needs them too.
 pub use crate::session::{Session, DATABASES};
 
 /// The reference engine. `execute` is the one entry point: argv in, reply out.
 pub struct Engine {
-    dbs: Vec<Keyspace>,
+    pub(crate) dbs: Vec<Keyspace>,
     clock: Arc<dyn Clock>,
     rng: Rng,
+    pub(crate) server: ServerState,
+    /// Where the background expiry cycle goes on from (see [`crate::active_expire`]).
+    pub(crate) expire_walk: crate::active_expire::Walk,
 }
 
 impl Engine {
@@ -31,6 +35,8 @@ impl Engine {
             dbs: vec![Keyspace::new(); DATABASES],
             clock,
             rng: Rng::seeded(seed),
+            server: ServerState::default(),
+            expire_walk: Default::default(),
         }
     }
 
@@ -38,7 +44,13 @@ impl Engine {
     /// is in RESP3 shape; encode it with `session.protocol` (or call `to_resp2`).
     pub fn execute(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Reply {
         // The time snapshot is taken by dispatch, once it knows whether the command needs it.
-        let mut ctx = Ctx::new(&mut self.dbs, session, &mut self.rng, &*self.clock);
+        let mut ctx = Ctx::new(
+            &mut self.dbs,
+            session,
+            &mut self.rng,
+            &mut self.server,
+            &*self.clock,
+        );
         command::dispatch(&mut ctx, argv)
     }
 
@@ -46,13 +58,24 @@ impl Engine {
     /// (today only HRANDFIELD's repeated picks, past `hrandfield::DEFER_MIN_PICKS`) comes
     /// back as a [`DeferredReply`](crate::DeferredReply) to encode later, without the engine; see [`crate::deferred`].
     pub fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
-        let mut ctx = Ctx::new(&mut self.dbs, session, &mut self.rng, &*self.clock);
+        let mut ctx = Ctx::new(
+            &mut self.dbs,
+            session,
+            &mut self.rng,
+            &mut self.server,
+            &*self.clock,
+        );
         ctx.may_defer = true;
         let reply = command::dispatch(&mut ctx, argv);
         match ctx.deferred.take() {
             Some(deferred) => Execution::Deferred(deferred),
             None => Execution::Reply(reply),
         }
+    }
+
+    /// Settings and counters (what CONFIG, DEBUG and INFO stats show).
+    pub fn server(&self) -> &ServerState {
+        &self.server
     }
 
     /// The clock the engine reads.
@@ -81,6 +104,7 @@ impl Engine {
             Ok(Some(hash)) => hash.purge_expired(now_ms),
             _ => 0,
         };
+        keyspace.count_expired(reclaimed);
         keyspace.remove_if_empty(key);
         reclaimed
     }

@@ -127,6 +127,20 @@ pub enum CommandError {
     /// SCAN with HSCAN's NOVALUES.
     #[error("ERR NOVALUES option can only be used in HSCAN")]
     NoValuesOnlyInHscan,
+    /// DEBUG's reply to an unknown subcommand or a known one with the wrong arguments.
+    #[error("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.")]
+    SubcommandOrArity { cmd: String, sub: String },
+    /// DEBUG OBJECT or LISTPACK on a missing key.
+    #[error("ERR Not a listpack encoded object.")]
+    NotListpack,
+    #[error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")]
+    ReloadOption,
+    /// CONFIG SET of a parameter the server does not have; the name is quoted as sent.
+    #[error("ERR Unknown option or number of arguments for CONFIG SET - '{0}'")]
+    ConfigUnknown(String),
+    /// CONFIG SET with a value the parameter refuses.
+    #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")]
+    ConfigSetFailed { name: String, why: String },
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -192,6 +206,11 @@ impl CommandError {
             InvalidFirstDbIndex => "InvalidFirstDbIndex",
             InvalidSecondDbIndex => "InvalidSecondDbIndex",
             NoValuesOnlyInHscan => "NoValuesOnlyInHscan",
+            SubcommandOrArity { .. } => "SubcommandOrArity",
+            NotListpack => "NotListpack",
+            ReloadOption => "ReloadOption",
+            ConfigUnknown(_) => "ConfigUnknown",
+            ConfigSetFailed { .. } => "ConfigSetFailed",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -284,6 +303,14 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             InvalidFirstDbIndex,
             InvalidSecondDbIndex,
             NoValuesOnlyInHscan,
+            SubcommandOrArity { cmd: m(), sub: m() },
+            NotListpack,
+            ReloadOption,
+            ConfigUnknown(m()),
+            ConfigSetFailed {
+                name: m(),
+                why: m(),
+            },
             NotSupported(m()),
             EnginePanicked(m()),
         ];

@@ -42,6 +42,12 @@ pub struct Keyspace {
     entries: HashMap<Vec<u8>, Value, FixedState>,
     /// Key deadlines in unix ms, for keys in `entries` only.
     expires: HashMap<Vec<u8>, i64, FixedState>,
+    /// Fields deleted because they expired, lazily or in the background: this database's
+    /// share of INFO's `expired_subkeys`. Kept here because lazy expiry happens here.
+    expired_fields: u64,
+    /// Keys deleted because their own deadline passed, lazily or in the background: this
+    /// database's share of INFO's `expired_keys`.
+    expired_keys: u64,
 }
 
 impl Keyspace {
@@ -116,6 +122,7 @@ impl Keyspace {
     ) -> Result<(), CommandError> {
         if let Some(h) = self.hash_mut(key)? {
             if h.reclaim_if_expired(field, now_ms) {
+                self.count_expired(1);
                 self.remove_if_empty(key);
             }
         }
@@ -151,10 +158,35 @@ impl Keyspace {
             Lookup::Live(f) => Ok(read(Some(f))),
             Lookup::Missing => Ok(read(None)),
             Lookup::Reclaimed => {
+                self.count_expired(1);
                 self.remove_if_empty(key);
                 Ok(read(None))
             }
         }
+    }
+
+    /// Counts `n` fields deleted because they expired. Every path that deletes an expired
+    /// field calls this (Redis counts lazy and background expiry alike; measured on 8.2.3:
+    /// a read that hides an expired field without deleting it, like HGETALL, does not count).
+    pub fn count_expired(&mut self, n: usize) {
+        self.expired_fields += n as u64;
+    }
+
+    /// Keys this database deleted because their deadline passed, since the last reset. A
+    /// key deleted because its last field expired is not one (measured on 8.2.3).
+    pub fn expired_keys(&self) -> u64 {
+        self.expired_keys
+    }
+
+    /// Fields this database deleted because they expired, since the last reset.
+    pub fn expired_fields(&self) -> u64 {
+        self.expired_fields
+    }
+
+    /// Zeroes the counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        self.expired_fields = 0;
+        self.expired_keys = 0;
     }
 
     /// Deletes `key` if it holds an empty hash. Returns whether it did.
@@ -253,8 +285,17 @@ impl Keyspace {
         let expired = self.is_expired(key, now_ms);
         if expired {
             self.remove(key);
+            self.expired_keys += 1;
         }
         expired
+    }
+
+    /// Every hash, mutably, in no particular order (DEBUG RELOAD re-encodes them).
+    pub fn hashes_mut(&mut self) -> impl Iterator<Item = &mut HashValue> + '_ {
+        self.entries.values_mut().filter_map(|v| match v {
+            Value::Hash(h) => Some(h),
+            Value::String(_) => None,
+        })
     }
 
     /// All keys and values, in no particular order.

@@ -14,15 +14,20 @@
 //! - [`deferred`]: replies too long to build at once, encoded later in pieces.
 //! - [`reply`]: the RESP3 reply model, its RESP2 projection and redis-cli rendering.
 //! - [`resp`]: RESP request and reply parsing (bytes only; the sockets live in the harness).
+//! - [`server`]: settings (CONFIG, DEBUG) and INFO stats; [`active_expire`]: the
+//!   background expiry cycle a server may drive.
 //! - [`clock`]: the only source of time. [`error`]: every error text.
 //! - [`strconv`]: Redis's readings of argument bytes (`string2ll`, C strings).
 //!
 //! # Semantics decisions
-//! - Expiry is lazy only: a field is reclaimed when a command that Redis makes reclaim it
-//!   touches it. Redis also reclaims in the background; the harness treats replies that
-//!   depend on whether that has happened as not fully determined.
+//! - Expiry is lazy unless asked: a field is reclaimed when a command that Redis makes
+//!   reclaim it touches it. Redis also reclaims in the background; the engine does so only
+//!   when its owner calls [`Engine::active_expire_cycle`] (`hashcheck serve` does, on a
+//!   timer), so the embedded engine stays deterministic, and the harness treats replies
+//!   that depend on background expiry as not fully determined.
 //! - Field order follows Redis's encodings; see [`hash`].
 
+pub mod active_expire;
 pub mod clock;
 pub mod command;
 pub mod deferred;
@@ -34,6 +39,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod rng;
+pub mod server;
 pub mod session;
 pub mod strconv;
 

@@ -111,7 +111,10 @@ pub struct RunState {
     leftover: Mutex<Vec<Vec<u8>>>,
     /// Server settings cases changed (with --allow-debug), put back at the end.
     pub restore: restore::Restore,
-    /// Cases take it shared, a `databases` case alone (on a shared target).
+    /// Taken shared by every case on a shared target, and alone by a case that reaches other
+    /// databases or every key, or that changes a server-wide setting (CONFIG SET
+    /// hash-max-listpack-entries changes the encoding, and so the reply order, of every
+    /// other case's hashes): no other case runs meanwhile.
     alone: std::sync::RwLock<()>,
 }
 
@@ -201,16 +204,10 @@ pub fn run_case(
         report.unsupported = unsupported;
         return report;
     }
-    // A case that reaches other databases or every key runs alone on a shared target; the
-    // others share it.
     let databases = case.requires.contains(&Capability::Databases);
     let shared = target.clock() == ClockKind::Real;
-    let _turn = match (shared, databases) {
-        (false, _) => Turn::Private,
-        (true, false) => Turn::Shared(state.alone.read().unwrap_or_else(|e| e.into_inner())),
-        (true, true) => Turn::Alone(state.alone.write().unwrap_or_else(|e| e.into_inner())),
-    };
-    let lazy = case.requires.contains(&Capability::LazyExpiry) && !is_reference(target);
+    let _turn = Turn::take(case, state, shared);
+    let lazy = case.requires.contains(&Capability::LazyExpiry) && expires_in_background(target);
     if lazy {
         if let Err(reason) = freeze_active_expiry(target, state) {
             report.outcome = Outcome::Skipped { reason };
@@ -304,10 +301,34 @@ pub fn case_command(file: &CaseFile, case: &Case) -> String {
         .unwrap_or_else(|| "OTHER".to_string())
 }
 
-/// Whether the target is the reference engine (embedded or served), which never reclaims
-/// expired fields in the background.
-fn is_reference(target: &dyn Target) -> bool {
-    target.identity().product == "hashcheck"
+impl<'a> Turn<'a> {
+    /// Private on an engine of this process; on a shared target, alone for a case that
+    /// reaches other databases or changes a server-wide setting, shared otherwise.
+    fn take(case: &Case, state: &'a RunState, shared: bool) -> Self {
+        if !shared {
+            return Self::Private;
+        }
+        let changes = case.steps.iter().any(|step| match step {
+            Step::Send(send) => {
+                let argv: Vec<Vec<u8>> = send.args.iter().map(|a| a.resolve(0)).collect();
+                allowed::changes_server_settings(&argv)
+            }
+            _ => false,
+        });
+        // A case that panicked while holding it poisoned nothing that matters: the lock
+        // guards no data.
+        if changes || case.requires.contains(&Capability::Databases) {
+            Self::Alone(state.alone.write().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            Self::Shared(state.alone.read().unwrap_or_else(|e| e.into_inner()))
+        }
+    }
+}
+
+/// Whether the target may reclaim expired fields in the background: every server, `hashcheck
+/// serve` included; not the embedded engine, on its virtual clock, which only expires lazily.
+fn expires_in_background(target: &dyn Target) -> bool {
+    target.clock() == ClockKind::Real
 }
 
 fn skip_reason(
@@ -351,12 +372,12 @@ fn skip_reason(
     for need in &case.requires {
         let (allowed, why, flag) = match need {
             Capability::LazyExpiry => (
-                is_reference(target) || options.allow_debug,
+                !expires_in_background(target) || options.allow_debug,
                 "freezing active expiry with DEBUG SET-ACTIVE-EXPIRE",
                 "--allow-debug",
             ),
             Capability::Debug => (
-                is_reference(target) || options.allow_debug,
+                !expires_in_background(target) || options.allow_debug,
                 "DEBUG commands",
                 "--allow-debug",
             ),

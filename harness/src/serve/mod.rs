@@ -15,6 +15,9 @@
 //! - a client holding more than 1GB of unparsed input is dropped without a reply
 //!   (`client-query-buffer-limit`).
 //!
+//! Like Redis, it reclaims expired hash fields in the background, every 100 ms, unless
+//! `DEBUG SET-ACTIVE-EXPIRE 0` says not to ([`expiry`]).
+//!
 //! What keeps one client from hurting the others:
 //! - the mutex is held for one command at a time, never for a pipeline, a reply's encoding
 //!   or any socket read or write: a pipeline of slow commands lets every other client in
@@ -36,6 +39,7 @@ use std::time::Duration;
 use reference_engine::{Engine, Execution, Reply, Session};
 
 mod connection;
+pub mod expiry;
 pub mod memory;
 
 /// Redis's default `client-query-buffer-limit`.
@@ -52,6 +56,16 @@ pub trait Executor: Send + 'static {
     fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
         Execution::Reply(self.execute(session, argv))
     }
+
+    /// One slice of background expiry over at most `keys` keys: `Some(true)` when the cycle
+    /// has gone round, `Some(false)` when there is more, `None` when there is no background
+    /// expiry (switched off, or an executor without it, the default).
+    fn expire_slice(&mut self, _keys: usize) -> Option<bool> {
+        None
+    }
+
+    /// Records a background cycle's duration and whether its time limit stopped it.
+    fn record_expire_cycle(&mut self, _elapsed: Duration, _time_cap_reached: bool) {}
 }
 
 impl Executor for Engine {
@@ -61,6 +75,17 @@ impl Executor for Engine {
 
     fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
         Engine::execute_deferrable(self, session, argv)
+    }
+
+    fn expire_slice(&mut self, keys: usize) -> Option<bool> {
+        if !self.active_expire_enabled() {
+            return None;
+        }
+        Some(self.active_expire_cycle(keys).done)
+    }
+
+    fn record_expire_cycle(&mut self, elapsed: Duration, time_cap_reached: bool) {
+        Engine::record_expire_cycle(self, elapsed, time_cap_reached);
     }
 }
 
@@ -93,8 +118,10 @@ impl<E: Executor> Server<E> {
         self.listener.local_addr()
     }
 
-    /// Accepts connections forever, one thread each.
+    /// Starts the background expiry cycle ([`expiry`]), then accepts connections forever,
+    /// one thread each.
     pub fn run(self) -> io::Result<()> {
+        expiry::start(Arc::clone(&self.shared));
         for stream in self.listener.incoming() {
             match stream {
                 Ok(stream) => {

@@ -22,4 +22,5 @@ mod planted;
 mod proptest_differential;
 mod safety;
 mod serve;
+mod serve_expiry;
 mod serve_fairness;

@@ -8,6 +8,7 @@ use crate::error::CommandError;
 use crate::keyspace::Keyspace;
 use crate::reply::{Protocol, Reply};
 use crate::rng::Rng;
+use crate::server::ServerState;
 use crate::session::Session;
 
 /// What a command sees while it runs.
@@ -20,6 +21,8 @@ pub struct Ctx<'a> {
     /// `db_and_now`, which read the clock on first use (and fill this in).
     pub now_ms: i64,
     pub rng: &'a mut Rng,
+    /// Settings and counters (CONFIG, DEBUG, INFO stats).
+    pub server: &'a mut ServerState,
     clock: &'a dyn Clock,
     clock_read: bool,
     /// Whether the caller takes a long reply as a `DeferredReply` (see `deferred`).
@@ -34,6 +37,7 @@ impl<'a> Ctx<'a> {
         dbs: &'a mut [Keyspace],
         session: &'a mut Session,
         rng: &'a mut Rng,
+        server: &'a mut ServerState,
         clock: &'a dyn Clock,
     ) -> Self {
         Self {
@@ -41,6 +45,7 @@ impl<'a> Ctx<'a> {
             session,
             now_ms: 0,
             rng,
+            server,
             clock,
             clock_read: false,
             may_defer: false,
@@ -75,6 +80,11 @@ impl<'a> Ctx<'a> {
         (&mut dbs[session.db], move || {
             snapshot(clock, clock_read, now_ms)
         })
+    }
+
+    /// The hash encoding limits in force (CONFIG SET hash-max-listpack-*).
+    pub fn hash_limits(&self) -> crate::hash::HashLimits {
+        self.server.config.hash_limits
     }
 
     pub fn protocol(&self) -> Protocol {

@@ -75,8 +75,10 @@ pub fn hgetex(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         hash.touch_field_expiration();
     }
     let mut values = Vec::with_capacity(fields.len());
+    let mut expired = 0;
     for field in fields {
         if hash.reclaim_if_expired(field, now) {
+            expired += 1;
             values.push(Reply::Null);
             continue;
         }
@@ -102,6 +104,7 @@ pub fn hgetex(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
             Expiry::Persist => {}
         }
     }
+    db.count_expired(expired);
     db.remove_if_empty(key);
     Ok(Reply::Array(values))
 }

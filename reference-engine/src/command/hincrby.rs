@@ -35,6 +35,7 @@ pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     // is "not an integer", not WRONGTYPE.
     let increment = int_arg(&argv[3])?;
     let now = ctx.now_ms;
+    let limits = ctx.hash_limits();
     let db = ctx.db();
     // An expired field is reclaimed first and then counts as 0. If it was the last field the
     // key goes and is created again below, as a plain listpack.
@@ -50,7 +51,7 @@ pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         .ok_or(CommandError::IncrementOverflow)?;
     // An increment is not an overwrite: a live field keeps its TTL.
     db.hash_or_create(key)?
-        .set(field, new.to_string().as_bytes(), TtlOnWrite::Keep);
+        .set_within(field, new.to_string().as_bytes(), TtlOnWrite::Keep, limits);
     Ok(Reply::Integer(new))
 }
 

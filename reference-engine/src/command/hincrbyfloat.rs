@@ -122,6 +122,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         LongDouble::Ok(_) => {}
     }
     let now = ctx.now_ms;
+    let limits = ctx.hash_limits();
     let db = ctx.db();
     // An expired field is reclaimed and counts as 0; if it was the last one the key goes
     // and is created again below, as a plain listpack.
@@ -135,7 +136,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         LongDouble::NanOrInfinity => return Err(CommandError::ResultNanOrInfinity),
     };
     // Keeps a live field's TTL; a result longer than 64 bytes converts to a hash table.
-    db.hash_or_create(key)?.set(field, &text, TtlOnWrite::Keep);
+    db.hash_or_create(key)?
+        .set_within(field, &text, TtlOnWrite::Keep, limits);
     Ok(Reply::Bulk(text))
 }
 

@@ -92,7 +92,9 @@ fn purged<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a HashValue>,
     let Some(hash) = db.hash_mut(key)? else {
         return Ok(None);
     };
-    if hash.purge_expired(now_ms) > 0 && db.remove_if_empty(key) {
+    let expired = hash.purge_expired(now_ms);
+    db.count_expired(expired);
+    if expired > 0 && db.remove_if_empty(key) {
         return Ok(None);
     }
     db.hash(key)

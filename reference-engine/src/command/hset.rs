@@ -48,16 +48,17 @@ fn set_pairs(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Result<usize, CommandError>
     }
     let pairs = &argv[2..];
     let longest = pairs.iter().map(Vec::len).max().unwrap_or(0);
+    let limits = ctx.hash_limits();
     let h = ctx.db().hash_or_create(&argv[1])?;
     // Redis decides the encoding from the whole request before writing anything: more
     // pairs than a listpack may hold (duplicates counted) or one long string converts it.
-    h.prepare_write(pairs.len() / 2, longest);
+    h.prepare_write(pairs.len() / 2, longest, limits);
     let mut created = 0;
     for pair in pairs.chunks_exact(2) {
         // WHY `set` without reclaiming first: Redis overwrites an expired field that nothing
         // has reclaimed yet as if it were alive, so it counts as an update (not new), and
         // the write clears its TTL, which revives it.
-        if h.set(&pair[0], &pair[1], TtlOnWrite::Clear) {
+        if h.set_within(&pair[0], &pair[1], TtlOnWrite::Clear, limits) {
             created += 1;
         }
     }

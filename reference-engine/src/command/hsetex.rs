@@ -90,14 +90,16 @@ pub fn hsetex(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         // Field by field, stopping at the first failure: the fields looked at are
         // lazily expired (so an expired field counts as absent), the rest are not touched.
         let mut holds = true;
+        let mut expired = 0;
         for field in opts.pairs.iter().step_by(2) {
-            hash.reclaim_if_expired(field, now);
+            expired += usize::from(hash.reclaim_if_expired(field, now));
             let exists = hash.get(field).is_some();
             if exists == (condition == FieldCondition::Fnx) {
                 holds = false;
                 break;
             }
         }
+        db.count_expired(expired);
         if !holds {
             db.remove_if_empty(key);
             return Ok(Reply::Integer(0));
@@ -108,12 +110,13 @@ pub fn hsetex(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 
 /// Sets every pair, then applies the TTL option. Always replies 1.
 fn apply(ctx: &mut Ctx<'_>, key: &[u8], opts: &Options<'_>, now: i64) -> CommandResult {
+    let limits = ctx.hash_limits();
     let db = ctx.db();
     let hash = db.hash_or_create(key)?;
     let longest = opts.pairs.iter().map(Vec::len).max().unwrap_or(0);
     // WHY here and not earlier: a failed FNX/FXX leaves a listpack a listpack even when a
     // value is too long for it; Redis converts only once it is going to write.
-    hash.prepare_write(opts.pairs.len() / 2, longest);
+    hash.prepare_write(opts.pairs.len() / 2, longest, limits);
     if matches!(opts.ttl, Ttl::At(_)) {
         hash.touch_field_expiration();
     }
@@ -125,7 +128,7 @@ fn apply(ctx: &mut Ctx<'_>, key: &[u8], opts: &Options<'_>, now: i64) -> Command
     };
     for pair in opts.pairs.chunks(2) {
         let (field, value) = (&pair[0], &pair[1]);
-        hash.set(field, value, on_write);
+        hash.set_within(field, value, on_write, limits);
         match opts.ttl {
             Ttl::At(at) if at <= now => {
                 hash.remove(field);

@@ -24,6 +24,7 @@ pub const HSETNX: Grammar = Grammar {
 pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (key, field, value) = (&argv[1], &argv[2], &argv[3]);
     let now = ctx.now_ms;
+    let limits = ctx.hash_limits();
     let db = ctx.db();
     // Unlike HSET, HSETNX reclaims an expired field first, so it counts as absent and gets
     // set. If that was the hash's last field the key is deleted and created again, so it
@@ -33,7 +34,8 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
         // No conversion either: Redis only looks at the value's length when it writes.
         return Ok(Reply::Integer(0));
     }
-    db.hash_or_create(key)?.set(field, value, TtlOnWrite::Clear);
+    db.hash_or_create(key)?
+        .set_within(field, value, TtlOnWrite::Clear, limits);
     Ok(Reply::Integer(1))
 }
 

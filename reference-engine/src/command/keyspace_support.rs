@@ -177,7 +177,7 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
 ///   up to 80). Redis 8 embeds the key in the same allocation, so a long key pushes even a
 ///   short value out to `raw`; older Redis used a flat 44-byte value limit.
 /// - `raw` otherwise.
-fn string_encoding(key: &[u8], value: &[u8]) -> &'static str {
+pub(super) fn string_encoding(key: &[u8], value: &[u8]) -> &'static str {
     const EMBSTR_KEY_PLUS_VALUE: usize = 41;
     if value.len() <= 20 && parse_i64(value).is_some() {
         "int"

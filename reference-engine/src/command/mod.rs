@@ -22,11 +22,13 @@ pub mod spec;
 
 pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
+mod config;
 mod connection;
 mod dump;
 mod copy;
 mod dbmove;
 mod expire;
+mod debug;
 mod fields;
 mod glob;
 mod hdel;
@@ -121,6 +123,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     connection::TIME_SPEC,
     connection::COMMAND_SPEC,
     connection::INFO_SPEC,
+    config::CONFIG_SPEC,
+    debug::DEBUG_SPEC,
 ];
 
 /// The table by packed name (see `packed_name`).

@@ -13,6 +13,7 @@
 //! expired field is hidden, reclaimed or counted (`HLEN` counts it). A field is expired when
 //! its deadline is strictly before `now`.
 
+mod background;
 mod entry_bytes;
 mod field;
 pub(crate) mod fold;
@@ -51,10 +52,39 @@ impl Encoding {
     }
 }
 
-/// `hash-max-listpack-entries`: above this many fields a hash becomes a hash table.
+/// `hash-max-listpack-entries`'s default (Redis 8.2.3's): above this many fields a hash
+/// becomes a hash table.
 pub const MAX_LISTPACK_ENTRIES: usize = 512;
-/// `hash-max-listpack-value`: a field or value longer than this makes it a hash table.
+/// `hash-max-listpack-value`'s default: a field or value longer than this makes it a hash
+/// table.
 pub const MAX_LISTPACK_VALUE: usize = 64;
+
+/// The two settings that decide when a listpack becomes a hash table. Each engine has its
+/// own (CONFIG SET changes them); writes are checked against the values of the moment, as
+/// in Redis, and a hash already converted stays converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    /// `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`).
+    pub max_entries: usize,
+    /// `hash-max-listpack-value` (alias `hash-max-ziplist-value`).
+    pub max_value: usize,
+}
+
+impl Default for HashLimits {
+    fn default() -> Self {
+        Self {
+            max_entries: MAX_LISTPACK_ENTRIES,
+            max_value: MAX_LISTPACK_VALUE,
+        }
+    }
+}
+
+impl HashLimits {
+    /// Whether `pairs` pairs whose longest field or value is `longest` bytes fit a listpack.
+    fn fit(self, pairs: usize, longest: usize) -> bool {
+        pairs <= self.max_entries && longest <= self.max_value
+    }
+}
 
 /// What a write does to the TTL of a field that already exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +112,24 @@ pub enum Lookup<'a> {
 /// Both listpack encodings live in a [`Listpack`] (one buffer, order kept exactly), a hash
 /// table in a [`Table`] (one allocation per field, swap-remove order). The encoding decides
 /// the storage: `Hashtable` if and only if `Storage::Table`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HashValue {
     encoding: Encoding,
     storage: Storage,
+    /// Whether a field may have a TTL: set when one is given one, cleared only by
+    /// [`HashValue::purge_expired_and_recheck`] once none has. The background expiry cycle
+    /// skips a hash without it in O(1), as Redis skips keys missing from its field-expiry
+    /// index. Not part of the value, so equality ignores it.
+    ttl_tracked: bool,
 }
+
+impl PartialEq for HashValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.encoding == other.encoding && self.storage == other.storage
+    }
+}
+
+impl Eq for HashValue {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Storage {
@@ -151,6 +194,7 @@ impl HashValue {
         Self {
             encoding: Encoding::Listpack,
             storage: Storage::Listpack(Listpack::new()),
+            ttl_tracked: false,
         }
     }
 
@@ -286,16 +330,28 @@ impl HashValue {
     /// Converts to a hash table up front when a write of `pairs` new pairs (duplicates
     /// counted), whose longest field or value is `longest` bytes, would exceed the listpack
     /// limits, as Redis's `hashTypeTryConversion` does before HSET and friends.
-    pub fn prepare_write(&mut self, pairs: usize, longest: usize) {
-        if pairs > MAX_LISTPACK_ENTRIES || longest > MAX_LISTPACK_VALUE {
+    pub fn prepare_write(&mut self, pairs: usize, longest: usize, limits: HashLimits) {
+        if !limits.fit(pairs, longest) {
             self.convert_to_hashtable();
         }
     }
 
-    /// Sets `field` to `value`. Returns true if the field is new. An existing field keeps or
-    /// loses its TTL as `ttl` says; a new field has no TTL. One lookup of `field`.
+    /// [`HashValue::set_within`] Redis's default limits (for tests and loaders).
     pub fn set(&mut self, field: &[u8], value: &[u8], ttl: TtlOnWrite) -> bool {
-        if field.len() > MAX_LISTPACK_VALUE || value.len() > MAX_LISTPACK_VALUE {
+        self.set_within(field, value, ttl, HashLimits::default())
+    }
+
+    /// Sets `field` to `value`, converting to a hash table past `limits`. Returns true if the
+    /// field is new. An existing field keeps or loses its TTL as `ttl` says; a new field has
+    /// no TTL. One lookup of `field`.
+    pub fn set_within(
+        &mut self,
+        field: &[u8],
+        value: &[u8],
+        ttl: TtlOnWrite,
+        limits: HashLimits,
+    ) -> bool {
+        if field.len() > limits.max_value || value.len() > limits.max_value {
             self.convert_to_hashtable();
         }
         let had_ttl = match &mut self.storage {
@@ -326,7 +382,7 @@ impl HashValue {
         if had_ttl == Some(true) && ttl == TtlOnWrite::Clear {
             self.set_expire(field, None);
         }
-        if self.len() > MAX_LISTPACK_ENTRIES {
+        if self.len() > limits.max_entries {
             self.convert_to_hashtable();
         }
         had_ttl.is_none()
@@ -352,6 +408,9 @@ impl HashValue {
     /// Sets or clears the TTL of an existing field, moving it where Redis would. Returns
     /// false if the field does not exist.
     pub fn set_expire(&mut self, field: &[u8], expire_at_ms: Option<i64>) -> bool {
+        if expire_at_ms.is_some() {
+            self.ttl_tracked = true;
+        }
         match &mut self.storage {
             Storage::Listpack(lp) => {
                 let Some(at) = lp.find(field) else {

@@ -48,6 +48,13 @@ impl HashValue {
                 Storage::Listpack(lp)
             }
         };
-        Some(HashValue { encoding, storage })
+        // Any field with a TTL puts the hash in the background cycle's sight, as a restored
+        // key enters Redis's field-expiry index.
+        let ttl_tracked = fields.iter().any(|(_, _, at)| at.is_some());
+        Some(HashValue {
+            encoding,
+            storage,
+            ttl_tracked,
+        })
     }
 }

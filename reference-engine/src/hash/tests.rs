@@ -134,7 +134,7 @@ fn indexed_reads_agree_with_get_index() {
         for i in 0..4 {
             assert_eq!(indexed.get(i), h.get_index(i), "{encoding:?} {i}");
         }
-        h.prepare_write(MAX_LISTPACK_ENTRIES + 1, 0);
+        h.prepare_write(MAX_LISTPACK_ENTRIES + 1, 0, HashLimits::default());
     }
 }
 
@@ -181,7 +181,7 @@ fn expiry_is_strictly_before_now() {
 #[test]
 fn scan_sees_every_entry_present_throughout() {
     let mut h = HashValue::new();
-    h.prepare_write(600, 1);
+    h.prepare_write(600, 1, HashLimits::default());
     for i in 0..600 {
         h.set(format!("f{i}").as_bytes(), b"v", TtlOnWrite::Clear);
     }

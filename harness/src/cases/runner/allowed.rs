@@ -69,6 +69,16 @@ const SERVER_WIDE: &[&str] = &[
 /// Commands that reach other databases or every key, sent only in a case marked `requires:
 /// [databases]` (COPY only with its DB option: without it, it is two keys under the prefix).
 const DATABASE_COMMANDS: &[&str] = &["select", "move", "swapdb", "keys", "scan"];
+/// Whether `argv` changes a setting of the whole server (CONFIG SET, DEBUG SET-ACTIVE-EXPIRE,
+/// DEBUG RELOAD): other cases running at the same time would see it, so the runner runs a
+/// case that sends one alone ([`super::RunState`]).
+pub fn changes_server_settings(argv: &[Vec<u8>]) -> bool {
+    let word = |i: usize| argv.get(i).map(|w| w.to_ascii_lowercase());
+    matches!(
+        (word(0).as_deref(), word(1).as_deref()),
+        (Some(b"config"), Some(b"set")) | (Some(b"debug"), Some(b"set-active-expire" | b"reload"))
+    )
+}
 
 /// What may be done with one command.
 #[derive(Debug, Clone, PartialEq, Eq)]

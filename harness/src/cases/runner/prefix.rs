@@ -19,7 +19,7 @@ const FIRST_KEY_COMMANDS: &[&str] = &["strlen", "append", "incr", "lpush", "rpus
 /// Commands the engine lacks whose every argument is a key.
 const ALL_KEY_COMMANDS: &[&str] = &["unlink", "touch"];
 
-/// DEBUG's subcommands whose second argument is a key (DEBUG is not in the engine).
+/// DEBUG's subcommands whose second argument is a key.
 const DEBUG_KEY_SUBCOMMANDS: &[&str] = &["object", "listpack", "htstats-key", "digest-value"];
 
 /// Where the keys of `argv` are, by the table: the command's key specs, or for a container
@@ -40,8 +40,26 @@ fn table_key_spec(
     Some((spec, sub.map(|s| &s.info).filter(|i| i.key.is_some())))
 }
 
+/// DEBUG's subcommand, lower-cased, when `argv` is a DEBUG. Checked before the table: the
+/// engine has DEBUG, but Redis declares no key spec for it, so the table has none either.
+fn debug_sub(argv: &[Vec<u8>]) -> Option<Option<String>> {
+    let name = argv.first()?;
+    name.eq_ignore_ascii_case(b"debug").then(|| {
+        argv.get(1)
+            .map(|sub| String::from_utf8_lossy(sub).to_ascii_lowercase())
+    })
+}
+
 /// The positions in `argv` that hold keys.
 pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
+    if let Some(sub) = debug_sub(argv) {
+        let keyed = sub.is_some_and(|s| DEBUG_KEY_SUBCOMMANDS.contains(&s.as_str()));
+        return if keyed && argv.len() > 2 {
+            vec![2]
+        } else {
+            Vec::new()
+        };
+    }
     if let Some((_, info)) = table_key_spec(argv) {
         return info.map_or_else(Vec::new, |i| i.key_positions(argv.len()).collect());
     }
@@ -56,12 +74,6 @@ pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
     if ALL_KEY_COMMANDS.contains(&name) {
         return (1..argv.len()).collect();
     }
-    if name == "debug" && argv.len() > 2 {
-        let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-        if DEBUG_KEY_SUBCOMMANDS.contains(&sub.as_str()) {
-            return vec![2];
-        }
-    }
     Vec::new()
 }
 
@@ -69,6 +81,9 @@ pub fn key_positions(argv: &[Vec<u8>]) -> Vec<usize> {
 /// arity error case), so that every key it sends is under the run's prefix. A command
 /// that takes no key at all (PING, FLUSHDB...) is not one of these.
 pub fn knows_keys(argv: &[Vec<u8>]) -> bool {
+    if let Some(sub) = debug_sub(argv) {
+        return sub.is_none_or(|s| DEBUG_KEY_SUBCOMMANDS.contains(&s.as_str()));
+    }
     if let Some((spec, key)) = table_key_spec(argv) {
         // A container with no subcommand named yet (an arity error) counts if any of its
         // subcommands takes a key.
@@ -81,13 +96,7 @@ pub fn knows_keys(argv: &[Vec<u8>]) -> bool {
     };
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     let name = name.as_str();
-    FIRST_KEY_COMMANDS.contains(&name)
-        || ALL_KEY_COMMANDS.contains(&name)
-        || (name == "debug"
-            && argv.get(1).is_none_or(|sub| {
-                let sub = String::from_utf8_lossy(sub).to_ascii_lowercase();
-                DEBUG_KEY_SUBCOMMANDS.contains(&sub.as_str())
-            }))
+    FIRST_KEY_COMMANDS.contains(&name) || ALL_KEY_COMMANDS.contains(&name)
 }
 
 /// The two kinds of command that list the database's keys.

@@ -17,9 +17,11 @@
 //! against this engine shows (checked by pointing redis-cli at a stub that answers DOCS with
 //! an error). An empty DOCS reply would leave redis-cli with no help at all.
 //!
-//! INFO answers the `server` and `keyspace` sections. `INFO`, `INFO default`, `all` and
-//! `everything` give those two and leave out the sections the engine has nothing true to
-//! say about; naming one of those sections explicitly is refused. Unknown section names are
+//! INFO answers the `server`, `stats` and `keyspace` sections; `stats` has only the expiry
+//! counters (`expired_subkeys`, `expired_keys`, `expired_stale_perc`,
+//! `expired_time_cap_reached_count`, `expire_cycle_cpu_milliseconds`, in Redis's order).
+//! `INFO`, `INFO default`, `all` and `everything` give those three and leave out the
+//! sections the engine has nothing true to say about; naming one of those sections explicitly is refused. Unknown section names are
 //! ignored, as Redis does, so `INFO foo` is an empty string.
 
 use super::super::args::{c_str, is_c_word, subcommand};
@@ -207,7 +209,6 @@ const UNMODELLED_SECTIONS: &[&str] = &[
     "memory",
     "persistence",
     "threads",
-    "stats",
     "replication",
     "cpu",
     "modules",
@@ -221,16 +222,18 @@ const UNMODELLED_SECTIONS: &[&str] = &[
 /// `INFO [section [section ...]]`: a verbatim string in RESP3, a bulk string in RESP2.
 pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
     let (mut server, mut keyspace) = (argv.len() == 1, argv.len() == 1);
+    let mut stats = argv.len() == 1;
     for arg in &argv[1..] {
         // Redis reads section names as C strings and lower-cases them.
         let name = String::from_utf8_lossy(c_str(arg)).to_ascii_lowercase();
         match name.as_str() {
-            "default" | "all" | "everything" => (server, keyspace) = (true, true),
+            "default" | "all" | "everything" => (server, stats, keyspace) = (true, true, true),
             "server" => server = true,
+            "stats" => stats = true,
             "keyspace" => keyspace = true,
             other if UNMODELLED_SECTIONS.contains(&other) => {
                 return Err(CommandError::NotSupported(format!(
-                    "INFO section '{other}' is not modelled; only server and keyspace are"
+                    "INFO section '{other}' is not modelled; only server, stats and keyspace are"
                 )));
             }
             _ => {}
@@ -247,6 +250,20 @@ pub fn info(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> CommandResult {
              server_time_usec:{}\r\nhashcheck_version:{}\r\n",
             ctx.now_ms.saturating_mul(1000),
             env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if stats {
+        // Only the expiry counters: the engine counts nothing else that would be true.
+        let st = &ctx.server.stats;
+        let subkeys: u64 = ctx.dbs.iter().map(|db| db.expired_fields()).sum();
+        let keys: u64 = ctx.dbs.iter().map(|db| db.expired_keys()).sum();
+        sections.push(format!(
+            "# Stats\r\nexpired_subkeys:{subkeys}\r\nexpired_keys:{}\r\n\
+             expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:{}\r\n\
+             expire_cycle_cpu_milliseconds:{}\r\n",
+            keys,
+            st.expired_time_cap_reached_count,
+            st.expire_cycle_us / 1000
         ));
     }
     if keyspace {
@@ -377,10 +394,10 @@ mod tests {
         let Reply::Array(names) = t.run("COMMAND LIST") else {
             panic!()
         };
-        // Each command, then its subcommands: 45 commands, 18 + 5 + 7 subcommands.
+        // Each command, then its subcommands: CLIENT 18, OBJECT 5, COMMAND 7, CONFIG 5.
         let subs: usize = COMMANDS.iter().map(|c| c.subcommands.len()).sum();
         assert_eq!(names.len(), COMMANDS.len() + subs);
-        assert_eq!(subs, 30);
+        assert_eq!(subs, 35);
         let at = names.iter().position(|n| n == &bulk("client")).unwrap();
         assert_eq!(names[at + 1], bulk("client|caching"));
         assert!(names.contains(&bulk("client|setinfo")));
@@ -465,12 +482,19 @@ mod tests {
             format!("{server}\r\n# Keyspace\r\n"),
             "fixed order, blank line between"
         );
-        assert_eq!(info_text(t.run("INFO")), both);
-        assert_eq!(info_text(t.run("INFO everything")), both);
+        let stats = info_text(t.run("INFO stats"));
+        assert_eq!(
+            stats,
+            "# Stats\r\nexpired_subkeys:0\r\nexpired_keys:0\r\nexpired_stale_perc:0.00\r\n\
+             expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n"
+        );
+        let all = format!("{server}\r\n{stats}\r\n# Keyspace\r\n");
+        assert_eq!(info_text(t.run("INFO")), all);
+        assert_eq!(info_text(t.run("INFO everything")), all);
         assert_eq!(info_text(t.run_args(&[b"INFO", b"Server\0x"])), server);
         assert_eq!(
             t.run("INFO memory"),
-            err("ERR hashcheck engine: INFO section 'memory' is not modelled; only server and keyspace are")
+            err("ERR hashcheck engine: INFO section 'memory' is not modelled; only server, stats and keyspace are")
         );
     }
 }
