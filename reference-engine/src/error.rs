@@ -91,6 +91,15 @@ pub enum CommandError {
     /// CLIENT SETINFO with an option other than LIB-NAME/LIB-VER.
     #[error("ERR Unrecognized option '{0}'")]
     UnrecognizedOption(String),
+    /// FUNCTION FLUSH with an argument other than ASYNC or SYNC.
+    #[error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")]
+    FunctionFlushOption,
+    /// SCRIPT FLUSH with an argument other than ASYNC or SYNC ("support": Redis's grammar).
+    #[error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")]
+    ScriptFlushOption,
+    /// A subcommand whose own parser rejects its argument count (FUNCTION FLUSH a b).
+    #[error("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.")]
+    SubcommandArity { cmd: String, sub: String },
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -142,6 +151,9 @@ impl CommandError {
             InvalidClientName => "InvalidClientName",
             InvalidClientAttribute(_) => "InvalidClientAttribute",
             UnrecognizedOption(_) => "UnrecognizedOption",
+            FunctionFlushOption => "FunctionFlushOption",
+            ScriptFlushOption => "ScriptFlushOption",
+            SubcommandArity { .. } => "SubcommandArity",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -220,6 +232,9 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
             InvalidClientName,
             InvalidClientAttribute(m()),
             UnrecognizedOption(m()),
+            FunctionFlushOption,
+            ScriptFlushOption,
+            SubcommandArity { cmd: m(), sub: m() },
             NotSupported(m()),
             EnginePanicked(m()),
         ];

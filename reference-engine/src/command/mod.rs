@@ -24,6 +24,7 @@ pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
 mod connection;
 mod fields;
+mod function;
 mod glob;
 mod hdel;
 mod hexists;
@@ -45,6 +46,8 @@ mod hsetnx;
 mod hstrlen;
 mod httl;
 mod keyspace_support;
+mod memory;
+mod script;
 #[cfg(test)]
 mod table_tests;
 
@@ -87,6 +90,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     keyspace_support::FLUSHDB_SPEC,
     keyspace_support::FLUSHALL_SPEC,
     keyspace_support::OBJECT_SPEC,
+    memory::MEMORY_SPEC,
+    function::FUNCTION_SPEC,
+    script::SCRIPT_SPEC,
     connection::PING_SPEC,
     connection::ECHO_SPEC,
     connection::SELECT_SPEC,
