@@ -22,6 +22,7 @@ pub mod spec;
 
 pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
+mod config_stand_in;
 mod connection;
 mod fields;
 mod function;
@@ -93,6 +94,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     memory::MEMORY_SPEC,
     function::FUNCTION_SPEC,
     script::SCRIPT_SPEC,
+    config_stand_in::CONFIG_SPEC,
     connection::PING_SPEC,
     connection::ECHO_SPEC,
     connection::SELECT_SPEC,
