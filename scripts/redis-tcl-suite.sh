@@ -129,9 +129,14 @@ run_suite() {
       # "assertion:"); the full text follows when the error was not an assertion.
       cause_of != "" && cause == "" { cause = $0; next }
       cause_of != "" { if (length($0) > length(cause) && substr($0, length($0) - length(cause) + 1) == cause) cause = $0
-                       print "err\t" cause_of "\t" cause; cause_of = ""; cause = "" }
+                       if (stopped) print "stopped\t" unit ": (a server block stopped)\t" cause
+                       else print "err\t" cause_of "\t" cause
+                       cause_of = ""; cause = ""; stopped = 0 }
       /^\[ok\]: / { l = $0; sub(/^\[ok\]: /, "", l); sub(/ \([0-9]+ ms\)$/, "", l)
                     print "ok\t" unit ": " l "\t"; next }
+      # An [err] naming no file is a server block that raised outside any test: the
+      # rest of that block never ran.
+      /^\[err\]: / && !/ in tests\/unit\/[^ ]*$/ { stopped = 1 }
       /^\[err\]: / { l = $0; sub(/^\[err\]: /, "", l); sub(/ in tests\/unit\/[^ ]*$/, "", l)
                      cause_of = unit ": " l; next }
       /^\[ignore\]: / { l = $0; sub(/^\[ignore\]: /, "", l); print "ignore\t" unit ": " l "\t"; next }
@@ -141,6 +146,7 @@ run_suite() {
       >>"$out/$name.results"
     echo "   $base: passed $(grep -c "^ok.$base: " "$out/$name.results" || true)," \
          "failed $(grep -c "^err.$base: " "$out/$name.results" || true)," \
+         "blocks stopped $(grep -cE "^(stopped|exception).$base: " "$out/$name.results" || true)," \
          "left out $(grep -c "^ignore.$base: " "$out/$name.results" || true)"
   done
 }
@@ -186,7 +192,8 @@ for name in redis serve; do
   [ -f "$out/$name.results" ] || continue
   echo "== $name: failed"
   grep '^err' "$out/$name.results" | cut -f2,3 | sed 's/\t/  <- /; s/^/   /' || true
-  grep '^exception' "$out/$name.results" | cut -f2,3 | sed 's/\t/  <- /; s/^/   /' || true
+  echo "== $name: server blocks stopped outside a test (their remaining tests never ran)"
+  grep -E '^(stopped|exception)' "$out/$name.results" | cut -f2,3 | sed 's/\t/  <- /; s/^/   /' || true
 done
 if [ -f "$out/redis.results" ]; then
   echo "== left out (tags), on Redis"
@@ -197,8 +204,13 @@ if [ -f "$out/redis.results" ] && [ -f "$out/serve.results" ]; then
   grep '^ok' "$out/serve.results" | cut -f2 | sort >"$work/serve.ok"
   comm -23 "$work/redis.ok" "$work/serve.ok" >"$work/gap.names"
   # Each with serve's error, or "not reached" when serve never ran it (its file stopped).
-  awk -F'\t' 'NR == FNR { if ($1 == "err") cause[$2] = $3; next }
-               { print $0 "\t" ($0 in cause ? cause[$0] : "not reached") }' \
+  # A test serve never ran is put down to the first server block that stopped in its file.
+  awk -F'\t' 'NR == FNR { if ($1 == "err") cause[$2] = $3
+                          u = $2; sub(/: .*/, "", u)
+                          if ($1 == "stopped" && !(u in stop)) stop[u] = $3
+                          next }
+               { u = $0; sub(/: .*/, "", u)
+                 print $0 "\t" ($0 in cause ? cause[$0] : "not reached, after: " stop[u]) }' \
     "$out/serve.results" "$work/gap.names" >"$out/gap.txt"
   echo "== pass on Redis 8.2.3 but not on serve: $(wc -l <"$out/gap.txt")"
   sed 's/\t/  <- /; s/^/   /' "$out/gap.txt"
