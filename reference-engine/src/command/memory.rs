@@ -22,8 +22,14 @@
 //! which depends on a per-process random hash seed, so the figure is exact when the sampled
 //! fields fall in the same size classes as the rest (or with `SAMPLES 0`), and the bucket
 //! count assumes the dict is sized to the next power of two of its length (it is after a
-//! conversion or growth; a dict shrunk by deletions or mid-rehash differs). Redis's own
-//! suite only asks for a positive figure. Strings are not modelled.
+//! conversion or growth; a dict shrunk by deletions or mid-rehash differs, and so does one
+//! that HSET pre-sized for more pairs than it kept). Measured against Redis 8.2.3 on 300
+//! random hashes (keys of 0-40 bytes, fields and values of 0-300 bytes, a fifth of them
+//! integers, half the fields with TTLs in some): listpack 99/99 and listpackex 66/66 exact;
+//! hashtable with `SAMPLES 0` 98/135 exact and the rest within 4%, with the default 5 samples
+//! exact only for uniform fields (14/14), else off by up to 2x, as two Redis processes
+//! differ from each other. Redis's own suite only asks for a positive figure. Strings are
+//! not modelled.
 
 use super::args::{int_arg, is_c_word, subcommand};
 use super::ctx::{CommandResult, Ctx};
