@@ -43,6 +43,12 @@ if [ -z "$src" ] && [ -z "$gitdir" ]; then
   exit 2
 fi
 tclsh=$(command -v tclsh8.6 || command -v tclsh || true)
+if [ -z "$tclsh" ] && command -v apt-get >/dev/null; then
+  # A fresh machine: the framework needs Tcl 8.6 (Debian's package `tcl`).
+  echo "== installing tcl (apt-get install tcl)"
+  apt-get update -qq && apt-get install -y -qq tcl >/dev/null
+  tclsh=$(command -v tclsh8.6 || command -v tclsh || true)
+fi
 if [ -z "$tclsh" ]; then
   echo "redis-tcl-suite.sh: tclsh (8.6) is needed: apt-get install tcl" >&2
   exit 2
