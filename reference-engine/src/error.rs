@@ -141,6 +141,12 @@ pub enum CommandError {
     /// CONFIG SET with a value the parameter refuses.
     #[error("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")]
     ConfigSetFailed { name: String, why: String },
+    /// FUNCTION FLUSH with an argument other than ASYNC or SYNC.
+    #[error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")]
+    FunctionFlushOption,
+    /// SCRIPT FLUSH with an argument other than ASYNC or SYNC ("support": Redis's grammar).
+    #[error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")]
+    ScriptFlushOption,
     /// For a support command the engine knows only in part: says plainly what is missing
     /// rather than pretending to be Redis.
     #[error("ERR hashcheck engine: {0}")]
@@ -211,6 +217,8 @@ impl CommandError {
             ReloadOption => "ReloadOption",
             ConfigUnknown(_) => "ConfigUnknown",
             ConfigSetFailed { .. } => "ConfigSetFailed",
+            FunctionFlushOption => "FunctionFlushOption",
+            ScriptFlushOption => "ScriptFlushOption",
             NotSupported(_) => "NotSupported",
             EnginePanicked(_) => "EnginePanicked",
         }
@@ -311,6 +319,8 @@ static TEMPLATES: std::sync::LazyLock<Vec<(&'static str, Vec<String>)>> =
                 name: m(),
                 why: m(),
             },
+            FunctionFlushOption,
+            ScriptFlushOption,
             NotSupported(m()),
             EnginePanicked(m()),
         ];

@@ -30,6 +30,7 @@ mod dbmove;
 mod expire;
 mod debug;
 mod fields;
+mod function;
 mod glob;
 mod hdel;
 mod hexists;
@@ -54,6 +55,8 @@ mod keys;
 mod keyspace_support;
 mod restore;
 mod rename;
+mod memory;
+mod script;
 #[cfg(test)]
 mod table_tests;
 mod ttl;
@@ -115,6 +118,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     dbmove::SWAPDB_SPEC,
     keys::KEYS_SPEC,
     keys::SCAN_SPEC,
+    memory::MEMORY_SPEC,
+    function::FUNCTION_SPEC,
+    script::SCRIPT_SPEC,
     connection::PING_SPEC,
     connection::ECHO_SPEC,
     connection::SELECT_SPEC,

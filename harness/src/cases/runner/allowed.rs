@@ -204,6 +204,7 @@ mod tests {
             "PING",
             "HELLO 3",
             "TYPE h",
+            "MEMORY USAGE h",
         ] {
             assert_eq!(classify(&argv(ok)), Class::Allowed, "{ok}");
         }
@@ -220,6 +221,9 @@ mod tests {
             "SHUTDOWN",
             "DEBUG RELOAD",
             "CONFIG REWRITE",
+            "FUNCTION FLUSH",
+            "SCRIPT FLUSH ASYNC",
+            "MEMORY PURGE",
         ] {
             assert!(
                 matches!(classify(&argv(never)), Class::Refused(_)),

@@ -394,10 +394,11 @@ mod tests {
         let Reply::Array(names) = t.run("COMMAND LIST") else {
             panic!()
         };
-        // Each command, then its subcommands: CLIENT 18, OBJECT 5, COMMAND 7, CONFIG 5.
+        // Each command, then its subcommands: CLIENT 18, OBJECT 5, COMMAND 7, MEMORY 6,
+        // FUNCTION 9, SCRIPT 6, CONFIG 5.
         let subs: usize = COMMANDS.iter().map(|c| c.subcommands.len()).sum();
         assert_eq!(names.len(), COMMANDS.len() + subs);
-        assert_eq!(subs, 35);
+        assert_eq!(subs, 56);
         let at = names.iter().position(|n| n == &bulk("client")).unwrap();
         assert_eq!(names[at + 1], bulk("client|caching"));
         assert!(names.contains(&bulk("client|setinfo")));
