@@ -128,7 +128,10 @@ pub fn merge_files(paths: &[PathBuf]) -> anyhow::Result<Merged> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let doc: Document = serde_json::from_str(&text).with_context(|| {
-            format!("{}: not a hashcheck JSON report (`run --format json`)", path.display())
+            format!(
+                "{}: not a hashcheck JSON report (`run --format json`)",
+                path.display()
+            )
         })?;
         docs.push((path.as_path(), doc));
     }
@@ -176,7 +179,11 @@ fn merge(docs: Vec<(&Path, Document)>) -> anyhow::Result<Merged> {
     let mut errors = Vec::new();
     for (path, doc) in &docs {
         for case in &doc.cases {
-            let id = (case_path(Path::new(&case.file)), case.case.clone(), case.protocol);
+            let id = (
+                case_path(Path::new(&case.file)),
+                case.case.clone(),
+                case.protocol,
+            );
             if let Some(other) = seen.insert(id, path) {
                 bail!(
                     "{}:{} {:?} (RESP{}) is in both {} and {}: the reports overlap",
@@ -188,9 +195,10 @@ fn merge(docs: Vec<(&Path, Document)>) -> anyhow::Result<Merged> {
                     path.display()
                 );
             }
-            cases.push(case_report(case, &doc.target.name).with_context(|| {
-                format!("{}: case {:?}", path.display(), case.case)
-            })?);
+            cases.push(
+                case_report(case, &doc.target.name)
+                    .with_context(|| format!("{}: case {:?}", path.display(), case.case))?,
+            );
         }
         if let Some(e) = &doc.error {
             errors.push(format!("{}: {e}", path.display()));
@@ -221,7 +229,10 @@ fn merge(docs: Vec<(&Path, Document)>) -> anyhow::Result<Merged> {
         },
         cases,
         stopped_early: docs.iter().any(|(_, d)| d.run.not_run > 0),
-        stop: docs.iter().filter_map(|(_, d)| stop(d)).max_by_key(severity),
+        stop: docs
+            .iter()
+            .filter_map(|(_, d)| stop(d))
+            .max_by_key(severity),
         not_run: docs.iter().map(|(_, d)| d.run.not_run).sum(),
         key_prefix: common_prefix(docs.iter().map(|(_, d)| d.run.key_prefix.as_str())),
         cleanup: cleanup(&docs),
@@ -386,7 +397,14 @@ fn cleanup(docs: &[(&Path, Document)]) -> Cleanup {
     for (_, d) in docs {
         let (keys, existed) = (d.run.cleanup_keys, d.run.cleanup_existed);
         result = match (result, d.run.cleanup.as_str()) {
-            (Cleanup::Failed { keys: k, prefix, error }, _) => Cleanup::Failed {
+            (
+                Cleanup::Failed {
+                    keys: k,
+                    prefix,
+                    error,
+                },
+                _,
+            ) => Cleanup::Failed {
                 keys: k + keys,
                 prefix,
                 error,
@@ -396,7 +414,13 @@ fn cleanup(docs: &[(&Path, Document)]) -> Cleanup {
                 prefix: d.run.key_prefix.clone(),
                 error: d.run.cleanup_error.clone().unwrap_or_default(),
             },
-            (Cleanup::Swept { keys: k, existed: e }, _) => Cleanup::Swept {
+            (
+                Cleanup::Swept {
+                    keys: k,
+                    existed: e,
+                },
+                _,
+            ) => Cleanup::Swept {
                 keys: k + keys,
                 existed: e + existed,
             },
@@ -419,7 +443,10 @@ fn common_prefix<'a>(mut prefixes: impl Iterator<Item = &'a str>) -> String {
             .zip(p.chars())
             .take_while(|((_, a), b)| a == b)
             .count();
-        let end = common.char_indices().nth(n).map_or(common.len(), |(i, _)| i);
+        let end = common
+            .char_indices()
+            .nth(n)
+            .map_or(common.len(), |(i, _)| i);
         common.truncate(end);
     }
     common

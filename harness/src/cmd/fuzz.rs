@@ -26,7 +26,10 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     crate::interrupt::install();
     let seed = request.seed.unwrap_or_else(random_seed);
     let swarm = choose_commands(request.commands.as_deref())?;
-    let mut target = connect(request, first_protocol(request.protocol, request.lanes_from))?;
+    let mut target = connect(
+        request,
+        first_protocol(request.protocol, request.lanes_from),
+    )?;
     let target = &mut *target;
     let setup = prepare(target, request, swarm)?;
     // A second Ctrl-C exits at once: active expiry is switched back on even then.

@@ -12,10 +12,10 @@ use crate::cases::baseline::{self, Verdict};
 use crate::cases::format::{self, CaseFile};
 use crate::cases::report::{self, Style};
 use crate::cases::runner::bless::{bless, Blessed};
+use crate::cases::runner::partition::Partition;
 use crate::cases::runner::suite::{
     run_suite, Cleanup, Filter, Stop, SuiteOptions, SuiteReport, TargetSpec,
 };
-use crate::cases::runner::partition::Partition;
 use crate::cases::runner::{Details, Outcome, RunOptions};
 use crate::compare::ErrorMatch;
 use crate::targets::ConnectOptions;
@@ -164,31 +164,7 @@ pub fn execute(request: &RunRequest) -> anyhow::Result<bool> {
             error = None;
         }
     }
-    match request.format {
-        Format::Human => print!(
-            "{}",
-            report::gate(&verdict, &cwd, Style::for_stream(&std::io::stdout()))
-        ),
-        Format::Json => print!("{}", report::json::render(&verdict, &cwd, error.clone())),
-    }
-    if let Some(path) = &request.junit {
-        write_report(path, &report::junit::render(&verdict, &cwd))?;
-    }
-    if let Some(path) = &request.markdown {
-        write_report(
-            path,
-            &report::markdown::single(&verdict, &cwd, error.clone()),
-        )?;
-    }
-    if let Some(path) = &request.write_baseline {
-        let written = baseline::from_failures(&report);
-        baseline::save(path, &written)?;
-        eprintln!(
-            "hashcheck: wrote {} known differences to {}",
-            written.known.len(),
-            path.display()
-        );
-    }
+    write_reports(&verdict, error.as_deref(), &cwd, &request.outputs())?;
     if let Some(error) = error {
         bail!(error);
     }
@@ -275,6 +251,61 @@ pub fn load_cases(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Vec<CaseFile>
 pub fn check_allowed(files: &[CaseFile], allow_debug: bool) -> anyhow::Result<()> {
     for file in files {
         crate::cases::runner::allowed::check_file(file, allow_debug)?;
+    }
+    Ok(())
+}
+
+/// Where the reports of a run go: stdout in `format`, and the files asked for. `hashcheck
+/// merge` writes the same ones.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub format: Format,
+    pub junit: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    pub write_baseline: Option<PathBuf>,
+}
+
+impl RunRequest {
+    fn outputs(&self) -> Outputs {
+        Outputs {
+            format: self.format,
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+            write_baseline: self.write_baseline.clone(),
+        }
+    }
+}
+
+/// Prints the report of `verdict` and writes the files `outputs` asks for; `error` is why
+/// the run could not finish, if it could not.
+pub fn write_reports(
+    verdict: &Verdict,
+    error: Option<&str>,
+    cwd: &Path,
+    outputs: &Outputs,
+) -> anyhow::Result<()> {
+    let error = error.map(str::to_string);
+    match outputs.format {
+        Format::Human => print!(
+            "{}",
+            report::gate(verdict, cwd, Style::for_stream(&std::io::stdout()))
+        ),
+        Format::Json => print!("{}", report::json::render(verdict, cwd, error.clone())),
+    }
+    if let Some(path) = &outputs.junit {
+        write_report(path, &report::junit::render(verdict, cwd))?;
+    }
+    if let Some(path) = &outputs.markdown {
+        write_report(path, &report::markdown::single(verdict, cwd, error))?;
+    }
+    if let Some(path) = &outputs.write_baseline {
+        let written = baseline::from_failures(verdict.suite);
+        baseline::save(path, &written)?;
+        eprintln!(
+            "hashcheck: wrote {} known differences to {}",
+            written.known.len(),
+            path.display()
+        );
     }
     Ok(())
 }

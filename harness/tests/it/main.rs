@@ -22,3 +22,4 @@ mod proptest_differential;
 mod safety;
 mod serve;
 mod serve_fairness;
+mod shard;
