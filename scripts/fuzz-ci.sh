@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # CI's fuzzing step (.ci/run calls it after the tests): builds the three cargo-fuzz targets
-# and runs each for a while, failing if any of them crashes. The differential target runs
-# against a Redis 8.2.3 started here on a free loopback port and stopped by its PID.
+# with ClusterFuzzLite's build script (.clusterfuzzlite/build.sh), outside any container, into
+# a scratch $OUT, and runs each target from there for a while, from the seed corpus and
+# dictionary the script packed: it fails if the script does not build every target, or a
+# target does not run, or crashes. So this is also the test of build.sh, at no extra build
+# time. The differential target runs against a Redis 8.2.3 started here on a free loopback
+# port and stopped by its PID.
 #
 #   FUZZ_SECONDS  seconds per target (default 60)
 #
@@ -27,9 +31,6 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 cargo fuzz --version
 
-echo "== fuzz: build (engine, codec, differential)"
-(cd fuzz && cargo +nightly fuzz build --sanitizer none)
-
 redis_pid=
 workdir=$(mktemp -d)
 cleanup() {
@@ -38,20 +39,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Each target starts from its committed seeds, in a scratch copy (libFuzzer adds to the
-# corpus directory it is given, and the checkout stays clean).
-run_target() { # target dict
-  local target=$1 dict=$2
+echo "== fuzz: build (engine, codec, differential) with .clusterfuzzlite/build.sh"
+# ClusterFuzzLite's layout: the checkout at $SRC/hashcheck, the targets into $OUT.
+mkdir -p "$workdir/src" "$workdir/out" "$workdir/work"
+ln -s "$root" "$workdir/src/hashcheck"
+out="$workdir/out"
+SRC="$workdir/src" OUT="$out" WORK="$workdir/work" SANITIZER=none RUSTUP_TOOLCHAIN=nightly \
+  HASHCHECK_WITH_DIFFERENTIAL=1 bash .clusterfuzzlite/build.sh
+for target in engine codec differential; do
+  for file in "$target" "$target.dict" "${target}_seed_corpus.zip"; do
+    if [ ! -s "$out/$file" ]; then
+      echo ".clusterfuzzlite/build.sh did not put $file into \$OUT" >&2
+      exit 1
+    fi
+  done
+done
+
+# Each target runs from $OUT as ClusterFuzzLite would run it: its seed corpus unpacked into a
+# scratch directory (libFuzzer adds to the corpus it is given; the checkout stays clean),
+# its dictionary, crashes into fuzz/artifacts/<target>/.
+run_target() { # target
+  local target=$1
   local corpus="$workdir/corpus-$target"
-  mkdir -p "$corpus"
-  cp fuzz/corpus/"$target"/seed-* "$corpus"/
+  mkdir -p "$corpus" "fuzz/artifacts/$target"
+  unzip -q "$out/${target}_seed_corpus.zip" -d "$corpus"
   echo "== fuzz: $target for ${seconds}s"
   local log="$workdir/$target.log"
   local status=0
-  (cd fuzz && cargo +nightly fuzz run --sanitizer none "$target" "$corpus" -- \
-      -max_total_time="$seconds" -dict="dict/$dict" -print_final_stats=1 \
-      -close_fd_mask=1) >"$log" 2>&1 || status=$?
+  "$out/$target" "$corpus" -max_total_time="$seconds" -dict="$out/$target.dict" \
+      -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 \
+      -close_fd_mask=1 >"$log" 2>&1 || status=$?
   grep -E '^#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+  if [ "$status" -eq 0 ] && ! grep -qE '^stat::number_of_executed_units: *[1-9]' "$log"; then
+    echo "fuzz target $target exited without running any input; its output ends:" >&2
+    tail -n 20 "$log" >&2
+    return 1
+  fi
   if [ "$status" -ne 0 ]; then
     echo "fuzz target $target FAILED (exit $status); its output ends:" >&2
     tail -n 60 "$log" >&2
@@ -81,9 +104,9 @@ done
 redis-cli -p "$port" ping | grep -q PONG || { cat "$workdir/redis.log" >&2; exit 1; }
 
 failed=0
-run_target engine commands.dict || failed=1
-run_target codec codec.dict || failed=1
-REDIS_URL="redis://127.0.0.1:$port" run_target differential commands.dict || failed=1
+run_target engine || failed=1
+run_target codec || failed=1
+REDIS_URL="redis://127.0.0.1:$port" run_target differential || failed=1
 
 echo "== fuzz: done in $(( $(date +%s) - started ))s"
 exit "$failed"

@@ -6,8 +6,9 @@
 //! failures (mismatches, divergences), 2 when the run itself could not be done (bad flags,
 //! unreachable server, unreadable case file). Clap reports usage errors with 2 as well.
 //!
-//! Each subcommand has its own `Args` struct (in `cli/args.rs` and `cli/fuzz_args.rs`, each
-//! with the request it makes of its body) and its body in `cmd/` (one file each).
+//! Each subcommand has its own `Args` struct (in `cli/args.rs`, `cli/fuzz_args.rs` and
+//! `cli/merge_args.rs`, each with the request it makes of its body) and its body in `cmd/`
+//! (one file each).
 
 use clap::{Parser, Subcommand};
 
@@ -15,9 +16,11 @@ use crate::cmd;
 
 mod args;
 mod fuzz_args;
+mod merge_args;
 
 pub use args::*;
 pub use fuzz_args::*;
+pub use merge_args::*;
 
 /// hashcheck: conformance harness and differential fuzzer for the Redis hash commands.
 #[derive(Debug, Parser)]
@@ -41,6 +44,10 @@ pub enum Command {
     /// Send random hash commands to a server and the reference engine, compare every reply,
     /// and write each kind of divergence, shrunk, as a YAML case.
     Fuzz(FuzzArgs),
+    /// Merge the JSON reports of a run split across jobs (`run --partition`) into one
+    /// report, or the case directories of fuzz runs on several machines into one case per
+    /// kind of divergence.
+    Merge(MergeArgs),
     /// Map which keywords, value classes and reply paths of each hash command the cases
     /// exercise, in RESP2 and RESP3; exit 1 when one is not exercised.
     Coverage(CoverageArgs),
@@ -72,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             true
         }
         Command::Fuzz(args) => cmd::fuzz::execute(&args.request())?,
+        Command::Merge(args) => cmd::merge::execute(&args.request())?,
         Command::Coverage(args) => cmd::coverage::execute(&args.paths, args.gaps_only)?,
         Command::Serve(args) => {
             cmd::serve::execute(&args.request())?;

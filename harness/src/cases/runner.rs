@@ -27,6 +27,7 @@ pub mod allowed;
 pub mod bless;
 mod case_run;
 mod outcome;
+pub mod partition;
 pub mod prefix;
 pub mod restore;
 pub mod safety;

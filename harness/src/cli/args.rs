@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use reference_engine::Protocol;
 
+use crate::cases::runner::partition::Partition;
 use crate::cases::runner::Details;
 use crate::cmd::matrix::MatrixRequest;
 use crate::cmd::run::{Format, RunRequest};
@@ -29,6 +30,11 @@ pub struct RunArgs {
     /// `hset/*`, `*/errors`, `*expired*`.
     #[arg(long, value_name = "GLOB")]
     pub filter: Option<String>,
+    /// Run share I of N of the cases (`2/4`), for a suite split across CI jobs: a case's
+    /// share follows from its file path and name, so it is the same on every machine, and
+    /// `hashcheck merge` puts the jobs' JSON reports back together.
+    #[arg(long, value_name = "I/N")]
+    pub partition: Option<Partition>,
     /// Stop starting cases after the first one that fails.
     #[arg(long)]
     pub fail_fast: bool,
@@ -280,6 +286,7 @@ impl RunArgs {
             target: self.target,
             protocols: self.resp.protocols(),
             filter: self.filter,
+            partition: self.partition,
             fail_fast: self.fail_fast,
             jobs: self.jobs.map(usize::from),
             bless: self.bless,

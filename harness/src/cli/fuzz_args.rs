@@ -72,6 +72,12 @@ pub struct FuzzArgs {
     /// (lane 0 runs on --seed itself). More lanes keep the server busier.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Number the lanes from K (default 0), to spread one seed over machines: with the same
+    /// --seed and --jobs J, machine M (from 0) passes --lanes-from M*J, so each lane of the
+    /// seed runs once, on one machine. `hashcheck merge` then keeps one written case per
+    /// kind of divergence. Needs --seed.
+    #[arg(long, value_name = "K", requires = "seed", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub lanes_from: Option<u32>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }
@@ -159,6 +165,7 @@ impl FuzzArgs {
             errors: self.errors.into(),
             details: self.details.into(),
             jobs: usize::from(self.jobs),
+            lanes_from: self.lanes_from.unwrap_or(0) as usize,
         }
     }
 }

@@ -203,3 +203,24 @@ fn fuzz_defaults_and_flags() {
     assert!(Cli::try_parse_from(["hashcheck", "fuzz"]).is_err());
     assert!(Cli::try_parse_from(["hashcheck", "fuzz", "--target", "h:1", "--resp", "4"]).is_err());
 }
+
+#[test]
+fn a_partition_is_i_of_n_and_lanes_from_needs_a_seed() {
+    let cli = Cli::try_parse_from(["hashcheck", "run", "--partition", "2/4"]).unwrap();
+    let Command::Run(args) = cli.command else {
+        panic!("not run")
+    };
+    let partition = args.request().partition.unwrap();
+    assert_eq!((partition.index, partition.count), (2, 4));
+    for bad in ["0/4", "5/4", "2", "2/0"] {
+        assert!(Cli::try_parse_from(["hashcheck", "run", "--partition", bad]).is_err());
+    }
+    let fuzz = ["hashcheck", "fuzz", "--target", "h:1", "--lanes-from", "4"];
+    let err = Cli::try_parse_from(fuzz).unwrap_err();
+    assert!(err.to_string().contains("--seed"), "{err}");
+    let cli = Cli::try_parse_from([&fuzz[..], &["--seed", "7"]].concat()).unwrap();
+    let Command::Fuzz(args) = cli.command else {
+        panic!("not fuzz")
+    };
+    assert_eq!(args.request().lanes_from, 4);
+}

@@ -26,7 +26,10 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
     crate::interrupt::install();
     let seed = request.seed.unwrap_or_else(random_seed);
     let swarm = choose_commands(request.commands.as_deref())?;
-    let mut target = connect(request, first_protocol(request.protocol, 0))?;
+    let mut target = connect(
+        request,
+        first_protocol(request.protocol, request.lanes_from),
+    )?;
     let target = &mut *target;
     let setup = prepare(target, request, swarm)?;
     // A second Ctrl-C exits at once: active expiry is switched back on even then.
@@ -34,7 +37,7 @@ pub fn execute(request: &FuzzRequest) -> anyhow::Result<bool> {
         let request = request.clone();
         crate::interrupt::on_forced_exit(Box::new(move || thaw_expiry(&request)))
     });
-    let run = RunKeys::new(seed, request.jobs);
+    let run = RunKeys::new(seed, request.jobs, request.lanes_from);
     let config = diff_config(request, setup.frozen);
     announce(target, request, &setup, seed);
 
@@ -167,20 +170,28 @@ fn refuse_keys(target: &mut (dyn Target + Send)) -> anyhow::Result<()> {
     }
 }
 
-/// The run's keys and seeds: one id for the run, a prefix and a seed per lane.
+/// The run's keys and seeds: one id for the run, a prefix and a seed per lane. Lanes are
+/// numbered from `--lanes-from` (`first`), so machines sharing a seed run disjoint lanes.
 struct RunKeys {
     seed: u64,
     id: String,
     jobs: usize,
+    first: usize,
 }
 
 impl RunKeys {
-    fn new(seed: u64, jobs: usize) -> Self {
+    fn new(seed: u64, jobs: usize, first: usize) -> Self {
         Self {
             seed,
             id: format!("{:x}", random_seed() & 0xffff_ffff),
             jobs: jobs.max(1),
+            first,
         }
+    }
+
+    /// The lanes this run runs, by their numbers in the seed.
+    fn lanes(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.jobs
     }
 
     /// What every lane's keys start with (`j1:k3` names lane 1's key k3 in a case).
@@ -190,8 +201,8 @@ impl RunKeys {
 
     /// One lane keeps the plain prefix, so cases from a one-lane run name keys as before.
     fn lane_prefix(&self, lane: usize) -> Vec<u8> {
-        match self.jobs {
-            1 => self.prefix().into_bytes(),
+        match (self.jobs, self.first) {
+            (1, 0) => self.prefix().into_bytes(),
             _ => format!("{}j{lane}:", self.prefix()).into_bytes(),
         }
     }
@@ -236,6 +247,13 @@ fn announce(target: &dyn Target, request: &FuzzRequest, setup: &Setup, seed: u64
         request.details.resolve(false).name(),
         if setup.frozen { "frozen (DEBUG)" } else { "on" }
     );
+    if request.lanes_from > 0 || request.jobs > 1 {
+        eprintln!(
+            "  lanes {}..={} of seed {seed}",
+            request.lanes_from,
+            request.lanes_from + request.jobs - 1
+        );
+    }
     let swarm = &setup.swarm;
     match request.commands {
         Some(_) => eprintln!("  commands: {}", swarm.enabled.join(" ")),
@@ -260,11 +278,12 @@ fn run_lanes(
 ) -> anyhow::Result<(Ran, Vec<Vec<u8>>)> {
     let jobs = run.jobs;
     let mut extra = Vec::new();
-    for lane in 1..jobs {
+    for lane in run.lanes().skip(1) {
         extra.push(connect(request, first_protocol(setup.pinned, lane))?);
     }
     let redraw = request.commands.is_none().then_some(SWARM_EVERY);
-    let gens: Vec<Generator> = (0..jobs)
+    let gens: Vec<Generator> = run
+        .lanes()
         .map(|lane| {
             let config = gen_config(run.lane_prefix(lane), redraw);
             Generator::new(run.lane_seed(lane), config, setup.swarm.clone())
@@ -274,13 +293,14 @@ fn run_lanes(
     let targets = std::iter::once(target).chain(extra.iter_mut().map(|t| &mut **t));
     let lanes = targets
         .zip(gens)
+        .zip(run.lanes())
         .enumerate()
-        .map(|(lane, (target, gen))| Lane {
+        .map(|(local, ((target, gen), lane))| Lane {
             target,
             gen,
             seed: run.lane_seed(lane),
             switch_protocol: setup.pinned.is_none(),
-            length: lane_length(request.length, lane, jobs),
+            length: lane_length(request.length, local, jobs),
         })
         .collect();
     let ran = lanes::run(lanes, config, request);

@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod fuzz;
 pub mod matrix;
+pub mod merge;
 pub mod replay;
 pub mod run;
 pub mod serve;

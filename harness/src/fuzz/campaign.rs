@@ -102,6 +102,10 @@ pub struct FuzzRequest {
     pub details: Details,
     /// Parallel lanes, each with its own connection, keys and engine (see [`lanes`]).
     pub jobs: usize,
+    /// The number of the first lane (`--lanes-from`): this run is lanes `lanes_from ..
+    /// lanes_from + jobs` of the seed, so machines given disjoint ranges of one seed run
+    /// disjoint lanes.
+    pub lanes_from: usize,
 }
 
 /// The generator's settings in a fuzz run, for keys under `key_prefix`; `redraw_swarm_every`
@@ -237,6 +241,9 @@ pub fn rerun_line(request: &FuzzRequest, seed: u64, swarm: &Swarm) -> String {
     }
     if request.jobs > 1 {
         line.push_str(&format!(" --jobs {}", request.jobs));
+    }
+    if request.lanes_from > 0 {
+        line.push_str(&format!(" --lanes-from {}", request.lanes_from));
     }
     match request.errors {
         ErrorMatch::Exact => {}

@@ -24,6 +24,9 @@ use crate::targets::{EmbeddedTarget, ServerIdentity, Target};
 use reference_engine::command::grammar::TimeArg;
 use reference_engine::command::ReplyPolicy;
 
+/// The header line that names a written case's kind of divergence, before the signature.
+pub const SIGNATURE: &str = "# Signature: ";
+
 /// Where a reproduction came from.
 #[derive(Debug, Clone)]
 pub struct Provenance {
@@ -111,6 +114,9 @@ pub fn case_file(
         "# reference engine's (Redis 8.2.3). The target replied to the last step:".to_string(),
         format!("#   {actual}"),
         format!("# Rerun: {}", provenance.rerun),
+        // The kind of divergence, as the run counted it: `hashcheck merge` keeps one case
+        // per kind when it merges the findings of several machines.
+        format!("{SIGNATURE}{}", original.signature),
     ];
     let lower = command.to_ascii_lowercase();
     CaseFile {

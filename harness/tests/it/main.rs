@@ -24,3 +24,4 @@ mod safety;
 mod serve;
 mod serve_expiry;
 mod serve_fairness;
+mod shard;

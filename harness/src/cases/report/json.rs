@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::capabilities::{self, Counts};
 use crate::cases::baseline::{protocol_number, Status, Verdict};
 use crate::cases::runner::suite::{Cleanup, Stop};
-use crate::cases::runner::{Failure, Outcome, StepCounts};
+use crate::cases::runner::{Failure, Outcome, StepCounts, Unsupported};
 
 /// The version of the document's schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -49,6 +49,12 @@ pub struct RunInfo {
     /// "clean", "swept" or "failed".
     pub cleanup: &'static str,
     pub cleanup_error: Option<String>,
+    /// Keys left by cases whose connection broke, and how many of them still existed
+    /// when the end-of-run sweep deleted them (0 and 0 when clean).
+    pub cleanup_keys: usize,
+    pub cleanup_existed: i64,
+    /// `I/N` when the run was one share of a split suite (`--partition`), else null.
+    pub partition: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,6 +107,8 @@ pub struct CaseEntry {
     pub steps: Steps,
     pub failures: Vec<FailureEntry>,
     pub aborted: Option<AbortEntry>,
+    /// For unsupported: what the target lacks (see `Unsupported`).
+    pub unsupported: Option<Unsupported>,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,6 +116,8 @@ pub struct FailureEntry {
     pub file: String,
     pub line: usize,
     pub command: String,
+    /// The command as the case file writes it (`{unix_ms: 100}` unresolved).
+    pub written: String,
     /// Replies as redis-cli prints them.
     pub expected: String,
     pub actual: String,
@@ -143,6 +153,7 @@ fn failure(f: &Failure, base: &Path) -> FailureEntry {
         file: relative(&f.at.file, base),
         line: f.at.line,
         command: f.command.clone(),
+        written: f.written.clone(),
         expected: f.expected.to_string(),
         actual: f.actual.to_string(),
         reason: f.reason.clone(),
@@ -192,6 +203,7 @@ pub fn document(verdict: &Verdict, base: &Path, error: Option<String>) -> Docume
                 .map(|f| failure(f, base))
                 .collect(),
             aborted,
+            unsupported: c.unsupported.clone(),
         });
     }
     let commands = capabilities::commands(verdict)
@@ -204,10 +216,10 @@ pub fn document(verdict: &Verdict, base: &Path, error: Option<String>) -> Docume
             cases: row.counts,
         })
         .collect();
-    let (cleanup, cleanup_error) = match &report.cleanup {
-        Cleanup::Clean => ("clean", None),
-        Cleanup::Swept { .. } => ("swept", None),
-        Cleanup::Failed { error, .. } => ("failed", Some(error.clone())),
+    let (cleanup, cleanup_error, cleanup_keys, cleanup_existed) = match &report.cleanup {
+        Cleanup::Clean => ("clean", None, 0, 0),
+        Cleanup::Swept { keys, existed } => ("swept", None, *keys, *existed),
+        Cleanup::Failed { error, keys, .. } => ("failed", Some(error.clone()), *keys, 0),
     };
     Document {
         schema: "hashcheck-report",
@@ -231,6 +243,9 @@ pub fn document(verdict: &Verdict, base: &Path, error: Option<String>) -> Docume
             not_run: report.not_run,
             cleanup,
             cleanup_error,
+            cleanup_keys,
+            cleanup_existed,
+            partition: report.partition.map(|p| p.to_string()),
         },
         summary: Summary {
             passed: verdict.passed() && error.is_none(),

@@ -23,8 +23,10 @@ pub struct CaseReport {
     pub unsupported: Option<Unsupported>,
 }
 
-/// What a target lacks, for the capability report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a target lacks, for the capability report (and in JSON reports as `{"command":
+/// "HGETDEL"}`, `{"version": {"need": .., "have": ..}}` or `{"protocol": ..}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Unsupported {
     /// The case needs a newer Redis than the target reports (`since:`).
     Version { need: String, have: String },

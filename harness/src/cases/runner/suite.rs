@@ -62,6 +62,8 @@ pub struct SuiteOptions {
     pub fail_fast: bool,
     /// Selects cases (see [`Filter`]); None runs all.
     pub filter: Option<Filter>,
+    /// Only the cases of this share (`--partition I/N`); None runs all.
+    pub partition: Option<super::partition::Partition>,
     pub run: RunOptions,
     /// Run even if the server's database already holds keys.
     pub allow_nonempty: bool,
@@ -177,6 +179,8 @@ pub struct SuiteReport {
     pub key_prefix: String,
     pub cleanup: Cleanup,
     pub elapsed: std::time::Duration,
+    /// The share of the cases this run was given (`--partition`), if split.
+    pub partition: Option<super::partition::Partition>,
 }
 
 impl SuiteReport {
@@ -246,6 +250,11 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
         for (ci, case) in file.cases.iter().enumerate() {
             if let Some(filter) = &options.filter {
                 if !filter.matches(&file.path, &case.name) {
+                    continue;
+                }
+            }
+            if let Some(partition) = &options.partition {
+                if !partition.contains(&file.path, &case.name) {
                     continue;
                 }
             }
@@ -342,6 +351,7 @@ pub fn run_suite(files: &[CaseFile], options: &SuiteOptions) -> Result<SuiteRepo
         key_prefix: format!("hc:{}:", state.run_id()),
         cleanup,
         elapsed: started.elapsed(),
+        partition: options.partition,
     })
 }
 

@@ -29,6 +29,7 @@ fn suite_options(target: TargetSpec) -> SuiteOptions {
         jobs: 4,
         fail_fast: false,
         filter: None,
+        partition: None,
         run: RunOptions::default(),
         allow_nonempty: false,
     }

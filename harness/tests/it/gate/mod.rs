@@ -56,5 +56,6 @@ fn run_everywhere(
         key_prefix: String::new(),
         cleanup: Default::default(),
         elapsed: Duration::ZERO,
+        partition: None,
     }
 }
