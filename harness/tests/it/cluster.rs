@@ -1,0 +1,200 @@
+//! hashcheck against a real 3-primary Redis 8.2.3 cluster, given as a list of its nodes and
+//! as one node alone: the case suite in both protocols and a fuzz run, each while slots move
+//! between primaries under them (see `support::cluster`). Verdicts stay clean, the only
+//! cases not run are those that reach past their slot, and no key is left behind.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use hashcheck::cases::report::{self, Style};
+use hashcheck::cases::runner::suite::{run_suite, SuiteOptions, TargetSpec};
+use hashcheck::cases::runner::{Details, Outcome, RunOptions, Unsupported};
+use hashcheck::targets;
+use reference_engine::{Protocol, Reply};
+
+use crate::support::cluster::{keep_migrating, Cluster};
+use crate::support::{self, servers::argv};
+
+#[test]
+fn a_cluster_given_as_a_list_of_its_nodes() {
+    let _turn = support::light();
+    let cluster = Cluster::start();
+    routing(&cluster, &cluster.list());
+    suite_while_migrating(&cluster, &cluster.list());
+    fuzz_while_migrating(&cluster, &cluster.list());
+}
+
+#[test]
+fn a_cluster_given_as_one_node() {
+    let _turn = support::light();
+    let cluster = Cluster::start();
+    let one = cluster.nodes[1].addr();
+    suite_while_migrating(&cluster, &one);
+    fuzz_while_migrating(&cluster, &one);
+}
+
+/// Commands reach the owner of their keys' slot; DEL over several slots is split and
+/// counted; DBSIZE counts every primary; the empty check sees a key on any of them.
+fn routing(cluster: &Cluster, spec: &str) {
+    let mut t = targets::open(spec, Some(Protocol::Resp3), Duration::from_secs(5)).unwrap();
+    assert!(t.is_cluster());
+    // Three keys whose slots lie on three different primaries.
+    let keys = ["a", "b", "c"].map(|k| format!("hc:routing:{k}"));
+    let owners: Vec<usize> = keys
+        .iter()
+        .map(|k| cluster.owner(hashcheck::targets::slots::key_slot(k.as_bytes())))
+        .collect();
+    for key in &keys {
+        assert_eq!(
+            t.call(&argv(&["HSET", key, "f", "v"])).unwrap(),
+            Reply::Integer(1)
+        );
+    }
+    assert_eq!(t.call(&argv(&["DBSIZE"])).unwrap(), Reply::Integer(3));
+    let mut probe = TargetSpec::new(spec).open(Protocol::Resp2).unwrap();
+    assert!(matches!(
+        hashcheck::cases::runner::safety::contents(probe.as_mut()).unwrap(),
+        hashcheck::cases::runner::safety::Contents::Keys(_)
+    ));
+    let mut del = argv(&["DEL"]);
+    del.extend(keys.iter().map(|k| k.as_bytes().to_vec()));
+    assert_eq!(t.call(&del).unwrap(), Reply::Integer(3));
+    assert_eq!(cluster.keys(), 0);
+    eprintln!("routing: keys on primaries {owners:?}");
+}
+
+/// The case suite in both protocols while the slots of the first cases (those that wait
+/// longest, so they run first and stay longest) move between primaries.
+fn suite_while_migrating(cluster: &Cluster, spec: &str) {
+    let options = SuiteOptions {
+        target: TargetSpec::new(spec),
+        protocols: vec![Protocol::Resp2, Protocol::Resp3],
+        jobs: 16,
+        fail_fast: false,
+        filter: None,
+        run: RunOptions {
+            allow_debug: true,
+            // Redis's own choices too (order of small listings, encodings): a migrated
+            // key is the same hash on its new node, down to its listpack order.
+            details: Details::Strict,
+            ..RunOptions::default()
+        },
+        allow_nonempty: false,
+    };
+    let files = support::load_dir(&support::workspace().join("cases"));
+    let tags: Vec<String> = (0..24).map(|n| format!("{{{n}}}")).collect();
+    let (done, migrations, moved) = (
+        AtomicBool::new(false),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let report = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            keep_migrating(
+                cluster,
+                &tags,
+                Duration::from_millis(2),
+                &done,
+                &migrations,
+                &moved,
+            )
+        });
+        let report = run_suite(&files, &options);
+        done.store(true, Ordering::Relaxed);
+        report
+    })
+    .unwrap();
+    let text = report::suite(&report, support::workspace(), Style::default());
+    eprintln!("{}", report::summary(&report, Style::default()));
+    let unsupported: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.unsupported, Some(Unsupported::Cluster(_))))
+        .map(|c| format!("{}:{}", c.file.display(), c.line))
+        .collect();
+    eprintln!(
+        "{spec}: {} case runs, {} unsupported in cluster mode {unsupported:?}; {} migrations \
+         moved {} keys during the run",
+        report.cases.len(),
+        unsupported.len(),
+        migrations.load(Ordering::Relaxed),
+        moved.load(Ordering::Relaxed)
+    );
+    assert!(report.passed(), "{text}");
+    for case in &report.cases {
+        match (&case.outcome, &case.unsupported) {
+            (Outcome::Pass, _) | (Outcome::Skipped { .. }, Some(Unsupported::Cluster(_))) => {}
+            other => panic!("{}:{} {other:?}", case.file.display(), case.line),
+        }
+    }
+    let selected: usize = files
+        .iter()
+        .flat_map(|f| &f.cases)
+        .map(|c| c.resp.len())
+        .sum();
+    assert_eq!(report.cases.len(), selected);
+    assert_eq!(report.steps().skipped, 0, "{text}");
+    assert!(migrations.load(Ordering::Relaxed) > 0);
+    assert!(
+        moved.load(Ordering::Relaxed) > 0,
+        "no key moved while the cases ran"
+    );
+    assert_eq!(cluster.keys(), 0, "keys left behind");
+}
+
+/// A short fuzz run (the binary, both protocols, two lanes) while each lane's slot moves.
+fn fuzz_while_migrating(cluster: &Cluster, spec: &str) {
+    let out = support::temp_dir("cluster-fuzz");
+    let tags = ["{j0}".to_string(), "{j1}".to_string()];
+    let (done, migrations, moved) = (
+        AtomicBool::new(false),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let output = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Let the lanes create their keys first.
+            std::thread::sleep(Duration::from_millis(500));
+            keep_migrating(
+                cluster,
+                &tags,
+                Duration::from_millis(5),
+                &done,
+                &migrations,
+                &moved,
+            )
+        });
+        let output = support::hashcheck(&[
+            "fuzz",
+            "--target",
+            spec,
+            "--duration",
+            "6s",
+            "--seed",
+            "14",
+            "--jobs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        done.store(true, Ordering::Relaxed);
+        output
+    });
+    eprintln!(
+        "{spec}: fuzz with {} migrations moving {} keys",
+        migrations.load(Ordering::Relaxed),
+        moved.load(Ordering::Relaxed)
+    );
+    support::assert_exit(&output, 0);
+    assert!(
+        support::text(&output.stdout).contains("no divergence"),
+        "{}",
+        support::all(&output)
+    );
+    assert!(
+        moved.load(Ordering::Relaxed) > 0,
+        "no key moved during the fuzz run"
+    );
+    assert_eq!(cluster.keys(), 0, "keys left behind");
+    std::fs::remove_dir_all(&out).ok();
+}
