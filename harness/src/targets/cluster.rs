@@ -130,6 +130,12 @@ impl ClusterTarget {
             broken: false,
         };
         target.refresh_slots()?;
+        // Reports and errors say it is a cluster, reached through this node.
+        target.name = format!(
+            "{} (cluster, {} primaries)",
+            target.name,
+            target.primaries().len()
+        );
         Ok(target)
     }
 

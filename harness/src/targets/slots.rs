@@ -61,7 +61,12 @@ pub fn redirect(reply: &Reply, here: &str) -> Option<Redirect> {
     let mut words = text.split(' ');
     match words.next()? {
         kind @ ("MOVED" | "ASK") => {
-            let slot: u16 = words.next()?.parse().ok()?;
+            // A slot out of range is not a redirect: the error is the reply.
+            let slot: u16 = words
+                .next()?
+                .parse()
+                .ok()
+                .filter(|&s| (s as usize) < SLOTS)?;
             let addr = endpoint(words.next()?, here)?;
             Some(if kind == "MOVED" {
                 Redirect::Moved { slot, addr }
@@ -185,6 +190,10 @@ mod tests {
         assert_eq!(redirect(&retry, "h:1"), Some(Redirect::Retry));
         assert_eq!(redirect(&Reply::Error("ERR MOVED".into()), "h:1"), None);
         assert_eq!(redirect(&Reply::Error("MOVED x y".into()), "h:1"), None);
+        assert_eq!(
+            redirect(&Reply::Error("MOVED 16384 h:2".into()), "h:1"),
+            None
+        );
         assert_eq!(redirect(&Reply::Integer(1), "h:1"), None);
     }
 

@@ -20,6 +20,7 @@ fn a_cluster_given_as_a_list_of_its_nodes() {
     let _turn = support::light();
     let cluster = Cluster::start();
     routing(&cluster, &cluster.list());
+    past_one_slot_is_unsupported(&cluster.list());
     suite_while_migrating(&cluster, &cluster.list());
     fuzz_while_migrating(&cluster, &cluster.list());
 }
@@ -61,6 +62,56 @@ fn routing(cluster: &Cluster, spec: &str) {
     assert_eq!(t.call(&del).unwrap(), Reply::Integer(3));
     assert_eq!(cluster.keys(), 0);
     eprintln!("routing: keys on primaries {owners:?}");
+}
+
+/// A case that counts every key (DBSIZE) cannot run on a cluster: unsupported, with the step
+/// and the reason, listed in the report; the case beside it runs.
+fn past_one_slot_is_unsupported(spec: &str) {
+    let dir = support::temp_dir("cluster-unsupported");
+    let path = dir.join("dbsize.yaml");
+    std::fs::write(
+        &path,
+        "source: https://redis.io/docs/latest/commands/dbsize/\nbehaviour: b\ncases:\n  \
+         - name: counts every key\n    steps:\n      - send: [HSET, h, f, v]\n        \
+         expect: 1\n      - send: [DBSIZE]\n        expect: 1\n  - name: one hash\n    \
+         steps:\n      - send: [HSET, h, f, v]\n        expect: 1\n      - send: [DEL, h, \
+         other]\n        expect: 1\n",
+    )
+    .unwrap();
+    let file = hashcheck::cases::format::load(&path).unwrap();
+    let options = SuiteOptions {
+        target: TargetSpec::new(spec),
+        protocols: vec![Protocol::Resp3],
+        jobs: 1,
+        fail_fast: false,
+        filter: None,
+        run: RunOptions::default(),
+        allow_nonempty: false,
+    };
+    let report = run_suite(std::slice::from_ref(&file), &options).unwrap();
+    let text = report::suite(&report, &dir, Style::default());
+    assert!(report.passed(), "{text}");
+    let [counts, one] = &report.cases[..] else {
+        panic!("{text}")
+    };
+    assert_eq!(one.outcome, Outcome::Pass, "{text}");
+    let Some(Unsupported::Cluster(why)) = &counts.unsupported else {
+        panic!("{text}")
+    };
+    assert!(
+        why.starts_with("unsupported in cluster mode: DBSIZE"),
+        "{why}"
+    );
+    assert!(
+        text.contains("unsupported in cluster mode: DBSIZE"),
+        "{text}"
+    );
+    assert!(
+        report.target.contains("(cluster, 3 primaries)"),
+        "{}",
+        report.target
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// The case suite in both protocols while the slots of the first cases (those that wait
