@@ -64,6 +64,16 @@ impl Swarm {
             .copied()
             .filter(|_| rng.below(3) != 0)
             .collect();
+        Self::with_writer(commands, &mut enabled);
+        if enabled.is_empty() {
+            enabled = commands.to_vec();
+        }
+        Self { enabled }
+    }
+
+    /// Adds the first command of `commands` that writes field-value pairs, if it has one,
+    /// so a subset always makes data.
+    fn with_writer(commands: &[&'static str], enabled: &mut Vec<&'static str>) {
         let writer = commands.iter().find(|c| {
             table::form_of(c.as_bytes()).and_then(Form::shape)
                 == Some(reference_engine::command::grammar::Shape::Pairs)
@@ -73,12 +83,40 @@ impl Swarm {
                 enabled.push(writer);
             }
         }
-        if enabled.is_empty() {
-            enabled = commands.to_vec();
+    }
+
+    /// The subset after `previous`: every command of `commands` that `previous` left out,
+    /// and each of the others with probability 2/3 (at least one of them still left out, if
+    /// `previous` had more than one), and the writer `random` keeps. So every command is in at least one of any two
+    /// subsets in a row, and a run of two stretches sends every command.
+    ///
+    /// WHY: with independent draws a command could sit out several stretches; in CI a
+    /// planted HSTRLEN bug went unseen for 300,000 commands because no subset held HSTRLEN.
+    pub fn redraw(rng: &mut Rng, commands: &[&'static str], previous: &Swarm) -> Self {
+        let kept_before: Vec<&'static str> = commands
+            .iter()
+            .copied()
+            .filter(|c| previous.enabled.contains(c))
+            .collect();
+        let mut drop: Vec<bool> = kept_before.iter().map(|_| rng.below(3) == 0).collect();
+        if kept_before.len() > 1 && !drop.contains(&true) {
+            drop[rng.below(kept_before.len())] = true;
         }
+        let mut enabled = commands
+            .iter()
+            .copied()
+            .filter(|c| match kept_before.iter().position(|k| k == c) {
+                Some(i) => !drop[i],
+                None => true,
+            })
+            .collect();
+        Self::with_writer(commands, &mut enabled);
         Self { enabled }
     }
 }
+
+/// Mixed into the seed for the swarm's own random stream.
+const SWARM_STREAM: u64 = 0x5357_4152_4d00_0001;
 
 /// Settings of a generator.
 #[derive(Debug, Clone)]
@@ -126,6 +164,8 @@ pub struct Generator {
     /// How many far deadlines were handed out (see `far_offset`).
     far_deadlines: i64,
     rng: Rng,
+    /// Draws the swarm's subsets (see `next_op`).
+    swarm_rng: Rng,
     config: GenConfig,
     swarm: Swarm,
     /// The swarm's commands with how each is built and its weight (see `pick_command`),
@@ -163,15 +203,17 @@ impl Generator {
         let field_names = (0..config.fields.max(1))
             .map(|i| format!("f{i}").into_bytes())
             .collect();
-        let mut rng = Rng::seeded(seed);
+        let rng = Rng::seeded(seed);
+        let mut swarm_rng = Rng::seeded(seed ^ SWARM_STREAM);
         let universe = swarm.enabled.clone();
         let swarm = match config.redraw_swarm_every {
-            Some(_) => Swarm::random(&mut rng, &universe),
+            Some(_) => Swarm::random(&mut swarm_rng, &universe),
             None => swarm,
         };
         let mut generator = Self {
             far_deadlines: 0,
             rng,
+            swarm_rng,
             config,
             swarm,
             choices: Vec::new(),
@@ -291,7 +333,9 @@ impl Generator {
         self.generated += 1;
         if let Some(every) = self.config.redraw_swarm_every {
             if self.generated % every.max(1) == 0 {
-                self.swarm = Swarm::random(&mut self.rng, &self.universe);
+                // A stream of its own: the draws then depend on the seed alone, not on how
+                // many random numbers the commands before took (which varies with timing).
+                self.swarm = Swarm::redraw(&mut self.swarm_rng, &self.universe, &self.swarm);
                 self.weigh_swarm();
             }
         }

@@ -69,8 +69,16 @@ fn redrawn_subsets_leave_commands_out_yet_cover_them_all() {
     let mut g = Generator::new(3, config, Swarm::all(&COMMANDS));
     let mut seen = BTreeSet::new();
     let mut subsets = BTreeSet::new();
+    let mut previous: Option<Vec<&str>> = None;
     for _ in 0..40_000 {
         let subset = g.swarm().enabled.clone();
+        // Any two subsets in a row hold every command between them.
+        if let Some(previous) = previous.replace(subset.clone()) {
+            if previous != subset {
+                let union: BTreeSet<&str> = previous.iter().chain(&subset).copied().collect();
+                assert_eq!(union.len(), COMMANDS.len(), "{previous:?} then {subset:?}");
+            }
+        }
         assert!(
             subset.len() < COMMANDS.len() && subset.contains(&writer),
             "{subset:?}"

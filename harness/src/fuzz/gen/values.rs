@@ -27,8 +27,10 @@ impl Generator {
         match self.rng.below(60) {
             0 => vec![b'v'; 65],
             1 => vec![b'w'; 64],
-            // Multi-byte UTF-8 text: a server that counts characters, not bytes, shows.
+            // Multi-byte UTF-8 text: a server that counts characters, not bytes, shows. A
+            // long text and a one-character one, so a reading of such a value is not rare.
             2 => "ça va, 日本".as_bytes().to_vec(),
+            3 => "é".as_bytes().to_vec(),
             _ => self.pick(VALUES).to_vec(),
         }
     }
