@@ -24,6 +24,7 @@
 //! (so the empty-database check covers them all), and DEL/UNLINK/EXISTS/TOUCH whose keys lie
 //! in several slots are split per slot and their counts added (the runs' cleanups).
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use redis::{ConnectionAddr, IntoConnectionInfo};
@@ -63,6 +64,10 @@ pub struct ClusterTarget {
     /// The node given as the target: keyless commands go there.
     home: usize,
     broken: bool,
+    /// The node that answered each key's last HSCAN page, while its walk goes on.
+    scan_nodes: HashMap<Vec<u8>, usize>,
+    /// See [`Target::scans_moved`].
+    scans_moved: u64,
 }
 
 /// Where one command goes.
@@ -128,6 +133,8 @@ impl ClusterTarget {
             slots: vec![0; SLOTS],
             home: 0,
             broken: false,
+            scan_nodes: HashMap::new(),
+            scans_moved: 0,
         };
         target.refresh_slots()?;
         // Reports and errors say it is a cluster, reached through this node.
@@ -192,20 +199,22 @@ impl ClusterTarget {
         owners
     }
 
-    fn plan(&self, argv: &[Vec<u8>]) -> Plan {
+    /// Where `argv` goes, and whether it has several keys (which ends a run).
+    fn plan(&self, argv: &[Vec<u8>]) -> (Plan, bool) {
         let positions = key_positions(argv);
         let Some(&first) = positions.first() else {
-            return keyless_plan(argv);
+            return (keyless_plan(argv), false);
         };
         let slot = key_slot(&argv[first]);
+        let multi_key = positions.len() > 1;
         if positions.iter().all(|&p| key_slot(&argv[p]) == slot) {
-            return Plan::Slot(slot);
+            return (Plan::Slot(slot), multi_key);
         }
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
         if SUMMED.contains(&name.as_str()) {
-            Plan::PerSlot
+            (Plan::PerSlot, multi_key)
         } else {
-            Plan::Slot(slot)
+            (Plan::Slot(slot), multi_key)
         }
     }
 
@@ -217,10 +226,7 @@ impl ClusterTarget {
             });
         }
         let mut out: Vec<Option<Reply>> = vec![None; batch.len()];
-        let plans: Vec<(Plan, bool)> = batch
-            .iter()
-            .map(|argv| (self.plan(argv), key_positions(argv).len() > 1))
-            .collect();
+        let plans: Vec<(Plan, bool)> = batch.iter().map(|argv| self.plan(argv)).collect();
         let mut i = 0;
         while i < batch.len() {
             match plans[i].0 {
@@ -297,13 +303,16 @@ impl ClusterTarget {
                         // Past the time a command may take, the error is the reply.
                         Some(Redirect::Retry) if Instant::now() < retry_until => {
                             retry = true;
-                            let owner = match self.plan(&batch[k]) {
+                            let owner = match self.plan(&batch[k]).0 {
                                 Plan::Slot(slot) => self.slots[slot as usize],
                                 _ => node,
                             };
                             next.push((k, owner, false));
                         }
-                        _ => out[k] = Some(reply),
+                        _ => {
+                            self.note_scan(&batch[k], node, &reply);
+                            out[k] = Some(reply);
+                        }
                     }
                 }
                 a = b;
@@ -326,6 +335,26 @@ impl ClusterTarget {
             pending = next;
         }
         Ok(())
+    }
+
+    /// Counts an HSCAN page answered by another node than its walk's previous page.
+    fn note_scan(&mut self, argv: &[Vec<u8>], node: usize, reply: &Reply) {
+        let [name, key, cursor, ..] = argv else {
+            return;
+        };
+        if !name.eq_ignore_ascii_case(b"hscan") {
+            return;
+        }
+        if cursor.as_slice() != b"0" && self.scan_nodes.get(key).is_some_and(|&n| n != node) {
+            self.scans_moved += 1;
+        }
+        let goes_on = matches!(reply, Reply::Array(parts)
+            if matches!(parts.first(), Some(Reply::Bulk(c)) if c.as_slice() != b"0"));
+        if goes_on {
+            self.scan_nodes.insert(key.clone(), node);
+        } else {
+            self.scan_nodes.remove(key);
+        }
     }
 
     /// One pipelined run to `node`: the commands as they are when none needs ASKING (no
@@ -488,6 +517,10 @@ impl Target for ClusterTarget {
         true
     }
 
+    fn scans_moved(&self) -> u64 {
+        self.scans_moved
+    }
+
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         let mut replies = self.exchange(std::slice::from_ref(&argv.to_vec()))?;
         Ok(replies.pop().unwrap_or(Reply::Null))
@@ -564,6 +597,36 @@ mod tests {
             Some("10.0.0.1:7000")
         );
         assert_eq!(host_port("h:1").as_deref(), Some("h:1"));
+    }
+
+    #[test]
+    fn a_walk_answered_by_another_node_is_counted() {
+        let mut t = ClusterTarget {
+            name: "t".into(),
+            template: "h:1".into(),
+            options: ConnectOptions::default(),
+            protocol: Protocol::Resp2,
+            identity: ServerIdentity::unknown(),
+            addrs: vec!["h:1".into(), "h:2".into()],
+            conns: vec![None, None],
+            slots: vec![0; SLOTS],
+            home: 0,
+            broken: false,
+            scan_nodes: HashMap::new(),
+            scans_moved: 0,
+        };
+        let page = |cursor: &str| Reply::Array(vec![Reply::bulk(cursor), Reply::Array(vec![])]);
+        t.note_scan(&argv("HSCAN k 0 COUNT 1"), 0, &page("6"));
+        t.note_scan(&argv("HSCAN k 6 COUNT 1"), 0, &page("3"));
+        assert_eq!(t.scans_moved(), 0);
+        t.note_scan(&argv("HSCAN k 3 COUNT 1"), 1, &page("0"));
+        assert_eq!(t.scans_moved(), 1);
+        // The walk is over: a new one starts fresh wherever it is answered.
+        t.note_scan(&argv("HSCAN k 0"), 0, &page("2"));
+        t.note_scan(&argv("HSCAN k 2"), 0, &page("0"));
+        t.note_scan(&argv("HSCAN other 9"), 1, &page("0"));
+        assert_eq!(t.scans_moved(), 1);
+        assert!(t.scan_nodes.is_empty());
     }
 
     #[test]

@@ -66,6 +66,14 @@ pub trait Target {
         false
     }
 
+    /// How many HSCAN pages so far were answered by another node than the walk's previous
+    /// page (a cluster's slot moved mid-walk). The cursor then means nothing where it is
+    /// used, and Redis Cluster promises only that what the walk returns was in the hash;
+    /// a walker that sees this change walks again or checks the walk as a subset.
+    fn scans_moved(&self) -> u64 {
+        0
+    }
+
     /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
     /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;

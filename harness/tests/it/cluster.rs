@@ -20,6 +20,7 @@ fn a_cluster_given_as_a_list_of_its_nodes() {
     let _turn = support::light();
     let cluster = Cluster::start();
     routing(&cluster, &cluster.list());
+    redirects(&cluster, &cluster.list());
     past_one_slot_is_unsupported(&cluster.list());
     suite_while_migrating(&cluster, &cluster.list());
     fuzz_while_migrating(&cluster, &cluster.list());
@@ -62,6 +63,98 @@ fn routing(cluster: &Cluster, spec: &str) {
     assert_eq!(t.call(&del).unwrap(), Reply::Integer(3));
     assert_eq!(cluster.keys(), 0);
     eprintln!("routing: keys on primaries {owners:?}");
+}
+
+/// One slot through a migration, step by step: a pipeline meets ASK for a key already moved
+/// and for a new one while the key beside them is served where it is, in order; a multi-key
+/// command whose keys are split is told TRYAGAIN and retried until they are together; once
+/// the slot is handed over, MOVED is followed and the new owner remembered.
+fn redirects(cluster: &Cluster, spec: &str) {
+    let mut t = targets::open(spec, Some(Protocol::Resp2), Duration::from_secs(5)).unwrap();
+    let slot = hashcheck::targets::slots::key_slot(b"{redirect}");
+    for key in ["{redirect}a", "{redirect}b"] {
+        assert_eq!(
+            t.call(&argv(&["HSET", key, "f", "1"])).unwrap(),
+            Reply::Integer(1)
+        );
+    }
+    // A hash large enough to be scanned in pages.
+    let mut hset = argv(&["HSET", "{redirect}big"]);
+    for i in 0..1000 {
+        hset.extend(argv(&[&format!("f{i}"), "v"]));
+    }
+    assert_eq!(t.call(&hset).unwrap(), Reply::Integer(1000));
+    let (from, to) = cluster.begin_migration(slot);
+    // A walk whose key moves between two pages: the second page comes from the new node,
+    // where the first page's cursor means nothing, and the target says so.
+    let page = t
+        .call(&argv(&["HSCAN", "{redirect}big", "0", "COUNT", "10"]))
+        .unwrap();
+    let Reply::Array(parts) = page else {
+        panic!("{page:?}")
+    };
+    let Reply::Bulk(cursor) = &parts[0] else {
+        panic!("{parts:?}")
+    };
+    assert_ne!(cursor.as_slice(), b"0");
+    cluster.move_key(from, to, b"{redirect}big");
+    let mut next = argv(&["HSCAN", "{redirect}big", "0", "COUNT", "10"]);
+    next[2] = cursor.clone();
+    assert_eq!(t.scans_moved(), 0);
+    assert!(t.call(&next).is_ok());
+    assert_eq!(t.scans_moved(), 1);
+    cluster.move_key(from, to, b"{redirect}a");
+    let batch = [
+        "HGET {redirect}a f",
+        "HGET {redirect}b f",
+        "HSET {redirect}c f 2",
+        "HINCRBY {redirect}a f 1",
+        "HINCRBY {redirect}b f 1",
+        "HINCRBY {redirect}c f 1",
+        "HGET {redirect}a f",
+        "HGET {redirect}c f",
+    ]
+    .map(|c| argv(&c.split(' ').collect::<Vec<_>>()));
+    let replies = t.call_batch(&batch).unwrap();
+    let bulk = |s: &str| Reply::Bulk(s.as_bytes().to_vec());
+    assert_eq!(
+        replies,
+        [
+            bulk("1"),
+            bulk("1"),
+            Reply::Integer(1),
+            Reply::Integer(2),
+            Reply::Integer(2),
+            Reply::Integer(3),
+            bulk("2"),
+            bulk("3")
+        ]
+    );
+    // b is still on the old node, a and c on the new one: EXISTS over all three is told
+    // TRYAGAIN until b moves too (a moment later).
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            cluster.move_key(from, to, b"{redirect}b");
+        });
+        let exists = argv(&["EXISTS", "{redirect}a", "{redirect}b", "{redirect}c"]);
+        assert_eq!(t.call(&exists).unwrap(), Reply::Integer(3));
+    });
+    cluster.finish_migration(slot, to);
+    assert_eq!(cluster.owner(slot), to);
+    assert_eq!(
+        t.call(&argv(&["HGET", "{redirect}b", "f"])).unwrap(),
+        bulk("2")
+    );
+    let del = argv(&[
+        "DEL",
+        "{redirect}a",
+        "{redirect}b",
+        "{redirect}c",
+        "{redirect}big",
+    ]);
+    assert_eq!(t.call(&del).unwrap(), Reply::Integer(4));
+    assert_eq!(cluster.keys(), 0);
 }
 
 /// A case that counts every key (DBSIZE) cannot run on a cluster: unsupported, with the step

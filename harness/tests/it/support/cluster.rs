@@ -101,58 +101,64 @@ impl Cluster {
     /// (so commands meet ASK and keys split across two nodes), then every node is told the
     /// new owner. Returns how many keys moved.
     pub fn migrate(&self, slot: u16, pause: Duration) -> usize {
-        let from = self.owner(slot);
-        let to = (from + 1) % self.nodes.len();
-        let (src, dst) = (self.nodes[from].addr(), self.nodes[to].addr());
-        let slot_text = slot.to_string();
-        ok(
-            &dst,
-            &[
-                "CLUSTER",
-                "SETSLOT",
-                &slot_text,
-                "IMPORTING",
-                &self.ids[from],
-            ],
-        );
-        ok(
-            &src,
-            &["CLUSTER", "SETSLOT", &slot_text, "MIGRATING", &self.ids[to]],
-        );
+        let (from, to) = self.begin_migration(slot);
         std::thread::sleep(pause);
         let mut moved = 0;
         loop {
-            let keys = match call(&src, &["CLUSTER", "GETKEYSINSLOT", &slot_text, "1"]) {
+            let keys = match call(
+                &self.nodes[from].addr(),
+                &["CLUSTER", "GETKEYSINSLOT", &slot.to_string(), "1"],
+            ) {
                 Reply::Array(keys) => keys,
                 other => panic!("GETKEYSINSLOT replied {other:?}"),
             };
             let Some(Reply::Bulk(key)) = keys.first() else {
                 break;
             };
-            let port = self.nodes[to].port().to_string();
-            let mut migrate: Vec<Vec<u8>> =
-                ["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"]
-                    .iter()
-                    .map(|w| w.as_bytes().to_vec())
-                    .collect();
-            migrate.push(key.clone());
-            match connect(&src).call(&migrate).unwrap() {
-                // NOKEY: the key expired or was deleted between the two calls.
-                Reply::Simple(s) if s == "OK" || s == "NOKEY" => {}
-                other => panic!("MIGRATE replied {other:?}"),
-            }
+            self.move_key(from, to, key);
             moved += 1;
             std::thread::sleep(pause);
         }
-        // The new owner first, as redis-cli does, then the others.
+        self.finish_migration(slot, to);
+        moved
+    }
+
+    /// Marks `slot` importing on the next node and migrating on its owner; returns the two.
+    pub fn begin_migration(&self, slot: u16) -> (usize, usize) {
+        let from = self.owner(slot);
+        let to = (from + 1) % self.nodes.len();
+        let slot = slot.to_string();
+        let (src, dst) = (self.nodes[from].addr(), self.nodes[to].addr());
+        ok(
+            &dst,
+            &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &self.ids[from]],
+        );
+        ok(
+            &src,
+            &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &self.ids[to]],
+        );
+        (from, to)
+    }
+
+    /// MIGRATEs one key from node `from` to node `to`.
+    pub fn move_key(&self, from: usize, to: usize, key: &[u8]) {
+        let port = self.nodes[to].port().to_string();
+        let mut migrate = servers::argv(&["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"]);
+        migrate.push(key.to_vec());
+        match connect(&self.nodes[from].addr()).call(&migrate).unwrap() {
+            // NOKEY: the key expired or was deleted since it was listed.
+            Reply::Simple(s) if s == "OK" || s == "NOKEY" => {}
+            other => panic!("MIGRATE replied {other:?}"),
+        }
+    }
+
+    /// Tells every node, the new owner first (as redis-cli does), that `slot` is on `to`.
+    pub fn finish_migration(&self, slot: u16, to: usize) {
+        let slot = slot.to_string();
         for i in std::iter::once(to).chain((0..self.nodes.len()).filter(|&i| i != to)) {
             let addr = self.nodes[i].addr();
-            ok(
-                &addr,
-                &["CLUSTER", "SETSLOT", &slot_text, "NODE", &self.ids[to]],
-            );
+            ok(&addr, &["CLUSTER", "SETSLOT", &slot, "NODE", &self.ids[to]]);
         }
-        moved
     }
 
     /// Keys in the whole cluster.
