@@ -68,6 +68,8 @@ pub struct ClusterTarget {
     scan_nodes: HashMap<Vec<u8>, usize>,
     /// See [`Target::scans_moved`].
     scans_moved: u64,
+    /// See [`Target::batches_reordered`].
+    batches_reordered: u64,
 }
 
 /// Where one command goes.
@@ -135,6 +137,7 @@ impl ClusterTarget {
             broken: false,
             scan_nodes: HashMap::new(),
             scans_moved: 0,
+            batches_reordered: 0,
         };
         target.refresh_slots()?;
         // Reports and errors say it is a cluster, reached through this node.
@@ -282,6 +285,7 @@ impl ClusterTarget {
     ) -> Result<(), TargetError> {
         let retry_until = Instant::now() + self.options.timeout;
         let mut redirects = 0;
+        let mut reordered = false;
         while !pending.is_empty() {
             let mut next = Vec::new();
             let mut retry = false;
@@ -292,6 +296,7 @@ impl ClusterTarget {
                 let run = &pending[a..b];
                 let replies = self.send_to(node, batch, run)?;
                 let here = self.addrs[node].clone();
+                let sent_again = next.len();
                 for (&(k, _, _), reply) in run.iter().zip(replies) {
                     match redirect(&reply, &here) {
                         Some(Redirect::Moved { slot, addr }) => {
@@ -310,6 +315,8 @@ impl ClusterTarget {
                             next.push((k, owner, false));
                         }
                         _ => {
+                            // Ran in place after a command of its run that is sent again.
+                            reordered |= next.len() > sent_again;
                             self.note_scan(&batch[k], node, &reply);
                             out[k] = Some(reply);
                         }
@@ -334,6 +341,7 @@ impl ClusterTarget {
             }
             pending = next;
         }
+        self.batches_reordered += u64::from(reordered);
         Ok(())
     }
 
@@ -521,6 +529,10 @@ impl Target for ClusterTarget {
         self.scans_moved
     }
 
+    fn batches_reordered(&self) -> u64 {
+        self.batches_reordered
+    }
+
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         let mut replies = self.exchange(std::slice::from_ref(&argv.to_vec()))?;
         Ok(replies.pop().unwrap_or(Reply::Null))
@@ -614,6 +626,7 @@ mod tests {
             broken: false,
             scan_nodes: HashMap::new(),
             scans_moved: 0,
+            batches_reordered: 0,
         };
         let page = |cursor: &str| Reply::Array(vec![Reply::bulk(cursor), Reply::Array(vec![])]);
         t.note_scan(&argv("HSCAN k 0 COUNT 1"), 0, &page("6"));

@@ -74,6 +74,14 @@ pub trait Target {
         0
     }
 
+    /// How many batches so far ran out of order across keys: a cluster sends a command told
+    /// ASK (its key already on another node) again after the commands behind it, which ran
+    /// in place. Each key's own commands keep their order; only what one key's reply says
+    /// about the time another key's command ran at does not hold for such a batch.
+    fn batches_reordered(&self) -> u64 {
+        0
+    }
+
     /// Runs one command and returns the reply exactly as a client of [`Target::protocol`]
     /// would read it (RESP2 projects maps, doubles and the rest; see `resp::canonical`).
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError>;
