@@ -26,6 +26,7 @@ use crate::targets::{ClockKind, Target, TargetError};
 pub mod allowed;
 pub mod bless;
 mod case_run;
+pub mod cluster;
 mod outcome;
 pub mod partition;
 pub mod prefix;
@@ -159,9 +160,15 @@ impl RunState {
             .clone()
     }
 
-    fn key_prefix(&self) -> Vec<u8> {
+    /// The next case's prefix: `hc:<run-id>:<n>:`, or on a cluster `hc:<run-id>:{<n>}:`,
+    /// whose hash tag puts all the case's keys in one slot.
+    fn key_prefix(&self, cluster: bool) -> Vec<u8> {
         let n = self.next_case.fetch_add(1, Ordering::Relaxed);
-        format!("hc:{}:{n}:", self.run_id).into_bytes()
+        if cluster {
+            format!("hc:{}:{{{n}}}:", self.run_id).into_bytes()
+        } else {
+            format!("hc:{}:{n}:", self.run_id).into_bytes()
+        }
     }
 }
 
@@ -216,11 +223,12 @@ pub fn run_case(
         }
     }
     let strict = options.details.strict_on(target);
+    let prefix = state.key_prefix(target.is_cluster());
     let mut run = CaseRun {
         target,
         file,
         options,
-        keys: KeyRewriter::new(state.key_prefix()),
+        keys: KeyRewriter::new(prefix),
         restore: &state.restore,
         strict,
         failures: Vec::new(),
@@ -344,6 +352,11 @@ fn skip_reason(
             safety::command_exists(target, name)
         }) {
             return Some((reason, None));
+        }
+    }
+    if target.is_cluster() {
+        if let Some(reason) = cluster::reason(case) {
+            return Some((reason.clone(), Some(Unsupported::Cluster(reason))));
         }
     }
     let identity = target.identity();

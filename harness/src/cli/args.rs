@@ -20,7 +20,8 @@ pub struct RunArgs {
     /// looked for in the current directory and above).
     pub paths: Vec<PathBuf>,
     /// The server to check, as host:port or redis://host:port (default: the embedded
-    /// reference engine).
+    /// reference engine); a Redis Cluster as any of its nodes, or a comma-separated list of
+    /// them (see docs/cluster.md).
     #[arg(long, value_name = "URL|HOST:PORT")]
     pub target: Option<String>,
     /// Protocols to run each case in.

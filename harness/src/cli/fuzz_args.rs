@@ -24,7 +24,8 @@ pub struct CoverageArgs {
 /// Flags of `hashcheck fuzz`.
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
-    /// The server to check, as redis://, rediss:// or host:port.
+    /// The server to check, as redis://, rediss:// or host:port; a Redis Cluster as any of
+    /// its nodes, or a comma-separated list of them (see docs/cluster.md).
     #[arg(long, value_name = "URL|HOST:PORT")]
     pub target: String,
     /// The run's seed: the same seed sends the same commands (default: random, printed).

@@ -200,9 +200,12 @@ impl RunKeys {
     }
 
     /// One lane keeps the plain prefix, so cases from a one-lane run name keys as before.
-    fn lane_prefix(&self, lane: usize) -> Vec<u8> {
-        match (self.jobs, self.first) {
-            (1, 0) => self.prefix().into_bytes(),
+    /// On a cluster each lane's keys carry a hash tag (`{j0}:`), so a lane's keys share one
+    /// slot: multi-key commands work on them, and a slot migration moves them together.
+    fn lane_prefix(&self, lane: usize, cluster: bool) -> Vec<u8> {
+        match (self.jobs, self.first, cluster) {
+            (_, _, true) => format!("{}{{j{lane}}}:", self.prefix()).into_bytes(),
+            (1, 0, false) => self.prefix().into_bytes(),
             _ => format!("{}j{lane}:", self.prefix()).into_bytes(),
         }
     }
@@ -282,10 +285,11 @@ fn run_lanes(
         extra.push(connect(request, first_protocol(setup.pinned, lane))?);
     }
     let redraw = request.commands.is_none().then_some(SWARM_EVERY);
+    let cluster = target.is_cluster();
     let gens: Vec<Generator> = run
         .lanes()
         .map(|lane| {
-            let config = gen_config(run.lane_prefix(lane), redraw);
+            let config = gen_config(run.lane_prefix(lane, cluster), redraw);
             Generator::new(run.lane_seed(lane), config, setup.swarm.clone())
         })
         .collect();

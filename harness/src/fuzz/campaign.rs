@@ -35,7 +35,7 @@ use reference_engine::{Protocol, Reply};
 use crate::cases::runner::{self, Details};
 use crate::compare::ErrorMatch;
 use crate::fuzz::gen::{GenConfig, Swarm, COMMANDS};
-use crate::targets::{ConnectOptions, NetworkTarget, Target};
+use crate::targets::{ConnectOptions, Target};
 
 pub mod lanes;
 mod summary;
@@ -203,16 +203,17 @@ pub fn thaw_expiry(request: &FuzzRequest) {
     }
 }
 
-/// A connection to the server, pipelining raw RESP with bounded replies (see `targets::wire`).
+/// A connection to the server (or to each node of a cluster), pipelining raw RESP with
+/// bounded replies (see `targets::wire`).
 pub fn connect(
     request: &FuzzRequest,
     protocol: Protocol,
 ) -> anyhow::Result<Box<dyn Target + Send>> {
-    Ok(Box::new(NetworkTarget::connect_with(
+    Ok(crate::targets::open_network(
         &request.target,
         Some(protocol),
         &request.connect,
-    )?))
+    )?)
 }
 
 /// The command line that runs the same commands again.

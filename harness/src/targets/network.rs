@@ -39,6 +39,8 @@ pub struct NetworkTarget {
     broken: bool,
     /// Bounds each call or batch.
     timeout: Duration,
+    /// The server said it is a Redis Cluster node (INFO's `redis_mode`, or HELLO's `mode`).
+    cluster_mode: bool,
 }
 
 impl NetworkTarget {
@@ -116,6 +118,7 @@ impl NetworkTarget {
             identity: ServerIdentity::unknown(),
             broken: false,
             timeout: options.timeout,
+            cluster_mode: false,
         };
         // CLIENT SETINFO, which the crate would send, would change the client's state on the
         // server; a conformance run sends only what its cases say.
@@ -152,9 +155,12 @@ impl NetworkTarget {
         let info = target
             .call(&[b"INFO".to_vec(), b"server".to_vec()])
             .map_err(|e| fail(format!("INFO server: {}", e.reason())))?;
+        target.cluster_mode = hello.as_ref().is_some_and(says_cluster);
         target.identity = match &info {
             Reply::Bulk(text) | Reply::Verbatim { text, .. } => {
-                ServerIdentity::from_info(&String::from_utf8_lossy(text))
+                let text = String::from_utf8_lossy(text);
+                target.cluster_mode |= info_says_cluster(&text);
+                ServerIdentity::from_info(&text)
             }
             // AUTH or ACL problems show up here when the URL had no password.
             Reply::Error(e) if is_auth_error(e) => return Err(fail(format!("INFO server: {e}"))),
@@ -163,6 +169,11 @@ impl NetworkTarget {
             _ => target.identity_from_hello(hello)?,
         };
         Ok(target)
+    }
+
+    /// Whether the server is a Redis Cluster node, as it said when the connection was set up.
+    pub fn cluster_mode(&self) -> bool {
+        self.cluster_mode
     }
 
     /// What a server without INFO says it is in HELLO: the setup's reply (RESP3), or
@@ -264,6 +275,33 @@ impl Target for NetworkTarget {
     fn advance_clock(&mut self, ms: u64) -> Result<(), TargetError> {
         crate::interrupt::sleep(Duration::from_millis(ms));
         Ok(())
+    }
+}
+
+/// Whether `INFO server` says the server runs as a cluster node: `redis_mode:cluster`
+/// (Valkey also writes `server_mode:cluster`).
+fn info_says_cluster(info: &str) -> bool {
+    info.lines().any(|line| {
+        matches!(
+            line.trim_end().split_once(':'),
+            Some(("redis_mode" | "server_mode", "cluster"))
+        )
+    })
+}
+
+/// Whether a HELLO reply says `mode: cluster`.
+fn says_cluster(hello: &Reply) -> bool {
+    let is = |r: &Reply, want: &str| match r {
+        Reply::Bulk(b) => b == want.as_bytes(),
+        Reply::Simple(s) => s == want,
+        _ => false,
+    };
+    match hello {
+        Reply::Map(pairs) => pairs.iter().any(|(k, v)| is(k, "mode") && is(v, "cluster")),
+        Reply::Array(items) => items
+            .chunks(2)
+            .any(|kv| kv.len() == 2 && is(&kv[0], "mode") && is(&kv[1], "cluster")),
+        _ => false,
     }
 }
 
@@ -428,6 +466,19 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(err, TargetError::Connect { .. }), "{err}");
+    }
+
+    #[test]
+    fn cluster_mode_is_read_from_info_or_hello() {
+        assert!(info_says_cluster("# Server\r\nredis_mode:cluster\r\n"));
+        assert!(!info_says_cluster("# Server\r\nredis_mode:standalone\r\n"));
+        let hello = Reply::Map(vec![(Reply::bulk("mode"), Reply::bulk("cluster"))]);
+        assert!(says_cluster(&hello));
+        assert!(says_cluster(&hello.to_resp2()));
+        assert!(!says_cluster(&Reply::Map(vec![(
+            Reply::bulk("mode"),
+            Reply::bulk("standalone")
+        )])));
     }
 
     #[test]

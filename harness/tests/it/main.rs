@@ -9,6 +9,7 @@
 mod support;
 
 mod cases;
+mod cluster;
 mod command_table;
 mod coverage;
 mod details;

@@ -24,11 +24,11 @@ pub use spec::{CommandInfo, CommandSpec, KeySpec, ReplyPolicy, Subcommand};
 
 mod config;
 mod connection;
-mod dump;
 mod copy;
 mod dbmove;
-mod expire;
 mod debug;
+mod dump;
+mod expire;
 mod fields;
 mod function;
 mod glob;
@@ -53,9 +53,9 @@ mod hstrlen;
 mod httl;
 mod keys;
 mod keyspace_support;
-mod restore;
-mod rename;
 mod memory;
+mod rename;
+mod restore;
 mod script;
 #[cfg(test)]
 mod table_tests;

@@ -139,6 +139,7 @@ pub fn commands(verdict: &Verdict) -> Vec<CommandRow> {
                     }
                     Unsupported::Command(other) => format!("its cases need {other}"),
                     Unsupported::Protocol(what) => format!("no {what}"),
+                    Unsupported::Cluster(why) => why.clone(),
                 })
             } else {
                 Support::Untested

@@ -34,6 +34,8 @@ pub enum Unsupported {
     Command(String),
     /// The target does not speak the case's protocol: `RESP3 (HELLO 3 replied ...)`.
     Protocol(String),
+    /// The target is a Redis Cluster and the case reaches past its one slot (the reason).
+    Cluster(String),
 }
 
 /// A reply as the run saw it, for blessing.

@@ -117,7 +117,8 @@ pub enum Contents {
 const SCAN_PAGES: usize = 16;
 
 /// Whether the target's database holds keys: DBSIZE, else RANDOMKEY, else SCAN, whichever
-/// the server (or a proxy in front of it) offers. Never KEYS: on a database that is not
+/// the server (or a proxy in front of it) offers. On a cluster target DBSIZE is the sum over
+/// every primary (`targets::cluster`), so a key on any of them counts. Never KEYS: on a database that is not
 /// empty it lists every key, and blocks a real server while it does.
 pub fn contents(target: &mut dyn Target) -> Result<Contents, TargetError> {
     let mut refused = Vec::new();

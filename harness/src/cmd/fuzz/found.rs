@@ -12,7 +12,7 @@ use crate::fuzz::campaign::FuzzRequest;
 use crate::fuzz::driver::{DiffConfig, DiffReport, Divergence};
 use crate::fuzz::shrink::{Budget, Shrinker};
 use crate::fuzz::written::{self, Provenance};
-use crate::targets::{EmbeddedTarget, NetworkTarget, Target};
+use crate::targets::{EmbeddedTarget, Target};
 
 /// Every kept divergence as found, unshrunk: what a run that failed midway still shows.
 pub(super) fn print_all(report: &DiffReport, prefix: &[u8]) {
@@ -163,12 +163,14 @@ pub(super) fn verify(files: &[PathBuf], request: &FuzzRequest) {
         for protocol in [Protocol::Resp2, Protocol::Resp3] {
             let mut engine = EmbeddedTarget::new(protocol);
             let on_engine = runner::run_case(&mut engine, &file, 0, &state, &options).outcome;
-            let on_target = match NetworkTarget::connect_with(
+            let on_target = match crate::targets::open_network(
                 &request.target,
                 Some(protocol),
                 &request.connect,
             ) {
-                Ok(mut t) => verdict(&runner::run_case(&mut t, &file, 0, &state, &options).outcome),
+                Ok(mut t) => {
+                    verdict(&runner::run_case(t.as_mut(), &file, 0, &state, &options).outcome)
+                }
                 Err(e) => format!("not run ({e})"),
             };
             verdicts.push(format!(

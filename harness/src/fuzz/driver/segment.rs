@@ -49,7 +49,13 @@ impl Differ<'_> {
         let now = self.clock.now_ms();
         let argvs: Vec<Vec<Vec<u8>>> = ops.iter().map(|q| q.op.resolve(now)).collect();
         let sent_at = self.clock.now_ms();
+        let reordered_before = self.target.batches_reordered();
         let actuals = self.target.call_batch(&argvs)?;
+        // A cluster ran this batch out of order across keys (see Target::batches_reordered):
+        // what a reply shows about the target's time then holds for its own key only.
+        let in_order = self.target.batches_reordered() == reordered_before;
+        let mut key_floors: std::collections::HashMap<Vec<u8>, i64> =
+            std::collections::HashMap::new();
         let expecteds = match &mut self.reference {
             Reference::Server(server) => server_replies(&mut **server, &argvs)?,
             Reference::Model(_) => Vec::new(),
@@ -73,6 +79,13 @@ impl Differ<'_> {
         let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
         for ((q, argv), actual) in ops.into_iter().zip(argvs).zip(actuals) {
             let key = q.op.key().map(<[u8]>::to_vec);
+            if !in_order {
+                if let Some(floor) = key.as_ref().and_then(|k| key_floors.get(k)) {
+                    clock.floor = *floor;
+                } else {
+                    clock.floor = sent_at;
+                }
+            }
             if let (Some(window), Some(key)) = (q.op.deadline_window(now, sent_at, done_at), &key) {
                 self.deadlines.entry(key.clone()).or_default().push(window);
                 if self.config.hold_until_due {
@@ -104,6 +117,9 @@ impl Differ<'_> {
                     &mut self.alternatives,
                 )?,
             };
+            if let (false, Some(key)) = (in_order, &key) {
+                key_floors.insert(key.clone(), clock.floor);
+            }
             match q.kind {
                 Kind::Generated => {
                     self.record_stats(&argv, &expected.reply);

@@ -2,6 +2,7 @@
 //! directories, taking turns on the machine, the servers ([`servers`]), the engine behind
 //! another face ([`fake`]) and loopback proxies and fake servers ([`net`]).
 
+pub mod cluster;
 pub mod fake;
 pub mod net;
 pub mod servers;
