@@ -186,7 +186,8 @@ impl Reply {
 
     /// The wire bytes of this reply in `protocol`.
     pub fn to_bytes(&self, protocol: Protocol) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Room for most replies at once, rather than growing through 8, 16, 32 and 64.
+        let mut out = Vec::with_capacity(64);
         self.encode(protocol, &mut out);
         out
     }
