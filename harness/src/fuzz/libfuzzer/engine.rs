@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use reference_engine::command::ReplyPolicy;
+use reference_engine::hash::FixedState;
 use reference_engine::keyspace::Value;
 use reference_engine::reply::quote;
 use reference_engine::resp::{canonical, decode_reply, ReplyError};
@@ -109,7 +110,7 @@ struct Side {
     /// OBJECT ENCODING; `Value`'s equality includes the encoding and the order), so while
     /// both are unchanged they would answer as they did: a step that left the key alone
     /// (a read, an error, a condition not met) need not probe it again.
-    probed: HashMap<(usize, Vec<u8>), (i64, Option<Value>)>,
+    probed: HashMap<(usize, Vec<u8>), (i64, Option<Value>), FixedState>,
 }
 
 impl Side {
@@ -119,7 +120,7 @@ impl Side {
         Side {
             engine: Engine::with_seed(Arc::new(clock.clone()), SEED),
             session,
-            probed: HashMap::new(),
+            probed: HashMap::default(),
         }
     }
 
