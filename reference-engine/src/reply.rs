@@ -6,6 +6,7 @@
 //! RESP3 forms differ by more than that projection (HRANDFIELD WITHVALUES) look at the
 //! protocol themselves.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 /// The RESP version a client speaks. HELLO switches it per connection.
@@ -131,25 +132,25 @@ impl Reply {
         match self {
             Reply::Simple(s) => line(out, b'+', s.as_bytes()),
             Reply::Error(s) => line(out, b'-', &error_wire_bytes(s)),
-            Reply::Integer(n) => line(out, b':', n.to_string().as_bytes()),
+            Reply::Integer(n) => line(out, b':', Digits::of(*n).as_bytes()),
             Reply::Bulk(b) => bulk(out, b),
             Reply::Null if resp3 => out.extend_from_slice(b"_\r\n"),
             Reply::Null => out.extend_from_slice(b"$-1\r\n"),
             Reply::NullArray if resp3 => out.extend_from_slice(b"_\r\n"),
             Reply::NullArray => out.extend_from_slice(b"*-1\r\n"),
             Reply::Array(items) => {
-                line(out, b'*', items.len().to_string().as_bytes());
+                line(out, b'*', Digits::of(items.len() as i64).as_bytes());
                 items.iter().for_each(|r| r.encode(protocol, out));
             }
             Reply::Map(pairs) if resp3 => {
-                line(out, b'%', pairs.len().to_string().as_bytes());
+                line(out, b'%', Digits::of(pairs.len() as i64).as_bytes());
                 for (k, v) in pairs {
                     k.encode(protocol, out);
                     v.encode(protocol, out);
                 }
             }
             Reply::Map(pairs) => {
-                line(out, b'*', (pairs.len() * 2).to_string().as_bytes());
+                line(out, b'*', Digits::of(pairs.len() as i64 * 2).as_bytes());
                 for (k, v) in pairs {
                     k.encode(protocol, out);
                     v.encode(protocol, out);
@@ -159,7 +160,7 @@ impl Reply {
                 line(
                     out,
                     if resp3 { b'~' } else { b'*' },
-                    items.len().to_string().as_bytes(),
+                    Digits::of(items.len() as i64).as_bytes(),
                 );
                 items.iter().for_each(|r| r.encode(protocol, out));
             }
@@ -173,7 +174,7 @@ impl Reply {
             Reply::BigNumber(n) => bulk(out, n.as_bytes()),
             Reply::Verbatim { format, text } if resp3 => {
                 let len = format.len() + 1 + text.len();
-                line(out, b'=', len.to_string().as_bytes());
+                line(out, b'=', Digits::of(len as i64).as_bytes());
                 out.extend_from_slice(format.as_bytes());
                 out.push(b':');
                 out.extend_from_slice(text);
@@ -185,7 +186,8 @@ impl Reply {
 
     /// The wire bytes of this reply in `protocol`.
     pub fn to_bytes(&self, protocol: Protocol) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Room for most replies at once, rather than growing through 8, 16, 32 and 64.
+        let mut out = Vec::with_capacity(64);
         self.encode(protocol, &mut out);
         out
     }
@@ -218,6 +220,11 @@ fn reserved_byte(c: char) -> Option<u8> {
 /// CR and LF are not touched here: replacing them is the job of whoever formats the error,
 /// as in Redis.
 pub fn error_text_from_bytes(bytes: &[u8]) -> String {
+    // Almost every error is ASCII, which maps to itself: one vectorised check instead of a
+    // loop per char (every reply the fuzzers see goes through here).
+    if bytes.is_ascii() {
+        return String::from_utf8(bytes.to_vec()).expect("ASCII is UTF-8");
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -240,6 +247,15 @@ pub fn error_text_from_bytes(bytes: &[u8]) -> String {
 
 /// The bytes an error text stands for: the inverse of [`error_text_from_bytes`].
 pub fn error_text_bytes(text: &str) -> Vec<u8> {
+    error_text_bytes_cow(text).into_owned()
+}
+
+/// [`error_text_bytes`], borrowed when the text is ASCII (no reserved chars, so its bytes
+/// are its own): encoding an error then copies nothing but the wire bytes.
+fn error_text_bytes_cow(text: &str) -> Cow<'_, [u8]> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text.as_bytes());
+    }
     let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
         match reserved_byte(c) {
@@ -247,17 +263,20 @@ pub fn error_text_bytes(text: &str) -> Vec<u8> {
             None => out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes()),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// What goes on the wire after `-`: the text's bytes, with CR and LF as spaces. Redis's error
 /// formatters make every error one line that way; doing it here as well means no error text,
 /// however it was built, can break the protocol.
-fn error_wire_bytes(text: &str) -> Vec<u8> {
-    let mut out = error_text_bytes(text);
-    out.iter_mut()
-        .filter(|b| matches!(b, b'\r' | b'\n'))
-        .for_each(|b| *b = b' ');
+fn error_wire_bytes(text: &str) -> Cow<'_, [u8]> {
+    let mut out = error_text_bytes_cow(text);
+    if out.contains(&b'\r') || out.contains(&b'\n') {
+        out.to_mut()
+            .iter_mut()
+            .filter(|b| matches!(b, b'\r' | b'\n'))
+            .for_each(|b| *b = b' ');
+    }
     out
 }
 
@@ -268,9 +287,44 @@ fn line(out: &mut Vec<u8>, prefix: u8, body: &[u8]) {
 }
 
 fn bulk(out: &mut Vec<u8>, body: &[u8]) {
-    line(out, b'$', body.len().to_string().as_bytes());
+    line(out, b'$', Digits::of(body.len() as i64).as_bytes());
     out.extend_from_slice(body);
     out.extend_from_slice(b"\r\n");
+}
+
+/// An integer's decimal digits on the stack: lengths and integers are written for every
+/// reply, and `to_string` would allocate for each one.
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn of(n: i64) -> Digits {
+        let mut d = Digits {
+            buf: [0; 20],
+            start: 20,
+        };
+        // unsigned_abs: i64::MIN has no positive i64.
+        let mut rest = n.unsigned_abs();
+        loop {
+            d.start -= 1;
+            d.buf[d.start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            d.start -= 1;
+            d.buf[d.start] = b'-';
+        }
+        d
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
 }
 
 /// Doubles as RESP3 spells them: `inf`, `-inf`, `nan`, otherwise the shortest text that

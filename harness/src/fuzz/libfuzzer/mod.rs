@@ -20,6 +20,7 @@ pub mod engine;
 pub mod network;
 pub mod program;
 pub mod replay;
+mod verified;
 
 /// Reply equality where a NaN double equals a NaN double (a reply that says `nan` is the
 /// same reply each time it says it).
