@@ -26,6 +26,7 @@ use anyhow::{bail, Context as _};
 use reference_engine::Protocol;
 use serde::{Deserialize, Serialize};
 
+use crate::cases::format::case_path;
 use crate::cases::runner::suite::SuiteReport;
 use crate::cases::runner::{CaseReport, Outcome};
 
@@ -212,16 +213,6 @@ pub fn from_failures(report: &SuiteReport) -> Baseline {
     Baseline {
         version: VERSION,
         known,
-    }
-}
-
-/// A case file's path from its command directory on (`hexpire/errors.yaml`), so a baseline
-/// works from any working directory.
-pub fn case_path(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
-    match text.rfind("cases/") {
-        Some(i) => text[i + "cases/".len()..].to_string(),
-        None => text,
     }
 }
 

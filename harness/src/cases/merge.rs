@@ -24,7 +24,7 @@ use anyhow::{bail, Context as _};
 use reference_engine::{Protocol, Reply};
 use serde::Deserialize;
 
-use crate::cases::baseline::case_path;
+use crate::cases::format::case_path;
 use crate::cases::format::Location;
 use crate::cases::report::json::SCHEMA_VERSION;
 use crate::cases::runner::partition::Partition;

@@ -350,7 +350,11 @@ impl ClusterTarget {
         let [name, key, cursor, ..] = argv else {
             return;
         };
-        if !name.eq_ignore_ascii_case(b"hscan") {
+        // A hash command whose reply is a scan: HSCAN, by the table.
+        let hash_scan = reference_engine::command::lookup(name).is_some_and(|spec| {
+            spec.hash && spec.reply == reference_engine::command::ReplyPolicy::Scan
+        });
+        if !hash_scan {
             return;
         }
         if cursor.as_slice() != b"0" && self.scan_nodes.get(key).is_some_and(|&n| n != node) {

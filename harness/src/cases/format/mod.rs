@@ -533,3 +533,13 @@ impl Expect {
 
 #[cfg(test)]
 mod tests;
+
+/// A case file's path from its command directory on (`hexpire/errors.yaml`), so a baseline
+/// works from any working directory.
+pub fn case_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    match text.rfind("cases/") {
+        Some(i) => text[i + "cases/".len()..].to_string(),
+        None => text,
+    }
+}

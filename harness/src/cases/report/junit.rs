@@ -13,7 +13,8 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::capabilities::protocol_name;
 use super::{case as case_text, Style};
-use crate::cases::baseline::{case_path, Status, Verdict};
+use crate::cases::baseline::{Status, Verdict};
+use crate::cases::format::case_path;
 use crate::cases::runner::Outcome;
 
 /// The JUnit XML document for a run.

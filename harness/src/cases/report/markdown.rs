@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::capabilities::{self, protocol_name, CommandRow, Counts, Support};
-use crate::cases::baseline::{case_path, Status, Verdict};
+use crate::cases::baseline::{Status, Verdict};
+use crate::cases::format::case_path;
 use crate::cases::runner::Outcome;
 
 /// A failing case in a column: its line, the protocols it failed in, the first difference,

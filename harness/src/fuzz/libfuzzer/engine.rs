@@ -318,7 +318,8 @@ fn check_decoded(
     decoded: &DecodeResult,
     expected: &Reply,
 ) {
-    let ok = matches!(decoded, Ok(Some((r, used))) if *used == bytes.len() && same_reply(r, expected));
+    let ok =
+        matches!(decoded, Ok(Some((r, used))) if *used == bytes.len() && same_reply(r, expected));
     assert!(
         ok,
         "{}: {protocol:?} bytes {:?} decode to {decoded:?}, not {expected:?}",

@@ -137,9 +137,11 @@ mod tests {
             .filter(|k| Family::of(k.form).is_none())
             .count();
         assert_eq!(total, KNOWN.len() - outside);
-        assert!(
-            outside < KNOWN.len() / 4,
-            "{outside} commands outside the families"
-        );
+        // Every hash command is in one: the programs reach all 28.
+        for k in KNOWN.iter() {
+            if matches!(k.form, Form::Hash { .. }) {
+                assert!(Family::of(k.form).is_some(), "{} is in no family", k.name);
+            }
+        }
     }
 }
