@@ -148,10 +148,15 @@ pub fn check_file(file: &CaseFile, allow_debug: bool) -> Result<(), CaseError> {
                      [databases]` (it then runs on a server only with --allow-databases)",
                     send.display()
                 )),
-                Class::NeedsFlag if allow_debug => None,
+                // A case marked `requires: [debug]` is skipped without the flag, so the run
+                // can go on without it.
+                Class::NeedsFlag if allow_debug || case.requires.contains(&Capability::Debug) => {
+                    None
+                }
                 Class::NeedsFlag => Some(format!(
-                    "{} changes or inspects the server itself; pass --allow-debug to send it \
-                     (what it changes is restored at the end of the run)",
+                    "{} changes or inspects the server itself; mark the case `requires: \
+                     [debug]` or pass --allow-debug to send it (what it changes is restored at \
+                     the end of the run)",
                     send.display()
                 )),
                 Class::Refused(_) if expects_unknown_command(send) => None,

@@ -117,7 +117,8 @@ fn lazy_expiry_needs_allow_debug_on_a_server() {
     );
     let file = format::load_str(Path::new("l.yaml"), &text).unwrap();
     let state = RunState::new();
-    let mut server = engine_as("redis", "8.2.3", "", "");
+    // A server without DEBUG.
+    let mut server = engine_as("redis", "8.2.3", "DEBUG", "").real_clock();
     let report = run_case(&mut server, &file, 0, &state, &RunOptions::default());
     let Outcome::Skipped { reason } = &report.outcome else {
         panic!()
@@ -128,7 +129,7 @@ fn lazy_expiry_needs_allow_debug_on_a_server() {
         ..RunOptions::default()
     };
     let report = run_case(&mut server, &file, 0, &state, &allow);
-    // The engine has no DEBUG, so freezing fails and the case says why.
+    // Freezing fails, and the case says why.
     let Outcome::Skipped { reason } = &report.outcome else {
         panic!("{:?}", report.outcome)
     };
@@ -136,7 +137,19 @@ fn lazy_expiry_needs_allow_debug_on_a_server() {
         reason.contains("DEBUG SET-ACTIVE-EXPIRE 0 failed"),
         "{reason}"
     );
-    // The reference engine never reclaims in the background: no DEBUG needed.
+    // `hashcheck serve` reclaims in the background as Redis does: the same flag, and with it
+    // DEBUG SET-ACTIVE-EXPIRE freezes it for the case.
+    let mut serve = engine_as("hashcheck", "8.2.3", "", "").real_clock();
+    let report = run_case(&mut serve, &file, 0, &state, &RunOptions::default());
+    assert!(
+        matches!(report.outcome, Outcome::Skipped { .. }),
+        "{:?}",
+        report.outcome
+    );
+    let report = run_case(&mut serve, &file, 0, &state, &allow);
+    assert_eq!(report.outcome, Outcome::Pass);
+    assert!(serve.sent.iter().any(|a| a[0] == b"DEBUG"));
+    // The embedded engine, on its virtual clock, never reclaims in the background.
     let mut engine = engine_as("hashcheck", "8.2.3", "", "");
     let report = run_case(&mut engine, &file, 0, &state, &RunOptions::default());
     assert_eq!(report.outcome, Outcome::Pass);

@@ -19,6 +19,8 @@ pub struct FakeTarget {
     answer: Answer,
     /// Every command sent, in order.
     pub sent: Vec<Vec<Vec<u8>>>,
+    /// What it tells the runner about its time: virtual unless [`FakeTarget::real_clock`].
+    clock: ClockKind,
 }
 
 impl FakeTarget {
@@ -32,7 +34,15 @@ impl FakeTarget {
             inner,
             answer: Box::new(|inner, argv| inner.call(argv)),
             sent: Vec::new(),
+            clock: ClockKind::Virtual,
         }
+    }
+
+    /// Says its clock is real, as a server's is: the runner then treats it as a shared
+    /// server that may reclaim expired fields in the background.
+    pub fn real_clock(mut self) -> Self {
+        self.clock = ClockKind::Real;
+        self
     }
 
     pub fn identity(mut self, identity: ServerIdentity) -> Self {
@@ -81,7 +91,7 @@ impl Target for FakeTarget {
         &self.identity
     }
     fn clock(&self) -> ClockKind {
-        ClockKind::Virtual
+        self.clock
     }
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, TargetError> {
         self.sent.push(argv.to_vec());
