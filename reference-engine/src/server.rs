@@ -15,6 +15,9 @@ pub struct Config {
     /// that drives [`crate::Engine::active_expire_cycle`] has a cycle to switch; the embedded
     /// engine never runs one, whatever this says.
     pub active_expire: bool,
+    /// `sanitize-dump-payload`: `no`, `yes` or `clients` (see `command/config.rs`), kept as
+    /// its index in that list so the settings stay `Copy`. Only CONFIG reads it.
+    pub sanitize_dump_payload: u8,
 }
 
 impl Default for Config {
@@ -22,6 +25,7 @@ impl Default for Config {
         Self {
             hash_limits: HashLimits::default(),
             active_expire: true,
+            sanitize_dump_payload: 0,
         }
     }
 }

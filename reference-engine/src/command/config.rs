@@ -16,6 +16,12 @@
 //!   already converted stays a hash table.
 //! - `save` (empty) and `appendonly` (`no`): the engine never persists. Setting either to the
 //!   value it has is accepted; anything else is refused as not modelled.
+//! - `sanitize-dump-payload` (`no`, `yes` or `clients`, any case; default `no`). It is kept
+//!   and read back, and changes nothing: RESTORE always checks a payload as deeply as Redis's
+//!   `yes` does (`rdb` decodes every element), and `clients` means the same for the engine,
+//!   whose every connection is a client. Under `no` Redis skips that check, so a corrupt
+//!   payload it accepts unchecked is refused here; Redis's own suite sets it to `yes` around
+//!   its DUMP/RESTORE tests.
 //!
 //! As in 8.2.3: GET takes exact names (echoed as the client spelled them) and glob patterns
 //! (matched case-insensitively, answered with the canonical names), each parameter once; the
@@ -48,7 +54,11 @@ enum Param {
     ListpackValue,
     Save,
     AppendOnly,
+    SanitizeDumpPayload,
 }
+
+/// `sanitize-dump-payload`'s values, by their index in `Config`.
+const SANITIZE_VALUES: [&str; 3] = ["no", "yes", "clients"];
 
 /// Every name the engine answers to, in the order CONFIG GET lists matches.
 const NAMES: &[(&str, Param)] = &[
@@ -58,6 +68,7 @@ const NAMES: &[(&str, Param)] = &[
     ("hash-max-ziplist-value", Param::ListpackValue),
     ("save", Param::Save),
     ("appendonly", Param::AppendOnly),
+    ("sanitize-dump-payload", Param::SanitizeDumpPayload),
 ];
 
 impl Param {
@@ -67,6 +78,9 @@ impl Param {
             Param::ListpackValue => config.hash_limits.max_value.to_string(),
             Param::Save => String::new(),
             Param::AppendOnly => "no".to_string(),
+            Param::SanitizeDumpPayload => {
+                SANITIZE_VALUES[usize::from(config.sanitize_dump_payload)].to_string()
+            }
         }
     }
 
@@ -86,6 +100,14 @@ impl Param {
                     return Err("argument must be greater or equal to 0".into());
                 }
                 config.hash_limits.max_value = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            Param::SanitizeDumpPayload => {
+                // One word, matched case-insensitively, as Redis's enum settings are.
+                let i = SANITIZE_VALUES
+                    .iter()
+                    .position(|v| value.eq_ignore_ascii_case(v.as_bytes()))
+                    .ok_or("argument(s) must be one of the following: no, yes, clients")?;
+                config.sanitize_dump_payload = i as u8;
             }
             Param::Save | Param::AppendOnly => {
                 if value != self.get(config).as_bytes() {
@@ -240,7 +262,7 @@ mod tests {
         );
         assert_eq!(t.run("CONFIG GET nosuch"), Reply::Map(vec![]));
         assert_eq!(
-            t.run("CONFIG GET save save s*"),
+            t.run("CONFIG GET save save sav*"),
             pairs(&[("save", "")]),
             "each parameter once"
         );
@@ -363,6 +385,27 @@ mod tests {
             t.run_args(&[b"CONFIG", b"SET", b"save", b"", b"appendonly", b"no"]),
             Reply::ok()
         );
+    }
+
+    #[test]
+    fn sanitize_dump_payload_is_an_enum() {
+        let mut t = TestEngine::new();
+        let s = "sanitize-dump-payload";
+        assert_eq!(t.run(&format!("CONFIG GET {s}")), pairs(&[(s, "no")]));
+        assert_eq!(t.run(&format!("CONFIG SET {s} YES")), Reply::ok());
+        assert_eq!(t.run("CONFIG GET sanitize*"), pairs(&[(s, "yes")]));
+        let refused = err(&format!(
+            "ERR CONFIG SET failed (possibly related to argument '{s}') - \
+             argument(s) must be one of the following: no, yes, clients"
+        ));
+        assert_eq!(t.run(&format!("CONFIG SET {s} maybe")), refused);
+        assert_eq!(
+            t.run_args(&[b"CONFIG", b"SET", s.as_bytes(), b"yes no"]),
+            refused
+        );
+        assert_eq!(t.run_args(&[b"CONFIG", b"SET", s.as_bytes(), b""]), refused);
+        assert_eq!(t.run(&format!("CONFIG SET {s} clients")), Reply::ok());
+        assert_eq!(t.run(&format!("CONFIG GET {s}")), pairs(&[(s, "clients")]));
     }
 
     #[test]
