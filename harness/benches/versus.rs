@@ -8,10 +8,12 @@
 //!   fields), and
 //! - `HGET myhash element:__rand_int__` (reads the fields HSET wrote).
 //!
-//! 50 clients, `-r 100000`. The table shows each figure's median over the rounds (default
-//! 3, `HASHCHECK_BENCH_ROUNDS`) and serve's rate over Redis's. Requests per run:
-//! `HASHCHECK_BENCH_REQUESTS` (default 100,000 at -P 1, ten times that at -P 64). The
-//! servers alternate within a round, so a change in the machine's load hits both; the load
+//! 50 clients, `-r 100000`. The table shows each rate's median over the rounds (default
+//! 3, `HASHCHECK_BENCH_ROUNDS`), then serve's rate over Redis's: the median of each round's
+//! ratio, and their lowest and highest. Requests per run: `HASHCHECK_BENCH_REQUESTS`
+//! (default 100,000 at -P 1, ten times that at -P 64). The servers run back to back within
+//! a round, Redis first in odd rounds and serve first in even ones, so a change in the
+//! machine's load hits both alike and a round's ratio compares like with like; the load
 //! average is printed before and after, since on a shared machine it moves the figures more
 //! than anything measured here. Anything redis-benchmark prints that is not a rate (such as
 //! "WARNING: Could not fetch server CONFIG") is shown under the table.
@@ -50,7 +52,11 @@ fn run() -> Result<()> {
     for round in 0..rounds {
         for pipeline in [1u32, 64] {
             let requests = if pipeline == 1 { base } else { base * 10 };
-            for (name, server) in [("redis", &redis), ("serve", &serve)] {
+            let mut order = [("redis", &redis), ("serve", &serve)];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for (name, server) in order {
                 for test in [&["-t", "ping,hset"][..], &[HGET][..]] {
                     let (found, noise) = redis_benchmark(server, pipeline, requests, test)?;
                     for (label, rate) in found {
@@ -68,8 +74,8 @@ fn run() -> Result<()> {
     println!("  load average after:  {}", load_average());
     println!();
     println!(
-        "  {:<4} {:<34} {:>12} {:>12} {:>8}",
-        "-P", "test", "redis rps", "serve rps", "ratio"
+        "  {:<4} {:<34} {:>12} {:>12} {:>8} {:>12}",
+        "-P", "test", "redis rps", "serve rps", "ratio", "range"
     );
     let tests: Vec<(u32, String)> = rates.keys().map(|(p, t, _)| (*p, t.clone())).collect();
     let mut shown = std::collections::BTreeSet::new();
@@ -77,16 +83,23 @@ fn run() -> Result<()> {
         if !shown.insert((pipeline, test.clone())) {
             continue;
         }
-        let median_of = |who| {
+        let of = |who| {
             rates
                 .get(&(pipeline, test.clone(), who))
-                .map(|v| median(v))
-                .unwrap_or(f64::NAN)
+                .cloned()
+                .unwrap_or_default()
         };
-        let (r, s) = (median_of("redis"), median_of("serve"));
+        let (r, s) = (of("redis"), of("serve"));
+        // Round by round: both rates of a round were measured under the same load.
+        let ratios: Vec<f64> = r.iter().zip(&s).map(|(r, s)| s / r).collect();
+        let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         println!(
-            "  {pipeline:<4} {test:<34} {r:>12.0} {s:>12.0} {:>8.2}",
-            s / r
+            "  {pipeline:<4} {test:<34} {:>12.0} {:>12.0} {:>8.2} {:>12}",
+            median(&r),
+            median(&s),
+            median(&ratios),
+            format!("{low:.2}-{high:.2}"),
         );
     }
     println!();
@@ -147,6 +160,9 @@ fn redis_benchmark(
 }
 
 fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
