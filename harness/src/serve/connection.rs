@@ -1,20 +1,21 @@
-//! One client's connection: read, parse, run each command under the engine lock, write.
+//! One client's connection on a thread of its own: read, parse, run each command under the
+//! engine lock, write. A client starts on the event loop ([`super::event`]) and comes here
+//! when it needs a thread: a deferred reply, replies that outrun its reading, or a close.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use reference_engine::resp::{Argv, RequestParser};
-use reference_engine::{CommandError, Execution, Reply, Session};
+use reference_engine::{CommandError, DeferredReply, Execution, Reply, Session};
 
 use super::{memory, Executor, Shared, QUERY_BUFFER_LIMIT};
 
 /// How much is read from a socket at a time. Redis reads 16KB (`PROTO_IOBUF_LEN`), and the
 /// parser's 64KB line limits are checked against what has been read, so the same chunking
 /// makes the same inputs fail.
-const READ_CHUNK: usize = 16 * 1024;
+pub(super) const READ_CHUNK: usize = 16 * 1024;
 
 /// Replies are written once this much has piled up, before the next command runs, and a
 /// deferred reply is made this much at a time: a pipeline of huge replies holds one piece,
@@ -25,28 +26,90 @@ pub(super) const FLUSH_AT: usize = 64 * 1024;
 /// beyond it is given back, so that a thousand idle connections stay small.
 const KEEP: usize = 16 * 1024;
 
-/// Serves one client until it leaves, sends QUIT or breaks the protocol.
-pub(super) fn serve<E: Executor>(mut stream: TcpStream, shared: &Shared<E>) {
+/// What a client carries from read to read, on the event loop or on its own thread.
+pub(super) struct Client {
+    pub(super) session: Session,
+    pub(super) parser: RequestParser,
+    /// Replies not written yet.
+    pub(super) out: Vec<u8>,
+}
+
+impl Client {
+    pub(super) fn new(id: u64) -> Self {
+        Self {
+            session: Session::new(id),
+            parser: RequestParser::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// After the replies to a read are out (`written` bytes): gives back what a large
+    /// request or reply made the buffers grow by.
+    pub(super) fn tidy(&mut self, written: usize) {
+        if self.out.capacity() > KEEP {
+            self.out = Vec::new();
+        }
+        self.parser.shrink(KEEP);
+        if written >= memory::LARGE_REPLY {
+            memory::give_back();
+        }
+    }
+}
+
+/// Why [`process`] returned.
+pub(super) enum Stop {
+    /// Every complete request has run.
+    Drained,
+    /// The connection closes once `out` is written (QUIT, a protocol error, the query
+    /// buffer limit).
+    Close,
+    /// Event loop only: its turn is over (time, or `FLUSH_AT` bytes of replies); the rest
+    /// runs on a later turn.
+    Yield,
+    /// Event loop only: a deferred reply, not started; it and what follows need a thread.
+    Deferred(DeferredReply),
+}
+
+/// Serves `client` on the calling thread until it leaves, sends QUIT or breaks the
+/// protocol. `stop` is where the event loop left it (`Drained` for a fresh client); what
+/// `out` holds is written first.
+pub(super) fn serve<E: Executor>(
+    mut stream: TcpStream,
+    shared: &Shared<E>,
+    mut client: Client,
+    stop: Stop,
+) {
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
     // Replies to single commands should not wait for Nagle's algorithm.
     let _ = stream.set_nodelay(true);
-    let mut session = Session::new(shared.next_id.fetch_add(1, Ordering::Relaxed));
-    let mut parser = RequestParser::new();
     let mut chunk = vec![0u8; READ_CHUNK];
-    let mut out = Vec::new();
+    let (mut pending, mut close) = match stop {
+        Stop::Close => (None, true),
+        Stop::Deferred(deferred) => (Some(deferred), false),
+        Stop::Drained | Stop::Yield => (None, false),
+    };
     loop {
-        let n = match stream.read(&mut chunk) {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // A reset or any other read error: the client is gone.
-            Err(_) => return,
-        };
-        parser.feed(&chunk[..n]);
         let mut sink = Sink::new(&mut stream);
-        let Ok(close) = process(shared, &mut session, &mut parser, &mut out, &mut sink) else {
-            return;
-        };
-        if sink.flush_out(&mut out).is_err() {
+        if !close {
+            let ran = match pending.take() {
+                Some(deferred) => finish_deferred(deferred, &mut client.out, &mut sink),
+                None => Ok(false),
+            };
+            let ran = ran.and_then(|closed| {
+                if closed {
+                    return Ok(true);
+                }
+                let stop = process(Mode::Thread(shared), &mut client, &mut sink)?;
+                Ok(matches!(stop, Stop::Close))
+            });
+            let Ok(closed) = ran else {
+                return;
+            };
+            close = closed;
+        }
+        if sink.flush_out(&mut client.out).is_err() {
             return;
         }
         let written = sink.written;
@@ -54,24 +117,26 @@ pub(super) fn serve<E: Executor>(mut stream: TcpStream, shared: &Shared<E>) {
             linger_close(stream, &mut chunk);
             return;
         }
-        if out.capacity() > KEEP {
-            out = Vec::new();
-        }
-        parser.shrink(KEEP);
-        if written >= memory::LARGE_REPLY {
-            memory::give_back();
-        }
+        client.tidy(written);
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A reset or any other read error: the client is gone.
+            Err(_) => return,
+        };
+        client.parser.feed(&chunk[..n]);
     }
 }
 
 /// Where replies go, counting what was written.
-struct Sink<'a, W> {
+pub(super) struct Sink<'a, W> {
     writer: &'a mut W,
     written: usize,
 }
 
 impl<'a, W: Write> Sink<'a, W> {
-    fn new(writer: &'a mut W) -> Self {
+    pub(super) fn new(writer: &'a mut W) -> Self {
         Self { writer, written: 0 }
     }
 
@@ -102,62 +167,112 @@ fn linger_close(mut stream: TcpStream, chunk: &mut [u8]) {
     }
 }
 
-/// Runs the complete commands the parser holds, in order, one lock at a time, appending
-/// their replies to `out` and writing `out` to `sink` whenever `FLUSH_AT` bytes pile up.
-/// Returns whether the connection must be closed once the rest of `out` is written; an
-/// error means the client is gone.
-fn process<E: Executor, W: Write>(
-    shared: &Shared<E>,
-    session: &mut Session,
-    parser: &mut RequestParser,
-    out: &mut Vec<u8>,
+/// How [`process`] gets at the engine.
+pub(super) enum Mode<'a, E> {
+    /// On a client's own thread: the lock is taken for each command, and `out` is written
+    /// to the sink whenever `FLUSH_AT` bytes pile up.
+    Thread(&'a Shared<E>),
+    /// On the event loop: the engine, locked for this client's turn, which ends at the
+    /// instant given. Nothing is written.
+    Turn(&'a mut E, Instant),
+}
+
+/// The event loop looks at the time after this many commands, not after each: reading the
+/// clock cost as much as a PING (a seventh of serve's time at `-P 64`, on this VM).
+const TIME_EVERY: u32 = 8;
+
+/// Runs the complete commands the parser holds, in order, appending their replies to `out`.
+///
+/// On a thread, it returns `Drained` or `Close`; a deferred reply is encoded piece by piece
+/// as it goes. On the event loop, it yields once `out` holds `FLUSH_AT` bytes or the turn is
+/// over, and hands a deferred reply back unstarted. An error means the client is gone.
+pub(super) fn process<E: Executor, W: Write>(
+    mut mode: Mode<'_, E>,
+    client: &mut Client,
     sink: &mut Sink<'_, W>,
-) -> io::Result<bool> {
+) -> io::Result<Stop> {
+    let Client {
+        session,
+        parser,
+        out,
+    } = client;
+    let mut ran = 0u32;
     loop {
         let argv = match parser.next_request() {
             Ok(Some(argv)) => argv,
             Ok(None) => break,
             Err(e) => {
                 out.extend_from_slice(&e.to_wire());
-                return Ok(true);
+                return Ok(Stop::Close);
             }
         };
         if argv[0].eq_ignore_ascii_case(b"quit") {
             Reply::ok().encode(session.protocol, out);
-            return Ok(true);
+            return Ok(Stop::Close);
         }
-        match execute_guarded(shared, session, &argv) {
-            Execution::Reply(reply) => reply.encode(session.protocol, out),
-            Execution::Deferred(mut deferred) => loop {
-                let piece = catch_unwind(AssertUnwindSafe(|| {
-                    deferred.encode_some(out, FLUSH_AT.saturating_sub(out.len()))
-                }));
-                match piece {
-                    Ok(true) => break,
-                    Ok(false) => sink.flush_out(out)?,
-                    // Part of the reply may be out already; the connection cannot go on.
-                    Err(_) => {
-                        eprintln!("hashcheck serve: encoding a deferred reply panicked");
-                        return Ok(true);
+        ran += 1;
+        match &mut mode {
+            Mode::Thread(shared) => {
+                // The lock is held for the command only, not for encoding its reply.
+                let execution = {
+                    let mut executor = shared.executor.lock().unwrap_or_else(|e| e.into_inner());
+                    execute_caught(&mut *executor, session, &argv)
+                };
+                match execution {
+                    Execution::Reply(reply) => reply.encode(session.protocol, out),
+                    Execution::Deferred(deferred) => {
+                        if finish_deferred(deferred, out, sink)? {
+                            return Ok(Stop::Close);
+                        }
                     }
                 }
-            },
-        }
-        if out.len() >= FLUSH_AT {
-            sink.flush_out(out)?;
+                if out.len() >= FLUSH_AT {
+                    sink.flush_out(out)?;
+                }
+            }
+            Mode::Turn(executor, ends) => {
+                match execute_caught(&mut **executor, session, &argv) {
+                    Execution::Reply(reply) => reply.encode(session.protocol, out),
+                    Execution::Deferred(deferred) => return Ok(Stop::Deferred(deferred)),
+                }
+                if out.len() >= FLUSH_AT || (ran % TIME_EVERY == 0 && Instant::now() >= *ends) {
+                    return Ok(Stop::Yield);
+                }
+            }
         }
     }
-    Ok(parser.buffered() > QUERY_BUFFER_LIMIT)
+    Ok(if parser.buffered() > QUERY_BUFFER_LIMIT {
+        Stop::Close
+    } else {
+        Stop::Drained
+    })
 }
 
-/// Runs one command under the engine lock, taken for this command only, turning a panic
-/// into an error reply.
-fn execute_guarded<E: Executor>(
-    shared: &Shared<E>,
-    session: &mut Session,
-    argv: &Argv,
-) -> Execution {
-    let mut executor = shared.executor.lock().unwrap_or_else(|e| e.into_inner());
+/// Encodes a deferred reply into `out` piece by piece, writing each piece to `sink` before
+/// the next is made. Returns whether the connection must close: encoding panicked, and part
+/// of the reply may be out already.
+fn finish_deferred<W: Write>(
+    mut deferred: DeferredReply,
+    out: &mut Vec<u8>,
+    sink: &mut Sink<'_, W>,
+) -> io::Result<bool> {
+    loop {
+        let piece = catch_unwind(AssertUnwindSafe(|| {
+            deferred.encode_some(out, FLUSH_AT.saturating_sub(out.len()))
+        }));
+        match piece {
+            Ok(true) => return Ok(false),
+            Ok(false) => sink.flush_out(out)?,
+            Err(_) => {
+                eprintln!("hashcheck serve: encoding a deferred reply panicked");
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Runs one command, turning a panic into an error reply.
+fn execute_caught<E: Executor>(executor: &mut E, session: &mut Session, argv: &Argv) -> Execution {
     // Unwind safety: after a panic the engine may hold a half-applied command; the server
     // reports it rather than pretend, and keeps going, which is what a fuzzing run needs.
     match catch_unwind(AssertUnwindSafe(|| {
@@ -209,20 +324,21 @@ mod tests {
         }
     }
 
-    /// Everything `process` writes for `input`, and whether it closes.
+    /// Everything `process` writes for `input` on a thread, and whether it closes.
     fn run_wire<E: Executor>(
         shared: &Shared<E>,
         session: &mut Session,
         input: &[u8],
     ) -> (Vec<u8>, bool) {
-        let mut parser = RequestParser::new();
-        parser.feed(input);
+        let mut client = Client::new(session.id);
+        client.session = session.clone();
+        client.parser.feed(input);
         let mut written = Vec::new();
-        let mut out = Vec::new();
         let mut sink = Sink::new(&mut written);
-        let close = process(shared, session, &mut parser, &mut out, &mut sink).unwrap();
-        sink.flush_out(&mut out).unwrap();
-        (written, close)
+        let stop = process(Mode::Thread(shared), &mut client, &mut sink).unwrap();
+        sink.flush_out(&mut client.out).unwrap();
+        *session = client.session;
+        (written, matches!(stop, Stop::Close))
     }
 
     fn run(shared: &Shared<Flaky>, input: &[u8]) -> (Vec<Reply>, bool) {
@@ -329,19 +445,19 @@ mod tests {
             .collect::<String>()
             .into();
         for protocol in [Protocol::Resp2, Protocol::Resp3] {
-            let mut session = Session::new(1);
-            session.protocol = protocol;
-            let mut parser = RequestParser::new();
-            parser.feed(&input);
+            let mut client = Client::new(1);
+            client.session.protocol = protocol;
+            client.parser.feed(&input);
             let mut watch = Watch {
                 shared: &shared,
                 writes: Vec::new(),
                 bytes: Vec::new(),
             };
-            let mut out = Vec::new();
             let mut sink = Sink::new(&mut watch);
-            assert!(!process(&shared, &mut session, &mut parser, &mut out, &mut sink).unwrap());
-            sink.flush_out(&mut out).unwrap();
+            let stop = process(Mode::Thread(&shared), &mut client, &mut sink).unwrap();
+            assert!(matches!(stop, Stop::Drained));
+            sink.flush_out(&mut client.out).unwrap();
+            let session = client.session;
 
             let mut expected = Vec::new();
             let mut ref_session = session.clone();

@@ -1,11 +1,11 @@
 //! `hashcheck serve`: the reference engine behind a TCP socket, so any Redis client (and
 //! `redis-cli`, `redis-benchmark`, the network target) can talk to it as to Redis.
 //!
-//! Plain std threads, one per connection, and no async runtime: the server exists to be
-//! correct and easy to read, not fast. All clients share one engine behind a mutex; each
-//! connection has its own `Session` (protocol, selected db), as each Redis client has.
-//! What a connection does with its bytes is in [`connection`]; what keeps the process small
-//! is in [`memory`].
+//! No async runtime: clients start on one event loop thread ([`event`], epoll, as Redis
+//! serves them) and any client that could hold the others up moves to a std thread of its
+//! own ([`connection`]). All share one engine behind a mutex; each connection has its own
+//! `Session` (protocol, selected db), as each Redis client has. What keeps the process
+//! small is in [`memory`].
 //!
 //! What it copies from Redis, because a client can tell the difference:
 //! - requests are parsed with `resp::RequestParser` (multibulk and inline, Redis's rules);
@@ -19,26 +19,30 @@
 //! `DEBUG SET-ACTIVE-EXPIRE 0` says not to ([`expiry`]).
 //!
 //! What keeps one client from hurting the others:
-//! - the mutex is held for one command at a time, never for a pipeline, a reply's encoding
-//!   or any socket read or write: a pipeline of slow commands lets every other client in
-//!   between its commands, and a slow or stalled client blocks only its own thread;
+//! - on a client's own thread, the mutex is held for one command at a time, never for a
+//!   pipeline, a reply's encoding or any socket read or write; on the event loop, for one
+//!   client's turn (its requests from one read, at most about 1 ms), never for a write. A
+//!   pipeline of slow commands lets every other client in between its turns, and a client
+//!   that does not read is moved to a thread and stalls only that thread;
 //! - a reply too long to build at once (HRANDFIELD's million repeated picks) is taken from
 //!   the engine deferred and encoded without the mutex, 64KB at a time, each piece written
 //!   before the next is made (`reference_engine::deferred`);
 //! - a panic inside the engine is caught, answered with an error reply, and the mutex is
 //!   used again even if poisoned; I/O errors end only their own connection;
-//! - an idle connection holds no buffers beyond its 16KB read chunk and a small stack.
+//! - an idle connection on the event loop holds no thread and no read buffer; on a thread of
+//!   its own, its 16KB read chunk and a small stack.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use reference_engine::{Engine, Execution, Reply, Session};
 
 mod connection;
+#[cfg(target_os = "linux")]
+mod event;
 pub mod expiry;
 pub mod memory;
 
@@ -118,18 +122,34 @@ impl<E: Executor> Server<E> {
         self.listener.local_addr()
     }
 
-    /// Starts the background expiry cycle ([`expiry`]), then accepts connections forever,
-    /// one thread each.
+    /// Starts the background expiry cycle ([`expiry`]), then serves clients forever: on
+    /// the event loop ([`event`]), or where there is no epoll, one thread each.
     pub fn run(self) -> io::Result<()> {
         expiry::start(Arc::clone(&self.shared));
+        #[cfg(target_os = "linux")]
+        return event::run(&self.listener, &self.shared);
+        #[cfg(not(target_os = "linux"))]
+        self.thread_each()
+    }
+
+    /// Accepts connections forever, each on a thread of its own.
+    #[cfg(not(target_os = "linux"))]
+    fn thread_each(self) -> io::Result<()> {
         for stream in self.listener.incoming() {
             match stream {
                 Ok(stream) => {
                     let shared = Arc::clone(&self.shared);
-                    let spawned = thread::Builder::new()
+                    let client = connection::Client::new(
+                        shared
+                            .next_id
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                    );
+                    let spawned = std::thread::Builder::new()
                         .name("hashcheck-client".to_string())
                         .stack_size(memory::CLIENT_STACK)
-                        .spawn(move || connection::serve(stream, &shared));
+                        .spawn(move || {
+                            connection::serve(stream, &shared, client, connection::Stop::Drained)
+                        });
                     if let Err(e) = spawned {
                         eprintln!("hashcheck serve: cannot start a client thread: {e}");
                     }
@@ -138,7 +158,7 @@ impl<E: Executor> Server<E> {
                 // and keep accepting; one bad moment must not end the server.
                 Err(e) => {
                     eprintln!("hashcheck serve: accept failed: {e}");
-                    thread::sleep(Duration::from_millis(10));
+                    std::thread::sleep(Duration::from_millis(10));
                 }
             }
         }

@@ -23,7 +23,8 @@ const PICKS: u64 = 1_000_000;
 /// One RESP2 reply: the header and a million 14-byte picks (`$1\r\na\r\n$1\r\n1\r\n`).
 const REPLY_BYTES: u64 = 10 + PICKS * 14;
 
-/// The engine, logging the name of every command it runs, in the order it runs them.
+/// The engine, logging the name of every command it runs, in the order it runs them. It
+/// also knows SLOW, which takes `SLOW` and answers +OK: a slow command with a short reply.
 struct Logged {
     engine: Engine,
     log: Arc<Mutex<Vec<String>>>,
@@ -44,8 +45,27 @@ impl Executor for Logged {
 
     fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
         self.note(argv);
+        if argv[0] == b"SLOW" {
+            thread::sleep(SLOW);
+            return Execution::Reply(Reply::ok());
+        }
         self.engine.execute_deferrable(session, argv)
     }
+}
+
+const SLOW: Duration = Duration::from_millis(10);
+
+fn logged_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let engine = Engine::with_seed(Arc::new(SystemClock), 1);
+    let executor = Logged {
+        engine,
+        log: Arc::clone(&log),
+    };
+    let server = Server::bind("127.0.0.1:0", executor).unwrap();
+    let addr = server.local_addr().unwrap().to_string();
+    thread::spawn(move || server.run());
+    (addr, log)
 }
 
 fn connect(addr: &str) -> TcpStream {
@@ -88,15 +108,7 @@ fn burst(count: usize) -> Vec<u8> {
 #[test]
 fn another_clients_ping_runs_between_the_commands_of_a_burst() {
     let _turn = support::light();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let engine = Engine::with_seed(Arc::new(SystemClock), 1);
-    let executor = Logged {
-        engine,
-        log: Arc::clone(&log),
-    };
-    let server = Server::bind("127.0.0.1:0", executor).unwrap();
-    let addr = server.local_addr().unwrap().to_string();
-    thread::spawn(move || server.run());
+    let (addr, log) = logged_server();
     five_field_hash(&addr);
 
     // The burst client reads one byte and then nothing, so the burst stalls on its own
@@ -124,6 +136,37 @@ fn another_clients_ping_runs_between_the_commands_of_a_burst() {
     assert!(rest.starts_with(b"2000000\r\n$1\r\n"), "{rest:?}");
     let ran = log.lock().unwrap().clone();
     assert_eq!(ran.iter().filter(|c| *c == "HRANDFIELD").count(), BURST);
+}
+
+/// Slow commands with short replies, pipelined in one write, are not a burst of huge
+/// replies: the client is not moved off the event loop. Its turn still ends after a few of
+/// them, and another client's PING runs before the rest.
+#[test]
+fn another_clients_ping_runs_between_the_turns_of_a_slow_pipeline() {
+    let _turn = support::light();
+    let (addr, log) = logged_server();
+    const PIPELINE: usize = 64;
+    let mut slow = connect(&addr);
+    slow.write_all(&b"SLOW\r\n".repeat(PIPELINE)).unwrap();
+    // The PING goes once the pipeline is running, so that it could be made to wait.
+    while !log.lock().unwrap().iter().any(|c| c == "SLOW") {
+        thread::sleep(Duration::from_millis(1));
+    }
+    let mut other = connect(&addr);
+    other.write_all(b"PING\r\n").unwrap();
+    assert_eq!(read_exactly(&mut other, 7), b"+PONG\r\n");
+    let ran = log.lock().unwrap().clone();
+    let before_ping = ran.iter().position(|c| c == "PING").unwrap();
+    // A turn is 8 commands here (each outlasts the turn's 1 ms), and the PING waits for the
+    // turn under way plus, while it is accepted and read, up to two more.
+    assert!(
+        before_ping <= PIPELINE / 2,
+        "the PING ran after {before_ping} of {PIPELINE} SLOWs: {ran:?}"
+    );
+    assert_eq!(
+        read_exactly(&mut slow, 5 * PIPELINE as u64),
+        b"+OK\r\n".repeat(PIPELINE)[..64].to_vec()
+    );
 }
 
 #[test]
