@@ -18,7 +18,11 @@
 //!   advance and streamed by `redis-cli --pipe`, which only counts replies. That is the
 //!   fastest any client could have Redis run this mix here: the ceiling of the ratio;
 //! - the full mix again with the server on CPU 0 and the fuzzer alone on CPU 1 (`taskset`):
-//!   what one core of fuzzer compares, and so how many cores the goal would take.
+//!   what one core of fuzzer compares, and so how many cores the goal would take. Under the
+//!   table, each pinned row over the --pipe row of the same mix and protocol (issue 14's
+//!   goal: at least 0.5);
+//! - with each fuzz row, how long its lanes slept waiting for deadlines to pass: a mix whose
+//!   commands are held shows it there, not in its CPU time.
 //!
 //! The fuzzer and redis-benchmark each share the machine with the server the same way (one
 //! client process, one server), so the ratio says how close the fuzzer comes to the rate at
