@@ -108,13 +108,18 @@ fn run() -> Result<()> {
     let pinned = cores >= 2 && pin(&redis, 0).is_ok();
     if pinned {
         for resp in ["2", "3"] {
-            rows.push(measure(&redis, Kind::Pinned, ("all commands", resp), || {
-                let busy_before = redis_cpu(&redis)?;
-                let run = fuzz_rate(&redis, resp, "all", 2, secs, Some(1))?;
-                let busy = redis_cpu(&redis)? - busy_before;
-                let what = format!("pinned, all commands, RESP{resp}, --jobs 2, {secs} s");
-                Ok(Reading::fuzz(what, run, busy))
-            })?);
+            rows.push(measure(
+                &redis,
+                Kind::Pinned,
+                ("all commands", resp),
+                || {
+                    let busy_before = redis_cpu(&redis)?;
+                    let run = fuzz_rate(&redis, resp, "all", 2, secs, Some(1))?;
+                    let busy = redis_cpu(&redis)? - busy_before;
+                    let what = format!("pinned, all commands, RESP{resp}, --jobs 2, {secs} s");
+                    Ok(Reading::fuzz(what, run, busy))
+                },
+            )?);
         }
     }
     println!("Throughput, each against redis-benchmark -P 64 -c 50 HSET just before and after it");
@@ -442,7 +447,10 @@ fn fuzz_rate(
     );
     if out.status.code() == Some(1) {
         let found = text.lines().find(|l| l.contains(" divergences of "));
-        eprintln!("  ({commands} RESP{resp}: {})", found.unwrap_or("divergences").trim());
+        eprintln!(
+            "  ({commands} RESP{resp}: {})",
+            found.unwrap_or("divergences").trim()
+        );
     }
     // "<n> commands compared in <t> s (<rate>/s), then <m> more in ..."
     text.lines()
