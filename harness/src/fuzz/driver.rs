@@ -231,6 +231,9 @@ pub struct Differ<'a> {
     parked: KeySet,
     /// Near deadlines registered so far (every other one parks its key).
     near_deadlines: u64,
+    /// Keys of commands queued since the last batch that may set a near deadline: not yet
+    /// in `deadlines` ([`Differ::busy_keys`]).
+    queued_deadlines: KeySet,
     /// Second possible states of keys, that the model follows until a reply decides.
     alternatives: Alternatives,
     report: DiffReport,
@@ -268,6 +271,7 @@ impl<'a> Differ<'a> {
             gt_lt_wait,
             parked: KeySet::default(),
             near_deadlines: 0,
+            queued_deadlines: KeySet::default(),
             alternatives: Alternatives::default(),
             report: DiffReport::default(),
         }
@@ -356,6 +360,16 @@ impl<'a> Differ<'a> {
             .collect()
     }
 
+    /// Keys where a command on two keys would be held (see `hold.rs`): a deadline may be
+    /// pending on them, or is queued to be set, or commands on them are held.
+    pub fn busy_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.deadlines
+            .keys()
+            .chain(&self.queued_deadlines)
+            .chain(self.held.keys())
+            .map(Vec::as_slice)
+    }
+
     /// Commands queued or held but not yet sent.
     pub fn backlog(&self) -> usize {
         self.pending.len() + self.held_count
@@ -379,6 +393,9 @@ impl<'a> Differ<'a> {
             if self.keys.len() < MAX_KEYS && !self.keys.contains(key) {
                 self.keys.insert(key.to_vec());
             }
+        }
+        if let (Some(key), Some(_)) = (op.key(), op.deadline_in_ms) {
+            self.queued_deadlines.insert(key.to_vec());
         }
         let ends_batch = self.pending.len() + 1 >= self.config.batch.max(1);
         self.pending.push(Queued { op, kind });

@@ -185,6 +185,10 @@ pub struct Generator {
     /// Per key, whether the caller asked to leave it alone for now (see
     /// [`Generator::avoid_keys`]).
     avoided: Vec<bool>,
+    /// Per key, whether a command on two keys would be held on it (see
+    /// [`Generator::busy_keys`]); None until the caller names busy keys (a caller that
+    /// never does has nothing that holds commands).
+    busy: Option<Vec<bool>>,
     /// With `redraw_swarm_every`: the commands subsets are drawn from.
     universe: Vec<&'static str>,
     /// Commands generated so far.
@@ -227,6 +231,7 @@ impl Generator {
             pending_reset: None,
             soon_allowed: true,
             avoided: vec![false; keys],
+            busy: None,
         };
         generator.weigh_swarm();
         generator
@@ -277,6 +282,28 @@ impl Generator {
         }
     }
 
+    /// Names the keys that may have a deadline pending, until the next call. WHY: the fuzz
+    /// driver holds a command on two keys (RENAME, COPY) until neither key has one (see
+    /// `driver/hold.rs`), and every later command on its first key queues behind it. With
+    /// ten near deadlines a second on a lane's eight keys, most keys had one most of the
+    /// time: the lanes held and slept more than they ran (16,000 commands a second where
+    /// the same mix without those three commands ran at 200,000). So a command on two keys
+    /// is drawn only on free keys, and while no key is free another command is drawn.
+    pub fn busy_keys<'k>(&mut self, keys: impl IntoIterator<Item = &'k [u8]>) {
+        let mut busy = vec![false; self.keys.len()];
+        for key in keys {
+            if let Some(i) = self.keys.iter().position(|k| k.as_slice() == key) {
+                busy[i] = true;
+            }
+        }
+        self.busy = Some(busy);
+    }
+
+    /// Whether key `i` may take a command on two keys now.
+    fn free_for_two(&self, i: usize) -> bool {
+        !self.avoided[i] && !self.busy.as_ref().is_some_and(|b| b[i])
+    }
+
     /// A key index, drawn among the keys not avoided (all of them if every one is).
     fn key_index(&mut self) -> usize {
         let keys = self.config.keys.max(1);
@@ -289,6 +316,19 @@ impl Generator {
             .filter(|&i| !self.avoided[i])
             .nth(nth)
             .expect("nth < free")
+    }
+
+    /// A key index for a command on two keys, other than `except`: drawn among the keys
+    /// [`Generator::free_for_two`], or None if there is none.
+    fn two_keys_index(&mut self, except: Option<usize>) -> Option<usize> {
+        let keys = self.config.keys.max(1);
+        let free = |g: &Self, i: usize| Some(i) != except && g.free_for_two(i);
+        let count = (0..keys).filter(|&i| free(self, i)).count();
+        if count == 0 {
+            return None;
+        }
+        let nth = self.rng.below(count);
+        (0..keys).filter(|&i| free(self, i)).nth(nth)
     }
 
     /// The commands enabled now.
@@ -345,9 +385,26 @@ impl Generator {
             let key = self.key_name(index);
             return Op::words(&[b"DEL", &key]);
         }
-        let command = self.pick_command();
-        let key_index = self.key_index();
+        let mut command = self.pick_command();
+        let mut key_index = None;
+        // While no key is free, another command; a swarm of two-key commands alone gets
+        // one anyway after a few draws, to be held.
+        for _ in 0..16 {
+            if !matches!(command.form, Form::TwoKeys { .. }) {
+                break;
+            }
+            key_index = self.two_keys_index(None);
+            if key_index.is_some() {
+                break;
+            }
+            command = self.pick_command();
+        }
+        let key_index = key_index.unwrap_or_else(|| self.key_index());
         let mut op = self.build(command, key_index);
+        if let (Some(busy), Some(_)) = (&mut self.busy, op.deadline_in_ms) {
+            // Busy from now: the caller learns of the deadline only once it is sent.
+            busy[key_index] = true;
+        }
         // SET is only here to put a string under a hash key (for WRONGTYPE); its options
         // are outside what hashcheck checks, so it is never bent into one.
         let is_set = matches!(command.form, Form::Set);

@@ -101,26 +101,28 @@ pub(crate) fn tracked_reply(
         (judge.background_expiry() && alternative.is_none() && is_expired(earliest, clock.floor))
             .then(|| model.peek(key).cloned())
             .flatten();
+    let deadline_before = model.key_deadline(key);
     let expected = model_reply(model, argv, actual, judge, clock, earliest)?;
     if alternative.is_none() && unreclaimed.is_none() {
         // Nothing else to follow: the common case, with no copy of the key.
         return Ok(expected);
     }
     let explained = judge.agrees(&expected, argv, actual, clock.margin);
-    let primary = model.peek(key).cloned();
+    let (primary, deadline_primary) = (model.peek(key).cloned(), model.key_deadline(key));
     let other = match (alternative, unreclaimed) {
-        (Some(state), _) => Some(state),
+        // An alternative is the key's fields; its TTL is the engine's.
+        (Some(state), _) => Some((state, deadline_primary)),
         (None, Some(before)) if explained => {
-            restore(model, key, Some(before));
+            restore(model, key, Some(before), deadline_before);
             model.reclaim_expired(key);
-            Some(model.peek(key).cloned())
+            Some((model.peek(key).cloned(), model.key_deadline(key)))
         }
         _ => None,
     };
-    let Some(other) = other else {
+    let Some((other, deadline_other)) = other else {
         return Ok(expected);
     };
-    restore(model, key, other);
+    restore(model, key, other, deadline_other);
     set_clock(model, clock.floor);
     let reply = answer(model, judge, argv)?;
     let fits = judge.agrees(&reply, argv, actual, clock.margin);
@@ -132,7 +134,7 @@ pub(crate) fn tracked_reply(
     if fits && after != primary {
         alternatives.insert(key.to_vec(), after);
     }
-    restore(model, key, primary);
+    restore(model, key, primary, deadline_primary);
     set_clock(model, clock.floor);
     Ok(expected)
 }
@@ -167,6 +169,7 @@ pub(crate) fn model_reply(
         Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
+    let deadline_before = model.key_deadline(key);
     let plain = answer(model, judge, argv)?;
     let Some(before) = before else {
         return Ok(plain);
@@ -174,21 +177,21 @@ pub(crate) fn model_reply(
     if judge.agrees(&plain, argv, actual, clock.margin) {
         return Ok(plain);
     }
-    let after_plain = model.peek(key).cloned();
+    let (after_plain, deadline_after_plain) = (model.peek(key).cloned(), model.key_deadline(key));
     // What each variant said, for explaining a multi-field reply field by field.
     let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
     for variant in variants(&before, clock, judge.background_expiry()) {
         let at = match variant {
             Variant::At(at) => {
-                restore(model, key, Some(before.clone()));
+                restore(model, key, Some(before.clone()), deadline_before);
                 at
             }
             Variant::Shifted(by) => {
-                restore(model, key, Some(shifted(&before, by)));
+                restore(model, key, Some(shifted(&before, by)), deadline_before);
                 clock.floor
             }
             Variant::Reclaimed { cycle_at, at } => {
-                restore(model, key, Some(before.clone()));
+                restore(model, key, Some(before.clone()), deadline_before);
                 set_clock(model, cycle_at);
                 model.reclaim_expired(key);
                 at
@@ -221,14 +224,14 @@ pub(crate) fn model_reply(
             window: 4 * clock.margin,
         },
     ) {
-        restore(model, key, state);
+        restore(model, key, state, deadline_after_plain);
         set_clock(model, clock.floor);
         return Ok(Expected {
             probe: plain.probe,
             reply,
         });
     }
-    restore(model, key, after_plain);
+    restore(model, key, after_plain, deadline_after_plain);
     set_clock(model, clock.floor);
     Ok(plain)
 }
@@ -465,7 +468,15 @@ fn set_clock(model: &mut impl ReferenceEngine, at: i64) {
     }
 }
 
-/// Puts `value` back under `key` (or removes the key).
-fn restore(model: &mut impl ReferenceEngine, key: &[u8], value: Option<Value>) {
-    model.put(key, value);
+/// Puts `value` back under `key` (or removes the key), with the key TTL `deadline` taken
+/// with it. WHY not the key's TTL as it is now: a variant that left the key gone (all its
+/// fields expired) also took its TTL, and putting the snapshot back then lost the TTL
+/// that a PEXPIRE had just set (TTL -1 where Redis had one; PERSIST 0 where it said 1).
+fn restore(
+    model: &mut impl ReferenceEngine,
+    key: &[u8],
+    value: Option<Value>,
+    deadline: Option<i64>,
+) {
+    model.put_with_deadline(key, value, deadline);
 }

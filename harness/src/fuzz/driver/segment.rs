@@ -26,7 +26,9 @@ impl Differ<'_> {
         let mut scanned: KeySet = KeySet::default();
         for q in batch {
             let key = q.op.key().map(<[u8]>::to_vec);
-            if key.as_ref().is_some_and(|k| scanned.contains(k)) {
+            // A RENAME or COPY onto a scanned key touches it as much as a command on it.
+            let touches = [q.op.key(), q.op.second_key()];
+            if touches.iter().flatten().any(|k| scanned.contains(*k)) {
                 self.run_segment(std::mem::take(&mut segment))?;
                 scanned.clear();
             }

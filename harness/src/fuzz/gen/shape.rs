@@ -30,18 +30,13 @@ impl Generator {
             Form::Restore => args.extend(self.restore_args()),
             Form::KeyExpire { millis } => self.key_expire(millis, &mut args),
             Form::TwoKeys { replace } => {
-                // Another of the run's keys, now and then the same one.
-                let keys = self.config.keys.max(1);
-                let other = if self.chance(8) || keys == 1 {
-                    key
-                } else {
-                    // Another key, preferring one not held back (see `key_index`).
-                    let mut index = self.key_index();
-                    if index == key_index {
-                        index = (key_index + 1 + self.rng.below(keys - 1)) % keys;
-                    }
-                    self.key_name(index)
+                // Another of the run's free keys (see `busy_keys`), now and then (or if no
+                // other is free) the same one.
+                let other = match self.chance(8) {
+                    true => None,
+                    false => self.two_keys_index(Some(key_index)),
                 };
+                let other = other.map_or(key, |index| self.key_name(index));
                 args.push(Arg::Bytes(other));
                 if replace && self.chance(2) {
                     args.push(Self::b(self.pick(&["REPLACE", "replace"])));
