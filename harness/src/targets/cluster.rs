@@ -296,7 +296,6 @@ impl ClusterTarget {
                 let run = &pending[a..b];
                 let replies = self.send_to(node, batch, run)?;
                 let here = self.addrs[node].clone();
-                let sent_again = next.len();
                 for (&(k, _, _), reply) in run.iter().zip(replies) {
                     match redirect(&reply, &here) {
                         Some(Redirect::Moved { slot, addr }) => {
@@ -315,8 +314,9 @@ impl ClusterTarget {
                             next.push((k, owner, false));
                         }
                         _ => {
-                            // Ran in place after a command of its run that is sent again.
-                            reordered |= next.len() > sent_again;
+                            // Ran before a command ahead of it in the batch, one that is
+                            // sent again (in this node's run or an earlier one).
+                            reordered |= !next.is_empty();
                             self.note_scan(&batch[k], node, &reply);
                             out[k] = Some(reply);
                         }
