@@ -26,7 +26,7 @@ pub fn reason(case: &Case) -> Option<String> {
             "reads or counts the keys of every slot, and each node of a cluster answers for its \
              own (a case's keys share one slot)"
         } else if OTHER_DATABASES.contains(&name.as_str())
-            || (name == "copy" && argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")))
+            || (name == "copy" && copies_to_another_database(&argv))
         {
             "uses a database other than 0, and a cluster has only database 0"
         } else {
@@ -38,4 +38,34 @@ pub fn reason(case: &Case) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether a COPY names a database with DB: `DB 0` is the cluster's own (Redis runs it as
+/// on one server, `source and destination objects are the same` included); any other
+/// value, or none, is taken as another database.
+fn copies_to_another_database(argv: &[Vec<u8>]) -> bool {
+    let options = argv.get(3..).unwrap_or_default();
+    options.iter().enumerate().any(|(i, a)| {
+        a.eq_ignore_ascii_case(b"db") && options.get(i + 1).map(Vec::as_slice) != Some(b"0")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(text: &str) -> bool {
+        let argv: Vec<Vec<u8>> = text.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+        copies_to_another_database(&argv)
+    }
+
+    #[test]
+    fn copy_into_database_0_stays_in_the_cluster() {
+        assert!(!copy("COPY h h DB 0"));
+        assert!(!copy("COPY h x REPLACE"));
+        assert!(!copy("COPY h db"));
+        assert!(copy("COPY h h DB 9"));
+        assert!(copy("COPY h x db 16 REPLACE"));
+        assert!(copy("COPY h x REPLACE DB"));
+    }
 }
