@@ -16,7 +16,8 @@
 //! its run's replies are in; nothing after it on the same key can have run in between, since
 //! a node that no longer owns a slot, or no longer holds a key of a slot being migrated,
 //! redirects every later command for it too. A multi-key command told TRYAGAIN (its keys
-//! split by a migration) is the last of its run, so it is retried before anything after it.
+//! split by a migration, or one of them missing on the importing node) is the last of its
+//! run, so it is retried before anything after it.
 //!
 //! Commands without keys go to the node given as the target, except: HELLO goes to every
 //! open connection (and later ones open in its protocol), CONFIG SET/RESETSTAT and DEBUG's
@@ -325,6 +326,11 @@ impl ClusterTarget {
                 a = b;
             }
             if retry {
+                // A multi-key command ASK sends to the importing node is told TRYAGAIN there
+                // while any of its keys is missing (a RENAME into a new key: until the slot
+                // is handed over), and ASK again by the old owner: back and forth, bounded
+                // by the timeout, not by the count of redirects.
+                redirects = 0;
                 std::thread::sleep(RETRY_PAUSE);
             } else if !next.is_empty() {
                 redirects += 1;
