@@ -40,13 +40,16 @@ pub fn reason(case: &Case) -> Option<String> {
     None
 }
 
-/// Whether a COPY names a database with DB: `DB 0` is the cluster's own (Redis runs it as
-/// on one server, `source and destination objects are the same` included); any other
-/// value, or none, is taken as another database.
+/// Whether a COPY names another database than 0 with DB. `DB 0` is the cluster's own, and
+/// a DB without a number is an error before any database is reached: Redis runs both on a
+/// cluster as on one server.
 fn copies_to_another_database(argv: &[Vec<u8>]) -> bool {
     let options = argv.get(3..).unwrap_or_default();
-    options.iter().enumerate().any(|(i, a)| {
-        a.eq_ignore_ascii_case(b"db") && options.get(i + 1).map(Vec::as_slice) != Some(b"0")
+    options.windows(2).any(|pair| {
+        let number = std::str::from_utf8(&pair[1])
+            .ok()
+            .and_then(|n| n.parse::<i64>().ok());
+        pair[0].eq_ignore_ascii_case(b"db") && number.is_some_and(|n| n != 0)
     })
 }
 
@@ -66,6 +69,8 @@ mod tests {
         assert!(!copy("COPY h db"));
         assert!(copy("COPY h h DB 9"));
         assert!(copy("COPY h x db 16 REPLACE"));
-        assert!(copy("COPY h x REPLACE DB"));
+        assert!(!copy("COPY h x REPLACE DB"));
+        assert!(!copy("COPY h x DB abc"));
+        assert!(copy("COPY h x DB -1"));
     }
 }
