@@ -127,6 +127,36 @@ def owner(slot):
             return ports.index(int(primary[1]))
     sys.exit(f"no node owns slot {slot}")
 
+def settled():
+    """Whether every node knows every node's config epoch as that node has it, and sees the
+    slots owned as their owners do. A migration bumps its new owner's epoch; a node that
+    does not know yet takes an older claim to a slot, sent before its old owner let go,
+    for the newer one, and the slot ends up owned by nobody (and its keys are dropped)."""
+    own = {}
+    for n, i in zip(nodes, ids):
+        info = n.execute_command("CLUSTER", "INFO").decode()
+        fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+        own[i] = int(fields["cluster_my_epoch"])
+    views = []
+    for n in nodes:
+        view = {}
+        for line in n.execute_command("CLUSTER", "NODES").decode().splitlines():
+            f = line.split()
+            if int(f[6]) != own[f[0]]:
+                return False
+            view[f[0]] = sorted(x for x in f[8:] if not x.startswith("["))
+            if any(x.startswith("[") for x in f[8:]):
+                return False
+        views.append(view)
+    return all(v == views[0] for v in views)
+
+def settle():
+    deadline = time.monotonic() + 30
+    while not settled():
+        if time.monotonic() > deadline:
+            sys.exit("the cluster's nodes did not agree on slots and epochs within 30 s")
+        time.sleep(0.02)
+
 def move(slot):
     """Moves slot to the next node, one MIGRATE per key with a pause between, as an
     operator does (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE on every node, the
@@ -145,8 +175,10 @@ def move(slot):
         time.sleep(pause)
     for i in [dst] + [i for i in range(len(nodes)) if i != dst]:
         nodes[i].execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst])
+    settle()
     return moved
 
+settle()
 end = time.monotonic() + secs if secs > 0 else float("inf")
 migrations = keys = 0
 while not stop and time.monotonic() < end:
