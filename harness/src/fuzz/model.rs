@@ -71,7 +71,26 @@ pub(crate) struct Expected {
 
 /// States a key may be in besides the engine's, per key: set when a command's reply fit
 /// both "not reclaimed" and "reclaimed by a background cycle" but left different states.
-pub(crate) type Alternatives = std::collections::HashMap<Vec<u8>, Option<Value>, FixedState>;
+pub(crate) type Alternatives = std::collections::HashMap<Vec<u8>, KeyState, FixedState>;
+
+/// A key as the model takes it out of the engine and puts it back: its value and its own
+/// deadline (EXPIRE). The deadline must travel with the value: a state tried in between may
+/// remove the key (a reclaimed hash whose fields had all expired), and a value put back
+/// without it would lose a TTL the target keeps (TTL -1 for a key that has one).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeyState {
+    value: Option<Value>,
+    deadline: Option<i64>,
+}
+
+impl KeyState {
+    fn of(model: &impl ReferenceEngine, key: &[u8]) -> Self {
+        Self {
+            value: model.peek(key).cloned(),
+            deadline: model.key_deadline(key),
+        }
+    }
+}
 
 /// [`model_reply`], also following a second possible state of the key. A reply that fits
 /// both the lazy state and a reclaimed one (HSETEX KEEPTTL over an expired field replies 1
@@ -99,34 +118,32 @@ pub(crate) fn tracked_reply(
     // Fields expired but not reclaimed: the earliest deadline has passed.
     let unreclaimed =
         (judge.background_expiry() && alternative.is_none() && is_expired(earliest, clock.floor))
-            .then(|| model.peek(key).cloned())
-            .flatten();
-    let deadline_before = model.key_deadline(key);
+            .then(|| KeyState::of(model, key))
+            .filter(|state| state.value.is_some());
     let expected = model_reply(model, argv, actual, judge, clock, earliest)?;
     if alternative.is_none() && unreclaimed.is_none() {
         // Nothing else to follow: the common case, with no copy of the key.
         return Ok(expected);
     }
     let explained = judge.agrees(&expected, argv, actual, clock.margin);
-    let (primary, deadline_primary) = (model.peek(key).cloned(), model.key_deadline(key));
+    let primary = KeyState::of(model, key);
     let other = match (alternative, unreclaimed) {
-        // An alternative is the key's fields; its TTL is the engine's.
-        (Some(state), _) => Some((state, deadline_primary)),
+        (Some(state), _) => Some(state),
         (None, Some(before)) if explained => {
-            restore(model, key, Some(before), deadline_before);
+            restore(model, key, before);
             model.reclaim_expired(key);
-            Some((model.peek(key).cloned(), model.key_deadline(key)))
+            Some(KeyState::of(model, key))
         }
         _ => None,
     };
-    let Some((other, deadline_other)) = other else {
+    let Some(other) = other else {
         return Ok(expected);
     };
-    restore(model, key, other, deadline_other);
+    restore(model, key, other);
     set_clock(model, clock.floor);
     let reply = answer(model, judge, argv)?;
     let fits = judge.agrees(&reply, argv, actual, clock.margin);
-    let after = model.peek(key).cloned();
+    let after = KeyState::of(model, key);
     if fits && !explained {
         // The other state explains what the engine's did not: it was the right one.
         return Ok(reply);
@@ -134,7 +151,7 @@ pub(crate) fn tracked_reply(
     if fits && after != primary {
         alternatives.insert(key.to_vec(), after);
     }
-    restore(model, key, primary, deadline_primary);
+    restore(model, key, primary);
     set_clock(model, clock.floor);
     Ok(expected)
 }
@@ -169,7 +186,12 @@ pub(crate) fn model_reply(
         Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
-    let deadline_before = model.key_deadline(key);
+    // The key's own deadline goes back with every state tried (see KeyState).
+    let deadline = model.key_deadline(key);
+    let before_state = |value: Value| KeyState {
+        value: Some(value),
+        deadline,
+    };
     let plain = answer(model, judge, argv)?;
     let Some(before) = before else {
         return Ok(plain);
@@ -177,21 +199,21 @@ pub(crate) fn model_reply(
     if judge.agrees(&plain, argv, actual, clock.margin) {
         return Ok(plain);
     }
-    let (after_plain, deadline_after_plain) = (model.peek(key).cloned(), model.key_deadline(key));
+    let after_plain = KeyState::of(model, key);
     // What each variant said, for explaining a multi-field reply field by field.
     let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
     for variant in variants(&before, clock, judge.background_expiry()) {
         let at = match variant {
             Variant::At(at) => {
-                restore(model, key, Some(before.clone()), deadline_before);
+                restore(model, key, before_state(before.clone()));
                 at
             }
             Variant::Shifted(by) => {
-                restore(model, key, Some(shifted(&before, by)), deadline_before);
+                restore(model, key, before_state(shifted(&before, by)));
                 clock.floor
             }
             Variant::Reclaimed { cycle_at, at } => {
-                restore(model, key, Some(before.clone()), deadline_before);
+                restore(model, key, before_state(before.clone()));
                 set_clock(model, cycle_at);
                 model.reclaim_expired(key);
                 at
@@ -216,7 +238,7 @@ pub(crate) fn model_reply(
         argv,
         actual,
         &plain.reply,
-        after_plain.as_ref(),
+        after_plain.value.as_ref(),
         &tried,
         &Tie {
             before: &before,
@@ -224,14 +246,19 @@ pub(crate) fn model_reply(
             window: 4 * clock.margin,
         },
     ) {
-        restore(model, key, state, deadline_after_plain);
+        // Field deadlines from the variants; the key's own as the plain reply left it.
+        let state = KeyState {
+            value: state,
+            deadline: after_plain.deadline,
+        };
+        restore(model, key, state);
         set_clock(model, clock.floor);
         return Ok(Expected {
             probe: plain.probe,
             reply,
         });
     }
-    restore(model, key, after_plain, deadline_after_plain);
+    restore(model, key, after_plain);
     set_clock(model, clock.floor);
     Ok(plain)
 }
@@ -468,15 +495,7 @@ fn set_clock(model: &mut impl ReferenceEngine, at: i64) {
     }
 }
 
-/// Puts `value` back under `key` (or removes the key), with the key TTL `deadline` taken
-/// with it. WHY not the key's TTL as it is now: a variant that left the key gone (all its
-/// fields expired) also took its TTL, and putting the snapshot back then lost the TTL
-/// that a PEXPIRE had just set (TTL -1 where Redis had one; PERSIST 0 where it said 1).
-fn restore(
-    model: &mut impl ReferenceEngine,
-    key: &[u8],
-    value: Option<Value>,
-    deadline: Option<i64>,
-) {
-    model.put_with_deadline(key, value, deadline);
+/// Puts `state` back under `key` (or removes the key), its own deadline included.
+fn restore(model: &mut impl ReferenceEngine, key: &[u8], state: KeyState) {
+    model.put_with_deadline(key, state.value, state.deadline);
 }

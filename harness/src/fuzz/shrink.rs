@@ -210,6 +210,15 @@ impl<'t> Shrinker<'t> {
         let mut key = self.key_prefix.clone();
         key.extend_from_slice(format!("r{}", self.attempts).as_bytes());
         let ops: Vec<Op> = commands.iter().map(|s| with_key(&s.op, &key)).collect();
+        // The replay's keys, deleted whatever happened, unless the connection is gone.
+        let mut del = vec![b"DEL".to_vec()];
+        for op in &ops {
+            for k in [op.key(), op.second_key()].into_iter().flatten() {
+                if !del.iter().any(|d| d == k) {
+                    del.push(k.to_vec());
+                }
+            }
+        }
         let offsets = schedule(commands, self.config.margin_ms);
         let clock = ManualClock::new(SystemClock.now_ms());
         let protocol = self.target.protocol();
@@ -221,8 +230,7 @@ impl<'t> Shrinker<'t> {
             &offsets,
             &self.config,
         );
-        // The replay's key goes whatever happened, unless the connection is gone.
-        let cleanup = self.target.call(&[b"DEL".to_vec(), key]);
+        let cleanup = self.target.call(&del);
         let report = report?;
         cleanup?;
         Ok(report
@@ -235,12 +243,15 @@ impl<'t> Shrinker<'t> {
 }
 
 /// `op` with every argument that names its key (argument 1, and the repeats DEL and EXISTS
-/// may carry) renamed to `key`.
+/// may carry) renamed to `key`. Another key (RENAME's or COPY's second) is renamed beside
+/// it, to `key` and the other's last `:` part, the same in every command: a replay must
+/// not touch the run's own keys, and leaves none behind.
 pub fn with_key(op: &Op, key: &[u8]) -> Op {
     let Some(old) = op.key().map(<[u8]>::to_vec) else {
         return op.clone();
     };
     let keys_only = matches!(op.name().as_str(), "DEL" | "EXISTS");
+    let second = op.second_key_at();
     let args = op
         .args
         .iter()
@@ -248,6 +259,14 @@ pub fn with_key(op: &Op, key: &[u8]) -> Op {
         .map(|(i, a)| match a {
             Arg::Bytes(b) if i == 1 || (keys_only && i > 1 && *b == old) => {
                 Arg::Bytes(key.to_vec())
+            }
+            Arg::Bytes(b) if Some(i) == second && *b == old => Arg::Bytes(key.to_vec()),
+            Arg::Bytes(b) if Some(i) == second => {
+                let part = b.rsplit(|&c| c == b':').next().unwrap_or(b);
+                let mut other = key.to_vec();
+                other.push(b'.');
+                other.extend_from_slice(part);
+                Arg::Bytes(other)
             }
             other => other.clone(),
         })
@@ -413,6 +432,20 @@ mod tests {
         assert!(
             items.len() < 64 && a_then_b(&items, 40, 60).is_some(),
             "{items:?}"
+        );
+    }
+
+    #[test]
+    fn a_second_key_is_renamed_beside_the_first() {
+        let op = Op::words(&[b"RENAME", b"hc:{j0}:k1", b"hc:{j0}:k4"]);
+        assert_eq!(
+            with_key(&op, b"hc:{j0}:r3"),
+            Op::words(&[b"RENAME", b"hc:{j0}:r3", b"hc:{j0}:r3.k4"])
+        );
+        let op = Op::words(&[b"COPY", b"hc:k1", b"hc:k1", b"REPLACE"]);
+        assert_eq!(
+            with_key(&op, b"r"),
+            Op::words(&[b"COPY", b"r", b"r", b"REPLACE"])
         );
     }
 

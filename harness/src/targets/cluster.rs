@@ -16,7 +16,8 @@
 //! its run's replies are in; nothing after it on the same key can have run in between, since
 //! a node that no longer owns a slot, or no longer holds a key of a slot being migrated,
 //! redirects every later command for it too. A multi-key command told TRYAGAIN (its keys
-//! split by a migration) is the last of its run, so it is retried before anything after it.
+//! split by a migration, or one of them missing on the importing node) is the last of its
+//! run, so it is retried before anything after it.
 //!
 //! Commands without keys go to the node given as the target, except: HELLO goes to every
 //! open connection (and later ones open in its protocol), CONFIG SET/RESETSTAT and DEBUG's
@@ -296,7 +297,6 @@ impl ClusterTarget {
                 let run = &pending[a..b];
                 let replies = self.send_to(node, batch, run)?;
                 let here = self.addrs[node].clone();
-                let sent_again = next.len();
                 for (&(k, _, _), reply) in run.iter().zip(replies) {
                     match redirect(&reply, &here) {
                         Some(Redirect::Moved { slot, addr }) => {
@@ -315,8 +315,9 @@ impl ClusterTarget {
                             next.push((k, owner, false));
                         }
                         _ => {
-                            // Ran in place after a command of its run that is sent again.
-                            reordered |= next.len() > sent_again;
+                            // Ran before a command ahead of it in the batch, one that is
+                            // sent again (in this node's run or an earlier one).
+                            reordered |= !next.is_empty();
                             self.note_scan(&batch[k], node, &reply);
                             out[k] = Some(reply);
                         }
@@ -325,6 +326,11 @@ impl ClusterTarget {
                 a = b;
             }
             if retry {
+                // A multi-key command ASK sends to the importing node is told TRYAGAIN there
+                // while any of its keys is missing (a RENAME into a new key: until the slot
+                // is handed over), and ASK again by the old owner: back and forth, bounded
+                // by the timeout, not by the count of redirects.
+                redirects = 0;
                 std::thread::sleep(RETRY_PAUSE);
             } else if !next.is_empty() {
                 redirects += 1;

@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use hashcheck::cases::format::Capability;
 use hashcheck::cases::report::{self, Style};
 use hashcheck::cases::runner::suite::{run_suite, SuiteOptions, TargetSpec};
 use hashcheck::cases::runner::{Details, Outcome, RunOptions, Unsupported};
@@ -115,7 +116,10 @@ fn redirects(cluster: &Cluster, spec: &str) {
         "HGET {redirect}c f",
     ]
     .map(|c| argv(&c.split(' ').collect::<Vec<_>>()));
+    assert_eq!(t.batches_reordered(), 0);
     let replies = t.call_batch(&batch).unwrap();
+    // b's commands ran where b is, before a's and c's were sent again with ASKING.
+    assert_eq!(t.batches_reordered(), 1);
     let bulk = |s: &str| Reply::Bulk(s.as_bytes().to_vec());
     assert_eq!(
         replies,
@@ -140,7 +144,20 @@ fn redirects(cluster: &Cluster, spec: &str) {
         let exists = argv(&["EXISTS", "{redirect}a", "{redirect}b", "{redirect}c"]);
         assert_eq!(t.call(&exists).unwrap(), Reply::Integer(3));
     });
-    cluster.finish_migration(slot, to);
+    // Retried alone: nothing ran around it.
+    assert_eq!(t.batches_reordered(), 1);
+    // A RENAME into a new key: the old node has neither key and says ASK, the new one lacks
+    // the destination and says TRYAGAIN, back and forth until the slot is handed over (far
+    // more round trips than redirects allowed, so only the timeout bounds them).
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(400));
+            cluster.finish_migration(slot, to);
+        });
+        let rename = argv(&["RENAME", "{redirect}c", "{redirect}d"]);
+        assert_eq!(t.call(&rename).unwrap(), Reply::ok());
+    });
+    assert!(t.usable());
     assert_eq!(cluster.owner(slot), to);
     assert_eq!(
         t.call(&argv(&["HGET", "{redirect}b", "f"])).unwrap(),
@@ -150,7 +167,7 @@ fn redirects(cluster: &Cluster, spec: &str) {
         "DEL",
         "{redirect}a",
         "{redirect}b",
-        "{redirect}c",
+        "{redirect}d",
         "{redirect}big",
     ]);
     assert_eq!(t.call(&del).unwrap(), Reply::Integer(4));
@@ -279,7 +296,34 @@ fn suite_while_migrating(cluster: &Cluster, spec: &str) {
         .map(|c| c.resp.len())
         .sum();
     assert_eq!(report.cases.len(), selected);
-    assert_eq!(report.steps().skipped, 0, "{text}");
+    // The only steps not run are those of cases that reach past their slot (other
+    // databases, every key) ...
+    let past_one_slot: usize = report
+        .cases
+        .iter()
+        .filter(|c| c.unsupported.is_some())
+        .map(|c| c.steps.skipped)
+        .sum();
+    assert_eq!(report.steps().skipped, past_one_slot, "{text}");
+    // ... and nothing a default run on one server runs is lost on a cluster: each such case
+    // is one that needs --allow-databases there.
+    for run in &report.cases {
+        if !matches!(run.unsupported, Some(Unsupported::Cluster(_))) {
+            continue;
+        }
+        let case = files
+            .iter()
+            .filter(|f| f.path == run.file)
+            .flat_map(|f| &f.cases)
+            .find(|c| c.line == run.line)
+            .expect("the case of a report");
+        assert!(
+            case.requires.contains(&Capability::Databases),
+            "{}:{} unsupported on a cluster",
+            run.file.display(),
+            run.line
+        );
+    }
     assert!(migrations.load(Ordering::Relaxed) > 0);
     assert!(
         moved.load(Ordering::Relaxed) > 0,

@@ -26,7 +26,7 @@ pub fn reason(case: &Case) -> Option<String> {
             "reads or counts the keys of every slot, and each node of a cluster answers for its \
              own (a case's keys share one slot)"
         } else if OTHER_DATABASES.contains(&name.as_str())
-            || (name == "copy" && argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")))
+            || (name == "copy" && copies_to_another_database(&argv))
         {
             "uses a database other than 0, and a cluster has only database 0"
         } else {
@@ -38,4 +38,39 @@ pub fn reason(case: &Case) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether a COPY names another database than 0 with DB. `DB 0` is the cluster's own, and
+/// a DB without a number is an error before any database is reached: Redis runs both on a
+/// cluster as on one server.
+fn copies_to_another_database(argv: &[Vec<u8>]) -> bool {
+    let options = argv.get(3..).unwrap_or_default();
+    options.windows(2).any(|pair| {
+        let number = std::str::from_utf8(&pair[1])
+            .ok()
+            .and_then(|n| n.parse::<i64>().ok());
+        pair[0].eq_ignore_ascii_case(b"db") && number.is_some_and(|n| n != 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(text: &str) -> bool {
+        let argv: Vec<Vec<u8>> = text.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+        copies_to_another_database(&argv)
+    }
+
+    #[test]
+    fn copy_into_database_0_stays_in_the_cluster() {
+        assert!(!copy("COPY h h DB 0"));
+        assert!(!copy("COPY h x REPLACE"));
+        assert!(!copy("COPY h db"));
+        assert!(copy("COPY h h DB 9"));
+        assert!(copy("COPY h x db 16 REPLACE"));
+        assert!(!copy("COPY h x REPLACE DB"));
+        assert!(!copy("COPY h x DB abc"));
+        assert!(copy("COPY h x DB -1"));
+    }
 }

@@ -20,15 +20,16 @@ use crate::fuzz::model::{self, BatchClock, ReferenceEngine};
 use crate::targets::{Target, TargetError};
 
 impl Differ<'_> {
-    /// Sends a batch, in segments so that no command follows an HSCAN on its key.
+    /// Sends a batch, in segments so that no command follows an HSCAN on its key: the walk
+    /// goes on once the segment's replies are in. That includes a command that names the
+    /// key second (a RENAME or COPY into it), which would put another hash under the walk.
     pub(super) fn run_batch(&mut self, batch: Vec<Queued>) -> Result<(), TargetError> {
         let mut segment = Vec::new();
         let mut scanned: KeySet = KeySet::default();
         for q in batch {
             let key = q.op.key().map(<[u8]>::to_vec);
-            // A RENAME or COPY onto a scanned key touches it as much as a command on it.
-            let touches = [q.op.key(), q.op.second_key()];
-            if touches.iter().flatten().any(|k| scanned.contains(*k)) {
+            let names = [q.op.key(), q.op.second_key()];
+            if names.into_iter().flatten().any(|k| scanned.contains(k)) {
                 self.run_segment(std::mem::take(&mut segment))?;
                 scanned.clear();
             }

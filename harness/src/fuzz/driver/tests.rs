@@ -177,3 +177,34 @@ const MODEL: Rules = Rules {
     gt_lt: false,
     parked: None,
 };
+
+#[test]
+fn a_copy_into_a_scanned_key_waits_for_the_walk() {
+    // k1 is a hash table (a long value), so COUNT 1 walks it in pages after the batch's
+    // replies are in; a COPY into k1 later in the batch must not run before that walk.
+    let long = "x".repeat(80);
+    let ops = [
+        format!("HSET k1 a {long} b 2 c 3 d 4 e 5"),
+        "HSET k2 z 9".to_string(),
+        "HSCAN k1 0 COUNT 1".to_string(),
+        "COPY k2 k1 REPLACE".to_string(),
+        "HGETALL k1".to_string(),
+    ];
+    let ops = ops.iter().map(|line| {
+        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        Op::words(&words)
+    });
+    let config = DiffConfig {
+        reconcile_every: None,
+        ..DiffConfig::default()
+    };
+    let mut target = EmbeddedTarget::new(Protocol::Resp2);
+    let mut model = EmbeddedTarget::with_clock(
+        Protocol::Resp2,
+        reference_engine::ManualClock::new(reference_engine::Clock::now_ms(&SystemClock)),
+        Some(1),
+    );
+    let report = run_ops(Reference::Model(&mut model), &mut target, ops, &config).unwrap();
+    assert_eq!(report.compared, 5);
+    assert!(report.divergences.is_empty(), "{:?}", report.divergences);
+}

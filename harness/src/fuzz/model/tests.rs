@@ -227,3 +227,35 @@ fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
         assert_eq!(deadline(&mut model, b"f").is_none(), live);
     }
 }
+
+#[test]
+fn a_key_keeps_its_ttl_after_a_reclaimed_state_was_tried() {
+    // Every field has expired and none is reclaimed: a lazy target still has the key, a
+    // cycle would have removed it. PEXPIRE finds it (1), so the reclaimed state, tried and
+    // not fitting, goes; the key must come back with the TTL PEXPIRE gave it.
+    let clock = ManualClock::new(0);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 500,
+        hi: 520,
+        lo: 480,
+    };
+    let config = DiffConfig::default();
+    let mut alternatives = Alternatives::default();
+    for (command, target) in [("PEXPIRE k 100000", 1), ("PTTL k", 100_000)] {
+        let got = tracked_reply(
+            &mut model,
+            &argv(command),
+            &Reply::Integer(target),
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert_eq!(got.reply, Reply::Integer(target), "{command}");
+    }
+    assert_eq!(model.key_deadline(b"k"), Some(100_500));
+}

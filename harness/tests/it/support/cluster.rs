@@ -152,13 +152,55 @@ impl Cluster {
         }
     }
 
-    /// Tells every node, the new owner first (as redis-cli does), that `slot` is on `to`.
+    /// Tells every node, the new owner first (as redis-cli does), that `slot` is on `to`,
+    /// and waits until they all know the new owner's epoch.
     pub fn finish_migration(&self, slot: u16, to: usize) {
         let slot = slot.to_string();
         for i in std::iter::once(to).chain((0..self.nodes.len()).filter(|&i| i != to)) {
             let addr = self.nodes[i].addr();
             ok(&addr, &["CLUSTER", "SETSLOT", &slot, "NODE", &self.ids[to]]);
         }
+        wait_until(
+            "the nodes agree on slots and epochs",
+            Duration::from_secs(30),
+            || self.settled(),
+        );
+    }
+
+    /// Whether every node knows every node's config epoch as that node has it, and sees
+    /// the same owners, no slot migrating. Taking a slot bumps the new owner's epoch; a
+    /// node that has not heard yet takes an older claim, sent before the old owner let
+    /// go, for the newer one: the next migration then finds the slot owned by nobody,
+    /// and the node that lost it drops its keys.
+    fn settled(&self) -> bool {
+        let own: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let info = text(&call(&n.addr(), &["CLUSTER", "INFO"]));
+                let epoch = info
+                    .lines()
+                    .find_map(|l| l.strip_prefix("cluster_my_epoch:"));
+                epoch.unwrap_or_default().trim().to_string()
+            })
+            .collect();
+        let mut views = Vec::new();
+        for node in &self.nodes {
+            let mut view = Vec::new();
+            for line in text(&call(&node.addr(), &["CLUSTER", "NODES"])).lines() {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let Some(i) = self.ids.iter().position(|id| id == f[0]) else {
+                    return false;
+                };
+                if f[6] != own[i] || f[8..].iter().any(|s| s.starts_with('[')) {
+                    return false;
+                }
+                view.push((i, f[8..].join(" ")));
+            }
+            view.sort();
+            views.push(view);
+        }
+        views.windows(2).all(|w| w[0] == w[1])
     }
 
     /// Keys in the whole cluster.
