@@ -71,7 +71,16 @@ pub(crate) struct Expected {
 
 /// States a key may be in besides the engine's, per key: set when a command's reply fit
 /// both "not reclaimed" and "reclaimed by a background cycle" but left different states.
-pub(crate) type Alternatives = std::collections::HashMap<Vec<u8>, Option<Value>, FixedState>;
+pub(crate) type Alternatives = std::collections::HashMap<Vec<u8>, KeyState, FixedState>;
+
+/// One key as the model puts it aside and back: its value and its own deadline (EXPIRE).
+/// The deadline travels with the value because a state tried in between may have removed
+/// the key, and the deadline with it.
+pub(crate) type KeyState = (Option<Value>, Option<i64>);
+
+fn key_state(model: &impl ReferenceEngine, key: &[u8]) -> KeyState {
+    (model.peek(key).cloned(), model.key_deadline(key))
+}
 
 /// [`model_reply`], also following a second possible state of the key. A reply that fits
 /// both the lazy state and a reclaimed one (HSETEX KEEPTTL over an expired field replies 1
@@ -99,21 +108,21 @@ pub(crate) fn tracked_reply(
     // Fields expired but not reclaimed: the earliest deadline has passed.
     let unreclaimed =
         (judge.background_expiry() && alternative.is_none() && is_expired(earliest, clock.floor))
-            .then(|| model.peek(key).cloned())
-            .flatten();
+            .then(|| key_state(model, key))
+            .filter(|(value, _)| value.is_some());
     let expected = model_reply(model, argv, actual, judge, clock, earliest)?;
     if alternative.is_none() && unreclaimed.is_none() {
         // Nothing else to follow: the common case, with no copy of the key.
         return Ok(expected);
     }
     let explained = judge.agrees(&expected, argv, actual, clock.margin);
-    let primary = model.peek(key).cloned();
+    let primary = key_state(model, key);
     let other = match (alternative, unreclaimed) {
         (Some(state), _) => Some(state),
         (None, Some(before)) if explained => {
-            restore(model, key, Some(before));
+            restore(model, key, before);
             model.reclaim_expired(key);
-            Some(model.peek(key).cloned())
+            Some(key_state(model, key))
         }
         _ => None,
     };
@@ -124,7 +133,7 @@ pub(crate) fn tracked_reply(
     set_clock(model, clock.floor);
     let reply = answer(model, judge, argv)?;
     let fits = judge.agrees(&reply, argv, actual, clock.margin);
-    let after = model.peek(key).cloned();
+    let after = key_state(model, key);
     if fits && !explained {
         // The other state explains what the engine's did not: it was the right one.
         return Ok(reply);
@@ -167,6 +176,7 @@ pub(crate) fn model_reply(
         Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
+    let deadline = model.key_deadline(key);
     let plain = answer(model, judge, argv)?;
     let Some(before) = before else {
         return Ok(plain);
@@ -174,21 +184,21 @@ pub(crate) fn model_reply(
     if judge.agrees(&plain, argv, actual, clock.margin) {
         return Ok(plain);
     }
-    let after_plain = model.peek(key).cloned();
+    let after_plain = key_state(model, key);
     // What each variant said, for explaining a multi-field reply field by field.
     let mut tried: Vec<(Reply, Option<Value>, i64)> = Vec::new();
     for variant in variants(&before, clock, judge.background_expiry()) {
         let at = match variant {
             Variant::At(at) => {
-                restore(model, key, Some(before.clone()));
+                restore(model, key, (Some(before.clone()), deadline));
                 at
             }
             Variant::Shifted(by) => {
-                restore(model, key, Some(shifted(&before, by)));
+                restore(model, key, (Some(shifted(&before, by)), deadline));
                 clock.floor
             }
             Variant::Reclaimed { cycle_at, at } => {
-                restore(model, key, Some(before.clone()));
+                restore(model, key, (Some(before.clone()), deadline));
                 set_clock(model, cycle_at);
                 model.reclaim_expired(key);
                 at
@@ -213,7 +223,7 @@ pub(crate) fn model_reply(
         argv,
         actual,
         &plain.reply,
-        after_plain.as_ref(),
+        after_plain.0.as_ref(),
         &tried,
         &Tie {
             before: &before,
@@ -221,7 +231,8 @@ pub(crate) fn model_reply(
             window: 4 * clock.margin,
         },
     ) {
-        restore(model, key, state);
+        // Only field deadlines differ from the plain state: the key's own is the plain one.
+        restore(model, key, (state, after_plain.1));
         set_clock(model, clock.floor);
         return Ok(Expected {
             probe: plain.probe,
@@ -465,7 +476,7 @@ fn set_clock(model: &mut impl ReferenceEngine, at: i64) {
     }
 }
 
-/// Puts `value` back under `key` (or removes the key).
-fn restore(model: &mut impl ReferenceEngine, key: &[u8], value: Option<Value>) {
-    model.put(key, value);
+/// Puts a [`KeyState`] back under `key` (a missing value removes the key).
+fn restore(model: &mut impl ReferenceEngine, key: &[u8], (value, deadline): KeyState) {
+    model.put_with_deadline(key, value, deadline);
 }

@@ -22,12 +22,10 @@ pub trait ReferenceEngine {
     fn peek(&self, key: &[u8]) -> Option<&Value>;
     /// The hash at `key`, to change field deadlines in place (None if not a hash).
     fn hash_mut(&mut self, key: &[u8]) -> Option<&mut HashValue>;
-    /// Puts `value` under `key` (or removes the key): a snapshot taken with [`Self::peek`]
-    /// goes back this way. The key keeps its TTL, if it still has one.
-    fn put(&mut self, key: &[u8], value: Option<Value>);
     /// The key's own deadline (EXPIRE), if it has one.
     fn key_deadline(&self, key: &[u8]) -> Option<i64>;
-    /// Puts `value` under `key` with exactly `deadline` (RENAME and COPY move both).
+    /// Puts `value` under `key` with exactly `deadline` (or removes the key): a snapshot
+    /// taken with [`Self::peek`] and [`Self::key_deadline`] goes back this way.
     fn put_with_deadline(&mut self, key: &[u8], value: Option<Value>, deadline: Option<i64>);
     /// Does what a background expiry cycle at the engine's time would do to `key`.
     fn reclaim_expired(&mut self, key: &[u8]);
@@ -56,11 +54,6 @@ impl ReferenceEngine for EmbeddedTarget {
             .hash_mut(key)
             .ok()
             .flatten()
-    }
-
-    fn put(&mut self, key: &[u8], value: Option<Value>) {
-        let deadline = self.key_deadline(key);
-        self.put_with_deadline(key, value, deadline);
     }
 
     fn key_deadline(&self, key: &[u8]) -> Option<i64> {

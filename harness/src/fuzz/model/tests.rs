@@ -227,3 +227,34 @@ fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
         assert_eq!(deadline(&mut model, b"f").is_none(), live);
     }
 }
+
+#[test]
+fn a_key_ttl_survives_trying_the_reclaimed_state() {
+    // Only an expired field left: EXPIRE replies 1 (the target had not reclaimed it), and
+    // the reclaimed state tried on the way, where the key is gone, must not take the TTL
+    // it set from the engine's own state (found by the fuzzer: PERSIST then said 0).
+    let clock = ManualClock::new(0);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 500,
+        hi: 520,
+        lo: 480,
+    };
+    let config = DiffConfig::default();
+    let mut alternatives = Alternatives::default();
+    for (line, actual) in [("EXPIRE k 1000", 1), ("PERSIST k", 1)] {
+        let got = tracked_reply(
+            &mut model,
+            &argv(line),
+            &Reply::Integer(actual),
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert_eq!(got.reply, Reply::Integer(actual), "{line}");
+    }
+}

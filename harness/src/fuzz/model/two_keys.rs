@@ -7,10 +7,12 @@
 //! states where the source, the destination, or both were reclaimed; the first that
 //! explains the target's reply is kept, with both keys as it left them.
 
-use reference_engine::keyspace::Value;
 use reference_engine::Reply;
 
-use super::{answer, set_clock, Alternatives, BatchClock, Expected, Judge, ReferenceEngine};
+use super::{
+    answer, key_state, set_clock, Alternatives, BatchClock, Expected, Judge, KeyState,
+    ReferenceEngine,
+};
 use crate::targets::TargetError;
 
 /// Whether `argv` names a second key (the table's second key spec).
@@ -23,10 +25,10 @@ pub(super) fn takes_two(argv: &[Vec<u8>]) -> bool {
 }
 
 /// Both keys' values and TTLs.
-type Snapshot = [(Option<Value>, Option<i64>); 2];
+type Snapshot = [KeyState; 2];
 
 fn snapshot(model: &impl ReferenceEngine, keys: [&[u8]; 2]) -> Snapshot {
-    keys.map(|k| (model.peek(k).cloned(), model.key_deadline(k)))
+    keys.map(|k| key_state(model, k))
 }
 
 fn put_back(model: &mut impl ReferenceEngine, keys: [&[u8]; 2], state: &Snapshot) {
