@@ -176,7 +176,8 @@ pub(crate) fn model_reply(
         Some(value @ Value::Hash(_)) if snapshot => Some(value.clone()),
         _ => None,
     };
-    let deadline = model.key_deadline(key);
+    // The key's own deadline, to put back with each state tried (read only when one is).
+    let deadline = before.as_ref().and_then(|_| model.key_deadline(key));
     let plain = answer(model, judge, argv)?;
     let Some(before) = before else {
         return Ok(plain);
