@@ -210,6 +210,13 @@ impl<'t> Shrinker<'t> {
         let mut key = self.key_prefix.clone();
         key.extend_from_slice(format!("r{}", self.attempts).as_bytes());
         let ops: Vec<Op> = commands.iter().map(|s| with_key(&s.op, &key)).collect();
+        // The replay's key and the companions its RENAMEs and COPYs wrote to.
+        let mut del = vec![b"DEL".to_vec(), key.clone()];
+        for other in ops.iter().filter_map(Op::second_key) {
+            if !del[1..].iter().any(|k| k == other) {
+                del.push(other.to_vec());
+            }
+        }
         let offsets = schedule(commands, self.config.margin_ms);
         let clock = ManualClock::new(SystemClock.now_ms());
         let protocol = self.target.protocol();
@@ -221,8 +228,8 @@ impl<'t> Shrinker<'t> {
             &offsets,
             &self.config,
         );
-        // The replay's key goes whatever happened, unless the connection is gone.
-        let cleanup = self.target.call(&[b"DEL".to_vec(), key]);
+        // The replay's keys go whatever happened, unless the connection is gone.
+        let cleanup = self.target.call(&del);
         let report = report?;
         cleanup?;
         Ok(report
@@ -235,12 +242,16 @@ impl<'t> Shrinker<'t> {
 }
 
 /// `op` with every argument that names its key (argument 1, and the repeats DEL and EXISTS
-/// may carry) renamed to `key`.
+/// may carry) renamed to `key`. A second key (RENAME's, COPY's destination) that is another
+/// key becomes a companion of `key`, `key~other`: a replay must touch none of the run's keys
+/// (it would leave them behind, and start from whatever they held), and two other keys
+/// stay two.
 pub fn with_key(op: &Op, key: &[u8]) -> Op {
     let Some(old) = op.key().map(<[u8]>::to_vec) else {
         return op.clone();
     };
     let keys_only = matches!(op.name().as_str(), "DEL" | "EXISTS");
+    let second = op.second_key_at();
     let args = op
         .args
         .iter()
@@ -249,6 +260,11 @@ pub fn with_key(op: &Op, key: &[u8]) -> Op {
             Arg::Bytes(b) if i == 1 || (keys_only && i > 1 && *b == old) => {
                 Arg::Bytes(key.to_vec())
             }
+            Arg::Bytes(b) if Some(i) == second => Arg::Bytes(if *b == old {
+                key.to_vec()
+            } else {
+                [key, b"~", b].concat()
+            }),
             other => other.clone(),
         })
         .collect();
@@ -425,6 +441,17 @@ mod tests {
         assert_eq!(
             with_key(&op, b"new"),
             Op::words(&[b"HSET", b"new", b"hc:k1", b"v"])
+        );
+        // Another key gets a companion of the new key; the same key is the new key.
+        let op = Op::words(&[b"RENAME", b"hc:k1", b"hc:k5"]);
+        assert_eq!(
+            with_key(&op, b"new"),
+            Op::words(&[b"RENAME", b"new", b"new~hc:k5"])
+        );
+        let op = Op::words(&[b"COPY", b"hc:k1", b"hc:k1", b"REPLACE"]);
+        assert_eq!(
+            with_key(&op, b"new"),
+            Op::words(&[b"COPY", b"new", b"new", b"REPLACE"])
         );
     }
 }

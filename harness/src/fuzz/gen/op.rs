@@ -57,14 +57,19 @@ impl Op {
     /// The second key of a command that takes two (RENAME, COPY: the table's second key
     /// spec), if this is one.
     pub fn second_key(&self) -> Option<&[u8]> {
+        match self.args.get(self.second_key_at()?) {
+            Some(Arg::Bytes(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Where [`Self::second_key`] is in the arguments, by the table's key spec.
+    pub fn second_key_at(&self) -> Option<usize> {
         let Some(Arg::Bytes(name)) = self.args.first() else {
             return None;
         };
         let spec = reference_engine::command::lookup(name)?.info.second_key?;
-        match self.args.get(usize::try_from(spec.begin).ok()?) {
-            Some(Arg::Bytes(b)) => Some(b),
-            _ => None,
-        }
+        usize::try_from(spec.begin).ok()
     }
 
     /// The argv to send at `now_ms`.
