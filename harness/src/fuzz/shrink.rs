@@ -459,5 +459,16 @@ mod tests {
             with_key(&op, b"new"),
             Op::words(&[b"HSET", b"new", b"hc:k1", b"v"])
         );
+        // Another key gets a companion of the new key; the same key is the new key.
+        let op = Op::words(&[b"RENAME", b"hc:k1", b"hc:k5"]);
+        assert_eq!(
+            with_key(&op, b"new"),
+            Op::words(&[b"RENAME", b"new", b"new.k5"])
+        );
+        let op = Op::words(&[b"COPY", b"hc:k1", b"hc:k1", b"REPLACE"]);
+        assert_eq!(
+            with_key(&op, b"new"),
+            Op::words(&[b"COPY", b"new", b"new", b"REPLACE"])
+        );
     }
 }

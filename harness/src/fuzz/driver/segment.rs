@@ -20,29 +20,12 @@ use crate::fuzz::model::{self, BatchClock, ReferenceEngine};
 use crate::targets::{Target, TargetError};
 
 impl Differ<'_> {
-    /// Sends a batch, in segments so that no command follows an HSCAN on its key: the walk
-    /// goes on once the segment's replies are in. That includes a command that names the
-    /// key second (a RENAME or COPY into it), which would put another hash under the walk.
+    /// Sends a batch, in [`segments`].
     pub(super) fn run_batch(&mut self, batch: Vec<Queued>) -> Result<(), TargetError> {
-        let mut segment = Vec::new();
-        let mut scanned: KeySet = KeySet::default();
-        for q in batch {
-            let key = q.op.key().map(<[u8]>::to_vec);
-            let names = [q.op.key(), q.op.second_key()];
-            if names.into_iter().flatten().any(|k| scanned.contains(k)) {
-                self.run_segment(std::mem::take(&mut segment))?;
-                scanned.clear();
-            }
-            let name = match q.op.args.first() {
-                Some(Arg::Bytes(name)) => name.as_slice(),
-                _ => &[],
-            };
-            if reply_of_name(name) == ReplyPolicy::Scan {
-                scanned.extend(key);
-            }
-            segment.push(q);
+        for segment in segments(batch) {
+            self.run_segment(segment)?;
         }
-        self.run_segment(segment)
+        Ok(())
     }
 
     pub(super) fn run_segment(&mut self, ops: Vec<Queued>) -> Result<(), TargetError> {
@@ -264,7 +247,33 @@ impl Differ<'_> {
     }
 }
 
-/// Whether `op` must wait: see [`clear_at`].
+/// Splits a batch so that no command follows an HSCAN on a key it names, as its key or as
+/// the destination of RENAME or COPY. WHY: the target's walk goes on after its whole
+/// segment has run, and must see the hash as the HSCAN did (a RENAME onto the key in the
+/// same segment turned the walk's next page into WRONGTYPE against Redis 8.2.3).
+pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
+    let mut out = Vec::new();
+    let mut segment = Vec::new();
+    let mut scanned: KeySet = KeySet::default();
+    for q in batch {
+        let mut keys = q.op.key().into_iter().chain(q.op.second_key());
+        if keys.any(|k| scanned.contains(k)) {
+            out.push(std::mem::take(&mut segment));
+            scanned.clear();
+        }
+        let name = match q.op.args.first() {
+            Some(Arg::Bytes(name)) => name.as_slice(),
+            _ => &[],
+        };
+        if reply_of_name(name) == ReplyPolicy::Scan {
+            scanned.extend(q.op.key().map(<[u8]>::to_vec));
+        }
+        segment.push(q);
+    }
+    out.push(segment);
+    out
+}
+
 /// What the model holds at `key` before a command runs at `now_ms` (for the coverage
 /// map's missing-key and expired-field paths). WHY `now_ms` and not the model's clock: the
 /// model's clock moves only when it answers, so it still shows the previous batch's time.

@@ -208,3 +208,25 @@ fn a_copy_into_a_scanned_key_waits_for_the_walk() {
     assert_eq!(report.compared, 5);
     assert!(report.divergences.is_empty(), "{:?}", report.divergences);
 }
+
+#[test]
+fn no_command_naming_a_scanned_key_shares_its_hscans_segment() {
+    let batch = [
+        &[&b"HSCAN"[..], b"k0", b"0", b"COUNT", b"1"][..],
+        &[b"HGET", b"k1", b"f"],
+        // Its destination is the scanned key: the target's walk would see a string.
+        &[b"RENAME", b"k3", b"k0"],
+        &[b"COPY", b"k0", b"k2"],
+        &[b"HSCAN", b"k2", b"0"],
+        &[b"HLEN", b"k2"],
+    ]
+    .map(|words| Queued {
+        op: Op::words(words),
+        kind: Kind::Generated,
+    });
+    let sizes: Vec<usize> = segment::segments(batch.into_iter().collect())
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [2, 3, 1]);
+}
