@@ -24,22 +24,26 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use polling::{Event, Events, PollMode, Poller};
+
 use super::connection::{self, Client, Mode, Sink, Stop, READ_CHUNK};
 use super::{memory, Executor, Shared};
 
 /// The longest a client's turn goes on while it has requests left.
 const TURN: Duration = Duration::from_millis(1);
-/// The listener's token; clients are numbered from 0.
-const LISTENER: u64 = u64::MAX;
+/// The listener's token; clients are numbered from 0. (`usize::MAX` is polling's own.)
+const LISTENER: usize = usize::MAX - 1;
 /// Connections accepted per wake-up, so a flood of connects does not starve the clients.
 const ACCEPTS: usize = 64;
+/// Readiness reports taken per wait; the rest come at the next (they are level-triggered).
+const EVENTS: NonZeroUsize = NonZeroUsize::new(256).unwrap();
 
 struct Light {
     stream: TcpStream,
@@ -48,22 +52,30 @@ struct Light {
     queued: bool,
 }
 
-/// Serves `listener`'s clients until the process ends. Returns only if epoll fails.
+/// Serves `listener`'s clients until the process ends. Returns only if the poller fails.
 pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) -> io::Result<()> {
-    let poll = Epoll::new()?;
+    // Declared before the poller, so dropped after it: polling wants a socket deleted from a
+    // poller before it is closed, which cannot matter once the poller is gone.
+    let mut clients: HashMap<usize, Light> = HashMap::new();
+    let poll = Poller::new()?;
     listener.set_nonblocking(true)?;
-    poll.add(listener.as_raw_fd(), LISTENER)?;
-    let mut clients: HashMap<u64, Light> = HashMap::new();
-    let mut backlog: VecDeque<u64> = VecDeque::new();
-    let mut next_token = 0u64;
+    watch(&poll, listener, LISTENER)?;
+    let mut backlog: VecDeque<usize> = VecDeque::new();
+    let mut next_token = 0usize;
     let mut chunk = vec![0u8; READ_CHUNK];
-    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    let mut events = Events::with_capacity(EVENTS);
     loop {
         // Clients with requests left must not wait for new input to get their turn.
-        let timeout = if backlog.is_empty() { -1 } else { 0 };
-        let ready = poll.wait(&mut events, timeout)?;
-        for event in &events[..ready] {
-            let token = event.u64;
+        let timeout = if backlog.is_empty() {
+            None
+        } else {
+            Some(Duration::ZERO)
+        };
+        events.clear();
+        // polling retries a wait that a signal interrupts (EINTR).
+        poll.wait(&mut events, timeout)?;
+        for event in events.iter() {
+            let token = event.key;
             if token == LISTENER {
                 accept(listener, &poll, shared, &mut clients, &mut next_token);
                 continue;
@@ -76,7 +88,7 @@ pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) 
             }
             match light.stream.read(&mut chunk) {
                 Ok(0) => {
-                    clients.remove(&token);
+                    forget(&poll, &mut clients, token);
                     continue;
                 }
                 Ok(n) => light.client.parser.feed(&chunk[..n]),
@@ -90,7 +102,7 @@ pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) 
                 }
                 // A reset or any other read error: the client is gone.
                 Err(_) => {
-                    clients.remove(&token);
+                    forget(&poll, &mut clients, token);
                     continue;
                 }
             }
@@ -113,17 +125,17 @@ pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) 
                     backlog.push_back(token);
                 }
                 Ok(Next::Thread(stop)) => {
-                    if let Some(light) = clients.remove(&token) {
-                        let _ = poll.remove(light.stream.as_raw_fd());
+                    // Its socket stays open, in the thread's hands; the loop stops watching it.
+                    if let Some(light) = forget(&poll, &mut clients, token) {
                         hand_over(light, shared, stop);
                     }
                 }
                 Ok(Next::Gone) => {
-                    clients.remove(&token);
+                    forget(&poll, &mut clients, token);
                 }
                 Err(_) => {
                     eprintln!("hashcheck serve: a client's turn panicked; it is dropped");
-                    clients.remove(&token);
+                    forget(&poll, &mut clients, token);
                 }
             }
         }
@@ -180,14 +192,14 @@ fn turn<E: Executor>(shared: &Shared<E>, light: &mut Light) -> Next {
     Next::Stay { more }
 }
 
-/// Accepts what connections are waiting, up to `ACCEPTS`, each onto the loop (or, if epoll
-/// refuses it, a thread).
+/// Accepts what connections are waiting, up to `ACCEPTS`, each onto the loop (or, if the
+/// poller refuses it, a thread).
 fn accept<E: Executor>(
     listener: &TcpListener,
-    poll: &Epoll,
+    poll: &Poller,
     shared: &Arc<Shared<E>>,
-    clients: &mut HashMap<u64, Light>,
-    next_token: &mut u64,
+    clients: &mut HashMap<usize, Light>,
+    next_token: &mut usize,
 ) {
     for _ in 0..ACCEPTS {
         let stream = match listener.accept() {
@@ -212,8 +224,7 @@ fn accept<E: Executor>(
             client,
             queued: false,
         };
-        if light.stream.set_nonblocking(true).is_ok()
-            && poll.add(light.stream.as_raw_fd(), token).is_ok()
+        if light.stream.set_nonblocking(true).is_ok() && watch(poll, &light.stream, token).is_ok()
         {
             clients.insert(token, light);
         } else {
@@ -235,66 +246,20 @@ fn hand_over<E: Executor>(light: Light, shared: &Arc<Shared<E>>, stop: Stop) {
     }
 }
 
-/// An epoll instance, level-triggered, watching for input only.
-struct Epoll(OwnedFd);
+/// Has `poll` report `source` whenever it has input (or has hung up), at every wait while it
+/// does: level-triggered, as the loop relies on (a queued client's input waits unread).
+fn watch(poll: &Poller, source: &impl std::os::fd::AsRawFd, token: usize) -> io::Result<()> {
+    // SAFETY: polling requires that a watched socket be deleted before it is closed. The
+    // listener outlives `run`'s poller; a client is closed or handed over only after `forget`
+    // deletes it, or when `run` ends, after its poller is dropped.
+    unsafe { poll.add_with_mode(source, Event::readable(token), PollMode::Level) }
+}
 
-impl Epoll {
-    fn new() -> io::Result<Self> {
-        // SAFETY: epoll_create1 takes a flag and returns a new descriptor or -1.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just created and is owned by nothing else.
-        Ok(Self(unsafe { OwnedFd::from_raw_fd(fd) }))
-    }
-
-    fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: both descriptors are open and `event` is a valid epoll_event.
-        let rc =
-            unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    /// Stops watching `fd`, which stays open (its client goes to a thread).
-    fn remove(&self, fd: RawFd) -> io::Result<()> {
-        let mut event = libc::epoll_event { events: 0, u64: 0 };
-        // SAFETY: as in `add`; the event is ignored but must be non-null on old kernels.
-        let rc =
-            unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut event) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    /// Waits up to `timeout_ms` (-1: for ever) and returns how many of `events` it filled.
-    fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> io::Result<usize> {
-        let capacity = i32::try_from(events.len()).unwrap_or(i32::MAX);
-        // SAFETY: `events` is valid for `capacity` entries, which the kernel fills at most.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.0.as_raw_fd(),
-                events.as_mut_ptr(),
-                capacity,
-                timeout_ms,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(0)
-            } else {
-                Err(e)
-            };
-        }
-        Ok(n as usize)
-    }
+/// Takes a client off the loop, and stops watching its socket (which stays open while the
+/// returned client lives: it may be going to a thread).
+fn forget(poll: &Poller, clients: &mut HashMap<usize, Light>, token: usize) -> Option<Light> {
+    let light = clients.remove(&token)?;
+    // It fails only for a socket that is not watched, which is what is wanted.
+    let _ = poll.delete(&light.stream);
+    Some(light)
 }
