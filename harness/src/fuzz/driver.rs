@@ -168,8 +168,21 @@ pub fn run<'a>(
     gen: &mut Generator,
     config: &'a DiffConfig,
 ) -> Result<DiffReport, TargetError> {
-    let ops = std::iter::repeat_with(|| gen.next_op()).take(config.ops);
-    run_ops(reference, target, ops, config)
+    let mut differ = Differ::new(reference, target, config);
+    for generated in 0..config.ops {
+        if generated % 16 == 0 {
+            // As a fuzz lane does: no new commands for keys that would only be held, and
+            // no command on two keys for a key with a deadline pending (see `hold.rs`).
+            gen.avoid_keys(differ.parked_keys());
+            gen.busy_keys(differ.busy_keys());
+        }
+        differ.push(gen.next_op())?;
+        if differ.stopped() {
+            return Ok(differ.into_report());
+        }
+    }
+    differ.finish()?;
+    Ok(differ.into_report())
 }
 
 /// Runs the given commands (a fuzz input's, a shrunk sequence) instead of generated ones,

@@ -224,8 +224,7 @@ fn accept<E: Executor>(
             client,
             queued: false,
         };
-        if light.stream.set_nonblocking(true).is_ok() && watch(poll, &light.stream, token).is_ok()
-        {
+        if light.stream.set_nonblocking(true).is_ok() && watch(poll, &light.stream, token).is_ok() {
             clients.insert(token, light);
         } else {
             hand_over(light, shared, Stop::Drained);
