@@ -79,9 +79,13 @@ pub fn check(program: &Program) {
         // and the next comparison would show it.
         if let Some(key) = argv.get(1) {
             sides[0].probe_key(key, &argv, now_ms);
+            mirror_probe(&mut sides, key, now_ms);
         }
     }
-    sides[0].probe_all(b"the end of the program");
+    let now_ms = reference_engine::Clock::now_ms(&clock);
+    for key in sides[0].probe_all(b"the end of the program") {
+        mirror_probe(&mut sides, &key, now_ms);
+    }
     let [resp3, resp2] = &sides;
     for db in 0..reference_engine::engine::DATABASES {
         let (a, b) = (resp3.engine.keyspace(db), resp2.engine.keyspace(db));
@@ -97,8 +101,26 @@ pub fn check(program: &Program) {
                 "db {db}, key {}: the two clients' engines differ",
                 quote(key)
             );
+            assert_eq!(
+                b.deadline(key),
+                a.deadline(key),
+                "db {db}, key {}: the two clients' engines give it different deadlines",
+                quote(key)
+            );
         }
     }
+}
+
+/// What a probe of `key` on the RESP3 side did to the keyspace, done on the RESP2 side
+/// too: a probe's lookup deletes the key if its own deadline has passed (lazy expiry, as
+/// any command naming it would), and the two engines must still hold the same keys. The
+/// probes change nothing else.
+fn mirror_probe(sides: &mut [Side; 2], key: &[u8], now_ms: i64) {
+    let db = sides[0].session.db;
+    sides[1]
+        .engine
+        .keyspace_mut(db)
+        .expire_if_needed(key, now_ms);
 }
 
 /// One engine and its client.
@@ -171,8 +193,9 @@ impl Side {
         self.probed.insert(id, snapshot);
     }
 
-    /// The key invariants of the pool's keys and of every stored key, at `when`.
-    fn probe_all(&mut self, when: &[u8]) {
+    /// The key invariants of the pool's keys and of every stored key, at `when`. Returns
+    /// the keys it probed.
+    fn probe_all(&mut self, when: &[u8]) -> Vec<Vec<u8>> {
         let mut probe = self.probe_session();
         let mut keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("k{i}").into_bytes()).collect();
         for (key, _) in self.engine.keyspace(probe.db).iter() {
@@ -180,9 +203,10 @@ impl Side {
                 keys.push(key.to_vec());
             }
         }
-        for key in keys {
-            self.check_key(&mut probe, &key, &[when.to_vec()]);
+        for key in &keys {
+            self.check_key(&mut probe, key, &[when.to_vec()]);
         }
+        keys
     }
 
     fn check_key(&mut self, probe: &mut Session, key: &[u8], after: &[Vec<u8>]) {
@@ -420,6 +444,29 @@ mod tests {
                     cmd: Cmd::named("type"),
                     key: Key(0),
                 },
+            ],
+        };
+        check(&program);
+    }
+
+    #[test]
+    fn a_key_deadline_passing_leaves_both_engines_alike() {
+        // The probes (RESP3 side only) look the key up after its deadline and delete it;
+        // the RESP2 engine must be judged by what it holds live, not what it stores.
+        let program = Program {
+            resp3: false,
+            steps: vec![
+                Step::Pairs {
+                    cmd: Cmd::named("hset"),
+                    key: Key(0),
+                    pairs: vec![(Field(b"f0".to_vec()), Value(b"1".to_vec()))],
+                },
+                Step::Raw {
+                    name: RawName::Bytes(b"PEXPIRE".to_vec()),
+                    key: Key(0),
+                    args: vec![b"50".to_vec()],
+                },
+                Step::Advance(200),
             ],
         };
         check(&program);
