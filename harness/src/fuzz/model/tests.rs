@@ -259,3 +259,104 @@ fn a_key_keeps_its_ttl_after_a_reclaimed_state_was_tried() {
     }
     assert_eq!(model.key_deadline(b"k"), Some(100_500));
 }
+
+#[test]
+fn a_partial_hscan_page_does_not_choose_between_reclaimed_and_not() {
+    // Found by the fuzzer against Redis 8.2.3 (seed 3): a restored field long expired
+    // (f5), a long value that makes the hash a table, then a partial HSCAN page. A table's
+    // cursors follow Redis's random hash seed, so the engine's cursor (2) is not the
+    // target's (1) in any state; the reclaimed state happened to give 1, was taken, and
+    // DUMP expected 3 fields where Redis, which had not reclaimed f5, has 4.
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    let mut lazy = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    let payload = "190010a5d4e8000000c332406d116d0000000900826635038001f40010a5d4e840100d\
+                   8266300383616263040001e0404de0360009428431302e35050001ff0c00949587a10d00245b";
+    let mut restore = argv("RESTORE k 0 P REPLACE");
+    restore[3] = (0..payload.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&payload[i..i + 2], 16).unwrap())
+        .collect();
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 1_700_000_000_000,
+        hi: 1_700_000_000_020,
+        lo: 1_699_999_999_980,
+    };
+    let config = DiffConfig::default();
+    let mut alternatives = Alternatives::default();
+    let page = Reply::Array(vec![Reply::bulk("1"), Reply::Array(vec![])]);
+    for command in [
+        restore,
+        argv("HINCRBYFLOAT k f1 -1e308"),
+        argv("HSCAN k 0 COUNT 2 MATCH x"),
+        argv("DUMP k"),
+    ] {
+        let mut actual = lazy.call(&command).unwrap();
+        if command[0] == b"HSCAN" {
+            assert_ne!(actual, page, "the engine's own cursor");
+            actual = page.clone();
+        }
+        let got = tracked_reply(
+            &mut model,
+            &command,
+            &actual,
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        if command[0] == b"DUMP" {
+            assert!(
+                config.agrees(&got, &command, &actual, batch.margin),
+                "expected {:?}, the target {actual:?}",
+                got.reply
+            );
+        }
+    }
+}
+
+#[test]
+fn a_restored_expired_field_stays_in_dump_until_a_read_tells_it_was_reclaimed() {
+    // RESTORE keeps a field whose deadline is long past (Redis 8.2.3 does), HSCAN skips it
+    // either way, and DUMP still holds it on a target whose cycle has not run yet.
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    let mut lazy = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    let mut hash = reference_engine::hash::HashValue::new();
+    for f in [&b"f1"[..], b"f2"] {
+        hash.set(f, b"v", reference_engine::hash::TtlOnWrite::Clear);
+    }
+    hash.set_expire(b"f2", Some(1_000_000_000_000));
+    let payload = reference_engine::rdb::dump(&Value::Hash(hash));
+    let mut restore = argv("RESTORE k 0 P REPLACE IDLETIME 100");
+    restore[3] = payload;
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 1_700_000_000_000,
+        hi: 1_700_000_000_020,
+        lo: 1_699_999_999_980,
+    };
+    let config = DiffConfig::default();
+    let mut alternatives = Alternatives::default();
+    for command in [restore, argv("HSCAN k 0 COUNT 1"), argv("DUMP k")] {
+        let actual = lazy.call(&command).unwrap();
+        let got = tracked_reply(
+            &mut model,
+            &command,
+            &actual,
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert!(
+            config.agrees(&got, &command, &actual, batch.margin),
+            "{}: expected {:?}, the target {actual:?}",
+            String::from_utf8_lossy(&command[0]),
+            got.reply
+        );
+    }
+}
