@@ -171,10 +171,7 @@ pub fn run<'a>(
     let mut differ = Differ::new(reference, target, config);
     for generated in 0..config.ops {
         if generated % 16 == 0 {
-            // As a fuzz lane does: no new commands for keys that would only be held, and
-            // no command on two keys for a key with a deadline pending (see `hold.rs`).
-            gen.avoid_keys(differ.parked_keys());
-            gen.busy_keys(differ.busy_keys());
+            differ.steer(gen);
         }
         differ.push(gen.next_op())?;
         if differ.stopped() {
@@ -371,6 +368,14 @@ impl<'a> Differ<'a> {
             .chain(self.held.keys().filter(|k| !self.parked.contains(*k)))
             .map(Vec::as_slice)
             .collect()
+    }
+
+    /// Tells `gen` which keys to keep off: no new commands for keys that would only be held
+    /// (they would stall the run), no command on two keys for a key with a deadline pending.
+    /// Cheap enough for every few commands, not every one.
+    pub fn steer(&self, gen: &mut Generator) {
+        gen.avoid_keys(self.parked_keys());
+        gen.busy_keys(self.busy_keys());
     }
 
     /// Keys where a command on two keys would be held (see `hold.rs`): a deadline may be

@@ -204,10 +204,7 @@ fn run_lane(
         let now = started.elapsed();
         gen.allow_soon(now >= next_soon);
         if generated % 16 == 0 {
-            // Parked keys (near deadline pending) get no new commands, which would only be
-            // held: the other keys keep the lane at full speed.
-            gen.avoid_keys(differ.parked_keys());
-            gen.busy_keys(differ.busy_keys());
+            differ.steer(&mut gen);
         }
         let op = gen.next_op();
         if op.deadline_in_ms.is_some() {
