@@ -5,6 +5,9 @@
 use hashcheck::fuzz::libfuzzer::network::{fuzz, Outcome, NO_SERVER};
 use libfuzzer_sys::fuzz_target;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fuzz_target!(|data: &[u8]| {
     if fuzz(data) == Outcome::NoServer {
         eprintln!("{NO_SERVER}");
