@@ -234,7 +234,8 @@ fn client_info_line(ctx: &Ctx<'_>) -> String {
 /// `TIME`: the command's clock reading as `[unix seconds, microseconds]`, both bulk strings.
 /// The engine's clock has millisecond resolution, so the microseconds end in 000.
 pub fn time(ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
-    let (secs, ms) = (ctx.now_ms.div_euclid(1000), ctx.now_ms.rem_euclid(1000));
+    let now = ctx.now();
+    let (secs, ms) = (now.div_euclid(1000), now.rem_euclid(1000));
     Ok(Reply::Array(vec![
         Reply::bulk(secs.to_string()),
         Reply::bulk((ms * 1000).to_string()),
@@ -242,36 +243,34 @@ pub fn time(ctx: &mut Ctx<'_>, _argv: &[Vec<u8>]) -> CommandResult {
 }
 
 /// PING's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
-pub const PING_SPEC: CommandSpec = CommandSpec::support("ping", -1, "1.0.0", ping).info(
-    "fast",
-    "@fast @connection",
-    "request_policy:all_shards response_policy:all_succeeded",
-    None,
-);
+pub const PING_SPEC: CommandSpec = CommandSpec::support("ping", -1, "1.0.0", ping)
+    .info(
+        "fast",
+        "@fast @connection",
+        "request_policy:all_shards response_policy:all_succeeded",
+        None,
+    )
+    .lazy_clock();
 
 /// ECHO's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
-pub const ECHO_SPEC: CommandSpec = CommandSpec::support("echo", 2, "1.0.0", echo).info(
-    "loading stale fast",
-    "@fast @connection",
-    "",
-    None,
-);
+pub const ECHO_SPEC: CommandSpec = CommandSpec::support("echo", 2, "1.0.0", echo)
+    .info("loading stale fast", "@fast @connection", "", None)
+    .lazy_clock();
 
 /// SELECT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
-pub const SELECT_SPEC: CommandSpec = CommandSpec::support("select", 2, "1.0.0", select).info(
-    "loading stale fast",
-    "@fast @connection",
-    "",
-    None,
-);
+pub const SELECT_SPEC: CommandSpec = CommandSpec::support("select", 2, "1.0.0", select)
+    .info("loading stale fast", "@fast @connection", "", None)
+    .lazy_clock();
 
 /// HELLO's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
-pub const HELLO_SPEC: CommandSpec = CommandSpec::support("hello", -1, "6.0.0", hello).info(
-    "noscript loading stale fast no_auth allow_busy",
-    "@fast @connection",
-    "",
-    None,
-);
+pub const HELLO_SPEC: CommandSpec = CommandSpec::support("hello", -1, "6.0.0", hello)
+    .info(
+        "noscript loading stale fast no_auth allow_busy",
+        "@fast @connection",
+        "",
+        None,
+    )
+    .lazy_clock();
 
 /// CLIENT's row in the command table (COMMAND INFO and DOCS facts from Redis 8.2.3).
 pub const CLIENT_SPEC: CommandSpec = CommandSpec::support("client", -2, "2.4.0", client)
