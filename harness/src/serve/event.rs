@@ -24,16 +24,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, PollMode, Poller};
-
 use super::connection::{self, Client, Mode, Sink, Stop, READ_CHUNK};
+use super::readiness::Readiness;
 use super::{memory, Executor, Shared};
 
 /// The longest a client's turn goes on while it has requests left.
@@ -42,8 +40,6 @@ const TURN: Duration = Duration::from_millis(1);
 const LISTENER: usize = usize::MAX - 1;
 /// Connections accepted per wake-up, so a flood of connects does not starve the clients.
 const ACCEPTS: usize = 64;
-/// Readiness reports taken per wait; the rest come at the next (they are level-triggered).
-const EVENTS: NonZeroUsize = NonZeroUsize::new(256).unwrap();
 
 struct Light {
     stream: TcpStream,
@@ -54,16 +50,16 @@ struct Light {
 
 /// Serves `listener`'s clients until the process ends. Returns only if the poller fails.
 pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) -> io::Result<()> {
-    // Declared before the poller, so dropped after it: polling wants a socket deleted from a
+    // Declared before the poller, so dropped after it: a socket is to be forgotten by the
     // poller before it is closed, which cannot matter once the poller is gone.
     let mut clients: HashMap<usize, Light> = HashMap::new();
-    let poll = Poller::new()?;
+    let mut poll = Readiness::new()?;
     listener.set_nonblocking(true)?;
-    watch(&poll, listener, LISTENER)?;
+    poll.watch(listener, LISTENER)?;
     let mut backlog: VecDeque<usize> = VecDeque::new();
     let mut next_token = 0usize;
     let mut chunk = vec![0u8; READ_CHUNK];
-    let mut events = Events::with_capacity(EVENTS);
+    let mut ready: Vec<usize> = Vec::new();
     loop {
         // Clients with requests left must not wait for new input to get their turn.
         let timeout = if backlog.is_empty() {
@@ -71,11 +67,9 @@ pub(super) fn run<E: Executor>(listener: &TcpListener, shared: &Arc<Shared<E>>) 
         } else {
             Some(Duration::ZERO)
         };
-        events.clear();
-        // polling retries a wait that a signal interrupts (EINTR).
-        poll.wait(&mut events, timeout)?;
-        for event in events.iter() {
-            let token = event.key;
+        ready.clear();
+        poll.wait(&mut ready, timeout)?;
+        for &token in &ready {
             if token == LISTENER {
                 accept(listener, &poll, shared, &mut clients, &mut next_token);
                 continue;
@@ -196,7 +190,7 @@ fn turn<E: Executor>(shared: &Shared<E>, light: &mut Light) -> Next {
 /// poller refuses it, a thread).
 fn accept<E: Executor>(
     listener: &TcpListener,
-    poll: &Poller,
+    poll: &Readiness,
     shared: &Arc<Shared<E>>,
     clients: &mut HashMap<usize, Light>,
     next_token: &mut usize,
@@ -224,7 +218,7 @@ fn accept<E: Executor>(
             client,
             queued: false,
         };
-        if light.stream.set_nonblocking(true).is_ok() && watch(poll, &light.stream, token).is_ok() {
+        if light.stream.set_nonblocking(true).is_ok() && poll.watch(&light.stream, token).is_ok() {
             clients.insert(token, light);
         } else {
             hand_over(light, shared, Stop::Drained);
@@ -245,20 +239,12 @@ fn hand_over<E: Executor>(light: Light, shared: &Arc<Shared<E>>, stop: Stop) {
     }
 }
 
-/// Has `poll` report `source` whenever it has input (or has hung up), at every wait while it
-/// does: level-triggered, as the loop relies on (a queued client's input waits unread).
-fn watch(poll: &Poller, source: &impl std::os::fd::AsRawFd, token: usize) -> io::Result<()> {
-    // SAFETY: polling requires that a watched socket be deleted before it is closed. The
-    // listener outlives `run`'s poller; a client is closed or handed over only after `forget`
-    // deletes it, or when `run` ends, after its poller is dropped.
-    unsafe { poll.add_with_mode(source, Event::readable(token), PollMode::Level) }
-}
-
 /// Takes a client off the loop, and stops watching its socket (which stays open while the
 /// returned client lives: it may be going to a thread).
-fn forget(poll: &Poller, clients: &mut HashMap<usize, Light>, token: usize) -> Option<Light> {
+/// The listener outlives `run`'s poller; a client is closed or handed over only after this,
+/// or when `run` ends, after its poller is dropped.
+fn forget(poll: &Readiness, clients: &mut HashMap<usize, Light>, token: usize) -> Option<Light> {
     let light = clients.remove(&token)?;
-    // It fails only for a socket that is not watched, which is what is wanted.
-    let _ = poll.delete(&light.stream);
+    poll.forget(&light.stream);
     Some(light)
 }

@@ -45,6 +45,8 @@ mod connection;
 mod event;
 pub mod expiry;
 pub mod memory;
+#[cfg(target_os = "linux")]
+mod readiness;
 
 /// Redis's default `client-query-buffer-limit`.
 pub const QUERY_BUFFER_LIMIT: usize = 1024 * 1024 * 1024;
