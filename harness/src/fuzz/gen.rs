@@ -191,6 +191,11 @@ pub struct Generator {
     busy: Option<Vec<bool>>,
     /// With `redraw_swarm_every`: the commands subsets are drawn from.
     universe: Vec<&'static str>,
+    /// Whether RESTORE payloads may carry field deadlines: only when the run's commands
+    /// include one from 7.4 on. A classic mix is for servers that predate field
+    /// expiration (they cannot restore such a payload), and its comparisons assume no
+    /// field ever expires (a reference server with a different background cycle).
+    field_ttls: bool,
     /// Commands generated so far.
     generated: usize,
 }
@@ -211,6 +216,7 @@ impl Generator {
         let rng = Rng::seeded(seed);
         let mut swarm_rng = Rng::seeded(seed ^ SWARM_STREAM);
         let universe = swarm.enabled.clone();
+        let field_ttls = universe.iter().any(|c| !CLASSIC_COMMANDS.contains(c));
         let swarm = match config.redraw_swarm_every {
             Some(_) => Swarm::random(&mut swarm_rng, &universe),
             None => swarm,
@@ -224,6 +230,7 @@ impl Generator {
             choices: Vec::new(),
             total_weight: 0,
             universe,
+            field_ttls,
             generated: 0,
             keys: key_names,
             field_names,

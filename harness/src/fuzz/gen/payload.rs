@@ -81,7 +81,7 @@ impl Generator {
             hash.set(&field, &value, TtlOnWrite::Clear);
         }
         // Some hashes get deadlines (a listpackex, or a hash table with expiry metadata).
-        if self.chance(2) {
+        if self.field_ttls && self.chance(2) {
             let fields: Vec<Vec<u8>> = hash.iter().map(|f| f.field.to_vec()).collect();
             for field in fields {
                 if self.chance(2) {
@@ -95,5 +95,31 @@ impl Generator {
             }
         }
         Value::Hash(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{GenConfig, Swarm, CLASSIC_COMMANDS, COMMANDS};
+    use super::*;
+
+    /// How many of 400 RESTORE payloads (those that load) hold a field with a deadline.
+    fn with_deadlines(commands: &[&'static str]) -> usize {
+        let mut gen = Generator::new(5, GenConfig::default(), Swarm::all(commands));
+        (0..400)
+            .filter(|_| {
+                let Arg::Bytes(payload) = &gen.restore_args()[1] else {
+                    unreachable!("the payload is bytes")
+                };
+                matches!(rdb::load(payload), Ok(Value::Hash(h))
+                    if h.iter().any(|f| f.expire_at_ms.is_some()))
+            })
+            .count()
+    }
+
+    #[test]
+    fn payloads_carry_field_deadlines_only_when_the_mix_has_field_expiration() {
+        assert_eq!(with_deadlines(&CLASSIC_COMMANDS), 0);
+        assert!(with_deadlines(&COMMANDS) > 50);
     }
 }
