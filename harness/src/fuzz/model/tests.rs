@@ -360,3 +360,48 @@ fn a_restored_expired_field_stays_in_dump_until_a_read_tells_it_was_reclaimed() 
         );
     }
 }
+
+#[test]
+fn a_state_left_open_survives_a_command_on_two_keys() {
+    // Found by 10-minute fuzz runs against Redis 8.2.3 (EXPIRE GT and LT diverged): `k`
+    // has a TTL and one field, which expires; HSET adds another, replying 1 whether or not
+    // a cycle had removed `k` (and its TTL) first. RENAME k k (or a COPY from k) used to
+    // drop the reclaimed state, and EXPIRE GT then expected the engine's TTL.
+    let clock = ManualClock::new(0);
+    let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+    model.call(&argv("HSET k f 1")).unwrap();
+    model.call(&argv("EXPIRE k 1000000")).unwrap();
+    model.call(&argv("HPEXPIRE k 100 FIELDS 1 f")).unwrap();
+    let mut batch = BatchClock {
+        slack: 20,
+        margin: 40,
+        floor: 500,
+        hi: 520,
+        lo: 480,
+    };
+    let config = DiffConfig::default();
+    let mut alternatives = Alternatives::default();
+    // The target's replies, as Redis's cycle left it: `k` recreated, with no TTL.
+    for (command, target) in [
+        ("HSET k g 2", Reply::Integer(1)),
+        ("RENAME k k", Reply::ok()),
+        ("COPY k k2", Reply::Integer(1)),
+        ("EXPIRE k 2000000 GT", Reply::Integer(0)),
+        ("TTL k", Reply::Integer(-1)),
+    ] {
+        let got = tracked_reply(
+            &mut model,
+            &argv(command),
+            &target,
+            &config,
+            &mut batch,
+            &mut alternatives,
+        )
+        .unwrap();
+        assert!(
+            config.agrees(&got, &argv(command), &target, batch.margin),
+            "{command}: expected {:?}, the target {target:?}",
+            got.reply
+        );
+    }
+}
