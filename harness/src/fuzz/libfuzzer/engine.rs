@@ -410,6 +410,18 @@ mod tests {
     use super::*;
     use crate::fuzz::libfuzzer::{program::*, test_n_times};
 
+    /// `HSET k0` with `pairs`.
+    fn hset_k0(pairs: &[(&str, &str)]) -> Step {
+        Step::Pairs {
+            cmd: Cmd::named("hset"),
+            key: Key(0),
+            pairs: pairs
+                .iter()
+                .map(|(f, v)| (Field(f.as_bytes().to_vec()), Value(v.as_bytes().to_vec())))
+                .collect(),
+        }
+    }
+
     #[test]
     fn random_inputs_keep_every_invariant() {
         test_n_times(300, 4096, fuzz);
@@ -420,14 +432,7 @@ mod tests {
         let program = Program {
             resp3: false,
             steps: vec![
-                Step::Pairs {
-                    cmd: Cmd::named("hset"),
-                    key: Key(0),
-                    pairs: vec![
-                        (Field(b"f0".to_vec()), Value(b"1".to_vec())),
-                        (Field(b"f1".to_vec()), Value(b"2".to_vec())),
-                    ],
-                },
+                hset_k0(&[("f0", "1"), ("f1", "2")]),
                 Step::Expire {
                     cmd: Cmd::named("hpexpire"),
                     key: Key(0),
@@ -463,11 +468,7 @@ mod tests {
         let program = Program {
             resp3: false,
             steps: vec![
-                Step::Pairs {
-                    cmd: Cmd::named("hset"),
-                    key: Key(0),
-                    pairs: vec![(Field(b"f0".to_vec()), Value(b"1".to_vec()))],
-                },
+                hset_k0(&[("f0", "1")]),
                 Step::Raw {
                     name: RawName::Bytes(b"PEXPIRE".to_vec()),
                     key: Key(0),

@@ -18,6 +18,32 @@ fn reply_of(
     model_reply(model, argv, actual, config, clock, earliest)
 }
 
+/// A batch sent at `floor`, that may have run 20 ms either side of it.
+fn batch_at(floor: i64) -> BatchClock {
+    BatchClock {
+        slack: 20,
+        margin: 40,
+        floor,
+        hi: floor + 20,
+        lo: floor - 20,
+    }
+}
+
+/// [`tracked_reply`] as the driver calls it, under the default policies; and whether the
+/// target's `actual` reply fits what it expected.
+fn follow(
+    model: &mut EmbeddedTarget,
+    command: &[Vec<u8>],
+    actual: &Reply,
+    batch: &mut BatchClock,
+    alternatives: &mut Alternatives,
+) -> (Expected, bool) {
+    let config = DiffConfig::default();
+    let got = tracked_reply(model, command, actual, &config, batch, alternatives).unwrap();
+    let fits = config.agrees(&got, command, actual, batch.margin);
+    (got, fits)
+}
+
 fn argv(line: &str) -> Vec<Vec<u8>> {
     line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
@@ -39,13 +65,7 @@ fn two_ties() -> (EmbeddedTarget, BatchClock) {
     model.call(&argv("HPEXPIRE k 100000 FIELDS 1 a")).unwrap();
     clock.set(t + 5);
     model.call(&argv("HPEXPIRE k 100000 FIELDS 1 b")).unwrap();
-    let batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: t + 5,
-        hi: t + 25,
-        lo: t - 15,
-    };
+    let batch = batch_at(t + 5);
     (model, batch)
 }
 
@@ -111,13 +131,7 @@ fn a_background_cycle_may_have_run_between_two_deadlines() {
     model.call(&argv("HSET k a 1 b 2 c 3")).unwrap();
     model.call(&argv("HPEXPIRE k 100 FIELDS 1 a")).unwrap();
     model.call(&argv("HPEXPIRE k 150 FIELDS 1 b")).unwrap();
-    let mut batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: 300,
-        hi: 320,
-        lo: 280,
-    };
+    let mut batch = batch_at(300);
     // Lazily both expired fields still count; the target's cycle took only `a`.
     let hlen = argv("HLEN k");
     let config = DiffConfig::default();
@@ -190,13 +204,7 @@ fn a_reply_that_cannot_tell_reclaimed_from_not_keeps_both_states() {
         let clock = ManualClock::new(0);
         let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
         model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
-        let mut batch = BatchClock {
-            slack: 20,
-            margin: 40,
-            floor: 500,
-            hi: 520,
-            lo: 480,
-        };
+        let mut batch = batch_at(500);
         let config = DiffConfig::default();
         let mut alternatives = Alternatives::default();
         let set = argv("HSETEX k KEEPTTL FIELDS 1 f x");
@@ -236,13 +244,7 @@ fn a_key_keeps_its_ttl_after_a_reclaimed_state_was_tried() {
     let clock = ManualClock::new(0);
     let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
     model.call(&argv("HSETEX k PX 100 FIELDS 1 f 1")).unwrap();
-    let mut batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: 500,
-        hi: 520,
-        lo: 480,
-    };
+    let mut batch = batch_at(500);
     let config = DiffConfig::default();
     let mut alternatives = Alternatives::default();
     for (command, target) in [("PEXPIRE k 100000", 1), ("PTTL k", 100_000)] {
@@ -277,14 +279,7 @@ fn a_partial_hscan_page_does_not_choose_between_reclaimed_and_not() {
         .step_by(2)
         .map(|i| u8::from_str_radix(&payload[i..i + 2], 16).unwrap())
         .collect();
-    let mut batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: 1_700_000_000_000,
-        hi: 1_700_000_000_020,
-        lo: 1_699_999_999_980,
-    };
-    let config = DiffConfig::default();
+    let mut batch = batch_at(1_700_000_000_000);
     let mut alternatives = Alternatives::default();
     let page = Reply::Array(vec![Reply::bulk("1"), Reply::Array(vec![])]);
     for command in [
@@ -298,21 +293,9 @@ fn a_partial_hscan_page_does_not_choose_between_reclaimed_and_not() {
             assert_ne!(actual, page, "the engine's own cursor");
             actual = page.clone();
         }
-        let got = tracked_reply(
-            &mut model,
-            &command,
-            &actual,
-            &config,
-            &mut batch,
-            &mut alternatives,
-        )
-        .unwrap();
+        let (got, fits) = follow(&mut model, &command, &actual, &mut batch, &mut alternatives);
         if command[0] == b"DUMP" {
-            assert!(
-                config.agrees(&got, &command, &actual, batch.margin),
-                "expected {:?}, the target {actual:?}",
-                got.reply
-            );
+            assert!(fits, "expected {:?}, the target {actual:?}", got.reply);
         }
     }
 }
@@ -332,28 +315,13 @@ fn a_restored_expired_field_stays_in_dump_until_a_read_tells_it_was_reclaimed() 
     let payload = reference_engine::rdb::dump(&Value::Hash(hash));
     let mut restore = argv("RESTORE k 0 P REPLACE IDLETIME 100");
     restore[3] = payload;
-    let mut batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: 1_700_000_000_000,
-        hi: 1_700_000_000_020,
-        lo: 1_699_999_999_980,
-    };
-    let config = DiffConfig::default();
+    let mut batch = batch_at(1_700_000_000_000);
     let mut alternatives = Alternatives::default();
     for command in [restore, argv("HSCAN k 0 COUNT 1"), argv("DUMP k")] {
         let actual = lazy.call(&command).unwrap();
-        let got = tracked_reply(
-            &mut model,
-            &command,
-            &actual,
-            &config,
-            &mut batch,
-            &mut alternatives,
-        )
-        .unwrap();
+        let (got, fits) = follow(&mut model, &command, &actual, &mut batch, &mut alternatives);
         assert!(
-            config.agrees(&got, &command, &actual, batch.margin),
+            fits,
             "{}: expected {:?}, the target {actual:?}",
             String::from_utf8_lossy(&command[0]),
             got.reply
@@ -372,14 +340,7 @@ fn a_state_left_open_survives_a_command_on_two_keys() {
     model.call(&argv("HSET k f 1")).unwrap();
     model.call(&argv("EXPIRE k 1000000")).unwrap();
     model.call(&argv("HPEXPIRE k 100 FIELDS 1 f")).unwrap();
-    let mut batch = BatchClock {
-        slack: 20,
-        margin: 40,
-        floor: 500,
-        hi: 520,
-        lo: 480,
-    };
-    let config = DiffConfig::default();
+    let mut batch = batch_at(500);
     let mut alternatives = Alternatives::default();
     // The target's replies, as Redis's cycle left it: `k` recreated, with no TTL.
     for (command, target) in [
@@ -389,17 +350,15 @@ fn a_state_left_open_survives_a_command_on_two_keys() {
         ("EXPIRE k 2000000 GT", Reply::Integer(0)),
         ("TTL k", Reply::Integer(-1)),
     ] {
-        let got = tracked_reply(
+        let (got, fits) = follow(
             &mut model,
             &argv(command),
             &target,
-            &config,
             &mut batch,
             &mut alternatives,
-        )
-        .unwrap();
+        );
         assert!(
-            config.agrees(&got, &argv(command), &target, batch.margin),
+            fits,
             "{command}: expected {:?}, the target {target:?}",
             got.reply
         );
