@@ -231,6 +231,11 @@ pub(super) fn process<E: Executor, W: Write>(
                 }
             }
             Mode::Turn(executor, ends) => {
+                // In a pipeline the next command is already here: its field is loaded
+                // into the cache while this one runs (see `Table::prefetch`).
+                if let Some(next) = parser.peek_request() {
+                    executor.prefetch(session, next);
+                }
                 match execute_caught(&mut **executor, session, &argv) {
                     Execution::Reply(reply) => reply.encode(session.protocol, out),
                     Execution::Deferred(deferred) => return Ok(Stop::Deferred(deferred)),

@@ -63,6 +63,11 @@ pub trait Executor: Send + 'static {
         Execution::Reply(self.execute(session, argv))
     }
 
+    /// A hint that `argv` is `session`'s next command, given while the one before runs:
+    /// the executor may start loading what it will read. Must change nothing. By default
+    /// it does nothing.
+    fn prefetch(&self, _session: &Session, _argv: &[Vec<u8>]) {}
+
     /// One slice of background expiry over at most `keys` keys: `Some(true)` when the cycle
     /// has gone round, `Some(false)` when there is more, `None` when there is no background
     /// expiry (switched off, or an executor without it, the default).
@@ -81,6 +86,10 @@ impl Executor for Engine {
 
     fn execute_deferrable(&mut self, session: &mut Session, argv: &[Vec<u8>]) -> Execution {
         Engine::execute_deferrable(self, session, argv)
+    }
+
+    fn prefetch(&self, session: &Session, argv: &[Vec<u8>]) {
+        Engine::prefetch(self, session, argv);
     }
 
     fn expire_slice(&mut self, keys: usize) -> Option<bool> {

@@ -11,7 +11,9 @@ use hashbrown::HashMap;
 
 use crate::error::CommandError;
 use crate::hash::fold::FixedState;
+use crate::keyspace::{Keyspace, Value};
 use crate::reply::Reply;
+use grammar::Shape;
 
 pub use ctx::{CommandResult, Ctx, Run};
 
@@ -190,6 +192,27 @@ pub fn dispatch(ctx: &mut Ctx<'_>, argv: &[Vec<u8>]) -> Reply {
     match (spec.run)(ctx, argv) {
         Ok(reply) => reply,
         Err(e) => Reply::Error(e.to_string()),
+    }
+}
+
+/// A hint that `argv` runs next on `db`: starts loading the entry of its first field, for
+/// the commands whose grammar puts a field right after the key (HGET, HSET, HINCRBY, ...).
+/// Changes nothing, replies nothing, checks nothing: dispatch does all that when it runs.
+pub fn prefetch(db: &Keyspace, argv: &[Vec<u8>]) {
+    let [name, key, field, ..] = argv else {
+        return;
+    };
+    let Some(grammar) = lookup(name).and_then(|spec| spec.grammar) else {
+        return;
+    };
+    if !matches!(
+        grammar.shape,
+        Shape::Fields | Shape::Pairs | Shape::IntIncrement | Shape::FloatIncrement
+    ) {
+        return;
+    }
+    if let Some(Value::Hash(hash)) = db.get(key) {
+        hash.prefetch(field);
     }
 }
 

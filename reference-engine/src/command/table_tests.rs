@@ -123,6 +123,42 @@ fn every_hash_command_says_wrongtype_on_a_string_and_changes_nothing() {
     }
 }
 
+/// The prefetch hint serve gives for a pipeline's next command reads only: for every row,
+/// every argument count, and a big hash (a table, where the hint loads something), a
+/// listpack, a string and a missing key, the data is as it was.
+#[test]
+fn a_prefetch_hint_changes_nothing() {
+    let mut t = engine_with_keys();
+    for i in 0..300 {
+        t.run(&format!("HSET big f{i} {i}"));
+    }
+    t.run("HPEXPIRE big 100000 FIELDS 2 f1 f2");
+    let snapshot = |t: &TestEngine| -> Vec<(Vec<u8>, crate::keyspace::Value)> {
+        let db = t.engine.keyspace(0);
+        db.iter().map(|(k, v)| (k.to_vec(), v.clone())).collect()
+    };
+    let before = snapshot(&t);
+    let mut hinted = 0;
+    for spec in COMMANDS {
+        let least = spec.arity.unsigned_abs() as usize;
+        for words in 0..=least + 2 {
+            for key in ["big", "h", "s", "nokey"] {
+                for field in ["f1", "f299", "zz"] {
+                    let mut argv = call_of_length(spec, words.max(1), key);
+                    if argv.len() > 2 {
+                        argv[2] = field.as_bytes().to_vec();
+                    }
+                    argv.truncate(words);
+                    t.engine.prefetch(&t.session, &argv);
+                    hinted += 1;
+                }
+            }
+        }
+    }
+    assert!(hinted > 1000, "only {hinted} hints");
+    assert_eq!(snapshot(&t), before);
+}
+
 fn quote_argv(argv: &[Vec<u8>]) -> String {
     let words: Vec<String> = argv
         .iter()

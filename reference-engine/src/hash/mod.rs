@@ -237,6 +237,14 @@ impl HashValue {
         }
     }
 
+    /// Starts loading `field` into the cache (see [`Table::prefetch`]); changes nothing.
+    /// A listpack is one buffer, read from its start anyway, so it gets no hint.
+    pub fn prefetch(&self, field: &[u8]) {
+        if let Storage::Table(t) = &self.storage {
+            t.prefetch(field);
+        }
+    }
+
     /// The field if it exists and is alive at `now_ms`. Does not reclaim anything.
     pub fn get_live(&self, field: &[u8], now_ms: i64) -> Option<FieldView<'_>> {
         self.get(field).filter(|f| !f.is_expired(now_ms))

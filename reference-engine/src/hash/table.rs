@@ -174,6 +174,24 @@ impl Table {
             .map(|&i| i as usize)
     }
 
+    /// Starts loading `field`'s entry into the cache and returns without waiting for it.
+    /// Changes nothing. A server calls it for the next command of a pipelined batch while
+    /// it runs this one: in a big hash a lookup's time is mostly the wait for the entry
+    /// (about seven tenths of `position` at `-P 64` with 100,000 fields), and that wait can
+    /// overlap the work of the command before.
+    pub fn prefetch(&self, field: &[u8]) {
+        let entries = &self.entries;
+        // The first slot whose control byte matches holds `field` but for about one probe
+        // in 128; a wrong guess only loads a useless line. The field is not compared, since
+        // comparing would wait for the very load this starts.
+        self.index.find(hash_field(field), |&i| {
+            if let Some(entry) = entries.get(i as usize) {
+                prefetch_line(entry);
+            }
+            true
+        });
+    }
+
     /// The entry at `index`.
     pub fn get_index(&self, index: usize) -> Option<FieldView<'_>> {
         self.entries.get(index).map(Packed::view)
@@ -375,6 +393,21 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// A hint to the CPU to load the cache line holding `entry`. Entries are aligned to 32
+/// bytes, so one line holds the whole of an inline one.
+#[inline]
+fn prefetch_line(entry: &Packed) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint; it never faults and reads nothing the program
+        // sees. The pointer comes from a live reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((entry as *const Packed).cast::<i8>()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = entry;
+}
 
 /// Fields are hashed with the engine's fixed hash (see `fold`).
 fn hash_field(bytes: &[u8]) -> u64 {

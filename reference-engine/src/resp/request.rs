@@ -46,6 +46,8 @@ pub struct RequestParser {
     pending: Option<Multibulk>,
     /// Redis closes the connection after a protocol error; the parser stays failed.
     failed: Option<ProtocolError>,
+    /// A complete request parsed by [`peek_request`](Self::peek_request), returned next.
+    ahead: Option<Argv>,
 }
 
 #[derive(Debug)]
@@ -58,6 +60,13 @@ struct Multibulk {
     held: usize,
     /// The length of the element whose `$` header has been read.
     bulk_len: Option<usize>,
+}
+
+/// Memory a parsed request takes, counted as a half-read one is (see `Multibulk::held`).
+fn held(argv: &Argv) -> usize {
+    argv.iter()
+        .map(|arg| arg.len() + std::mem::size_of::<Vec<u8>>())
+        .sum()
 }
 
 impl RequestParser {
@@ -75,13 +84,17 @@ impl RequestParser {
     /// to cap what one client may make it hold, as Redis's `client-query-buffer-limit` does.
     pub fn buffered(&self) -> usize {
         let args = self.pending.as_ref().map_or(0, |m| m.held);
-        self.buf.len() - self.pos + args
+        let ahead = self.ahead.as_ref().map_or(0, |argv| held(argv));
+        self.buf.len() - self.pos + args + ahead
     }
 
     /// The next complete command, `Ok(None)` when more bytes are needed, or the protocol error
     /// Redis would reply with before closing the connection. Commands before the error in the
     /// same input are returned first, as Redis runs them first.
     pub fn next_request(&mut self) -> Result<Option<Argv>, ProtocolError> {
+        if let Some(argv) = self.ahead.take() {
+            return Ok(Some(argv));
+        }
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -92,6 +105,19 @@ impl RequestParser {
             Ok(Some(_)) => {}
         }
         result
+    }
+
+    /// The request [`next_request`](Self::next_request) will return next, if the bytes
+    /// received hold all of it; consumes nothing. A protocol error is kept for
+    /// `next_request` to return in its turn, after the requests before it.
+    pub fn peek_request(&mut self) -> Option<&Argv> {
+        if self.ahead.is_none() && self.failed.is_none() {
+            match self.parse_next() {
+                Ok(next) => self.ahead = next,
+                Err(e) => self.failed = Some(e),
+            }
+        }
+        self.ahead.as_ref()
     }
 
     fn parse_next(&mut self) -> Result<Option<Argv>, ProtocolError> {

@@ -154,6 +154,21 @@ fn huge_declared_lengths_allocate_nothing_up_front() {
     assert_eq!(p.buffered(), 1000 * std::mem::size_of::<Vec<u8>>());
 }
 
+/// A peeked request still counts against the query buffer limit until it is taken, and the
+/// error after it waits its turn.
+#[test]
+fn a_peeked_request_is_held_and_the_error_after_it_waits() {
+    let mut p = RequestParser::new();
+    p.feed(b"*1\r\n$4\r\nPING\r\n*x\r\n");
+    assert_eq!(p.peek_request(), Some(&args(&["PING"])));
+    // The unparsed `*x\r\n`, and PING with its vector header.
+    assert_eq!(p.buffered(), 4 + 4 + std::mem::size_of::<Vec<u8>>());
+    assert_eq!(p.peek_request(), Some(&args(&["PING"])));
+    assert_eq!(p.next_request(), Ok(Some(args(&["PING"]))));
+    assert_eq!(p.peek_request(), None);
+    assert_eq!(p.next_request(), Err(ProtocolError::InvalidMultibulkLength));
+}
+
 #[test]
 fn a_protocol_error_sticks() {
     let mut p = RequestParser::new();
@@ -252,5 +267,47 @@ proptest! {
         }
         prop_assert_eq!((got, error), whole);
         let _ = decode_reply(&input);
+    }
+
+    /// Looking one request ahead (as serve does, to prefetch) changes nothing: the same
+    /// requests come out in the same order, then the same protocol error.
+    #[test]
+    fn peeking_changes_nothing(
+        input in proptest::collection::vec(
+            prop_oneof![
+                4 => any::<u8>(),
+                1 => prop::sample::select(b"*$\r\n\"'\\x 0123456789".to_vec()),
+            ],
+            0..200,
+        ),
+        split in any::<prop::sample::Index>(),
+        peeks in proptest::collection::vec(any::<bool>(), 0..40),
+    ) {
+        let whole = parse_requests(&input);
+        let cut = split.index(input.len() + 1);
+        let mut p = RequestParser::new();
+        let mut got = Vec::new();
+        let mut error = None;
+        let mut peek = peeks.iter().cycle().copied();
+        for part in [&input[..cut], &input[cut..]] {
+            p.feed(part);
+            loop {
+                if peek.next().unwrap_or(false) {
+                    let peeked = p.peek_request().cloned();
+                    if let Some(argv) = peeked {
+                        prop_assert_eq!(p.next_request(), Ok(Some(argv.clone())));
+                        got.push(argv);
+                        continue;
+                    }
+                }
+                match p.next_request() {
+                    Ok(Some(argv)) => got.push(argv),
+                    Ok(None) => break,
+                    Err(e) => { error = Some(e); break; }
+                }
+            }
+            if error.is_some() { break; }
+        }
+        prop_assert_eq!((got, error), whole);
     }
 }
