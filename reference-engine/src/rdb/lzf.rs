@@ -15,6 +15,8 @@
 //! each match. Written from the format and the algorithm's description; the tests pin its
 //! output to bytes Redis produced.
 
+use std::cell::RefCell;
+
 const HLOG: u32 = 16;
 const HSIZE: usize = 1 << HLOG;
 const MAX_LIT: usize = 1 << 5;
@@ -30,12 +32,65 @@ fn slot(h: u32) -> usize {
 /// then stores the string as it is). Redis asks for `len - 4`, so a string is stored
 /// compressed only when that saves at least four bytes.
 pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    if n == 0 || limit == 0 {
+    if input.is_empty() || limit == 0 {
         return None;
     }
-    // Positions + 1 of the last window with each hash; 0 is "none".
-    let mut table = vec![0u32; HSIZE];
+    POSITIONS.with_borrow_mut(|table| {
+        table.start();
+        compress_with(table, input, limit)
+    })
+}
+
+thread_local! {
+    /// The compressor's table, kept from call to call on each thread.
+    static POSITIONS: RefCell<Positions> = RefCell::new(Positions::default());
+}
+
+/// Per window hash, the position + 1 of the last window with that hash in this call's
+/// input; 0 is "none".
+///
+/// WHY stamped and kept: the table has 65,536 slots whatever the input's length (the slot
+/// function is liblzf's, and the matches it finds decide the bytes), and zeroing a fresh
+/// 256 KB one for each string of a DUMP cost more than the rest of the DUMP (a few
+/// percent of a whole fuzz run). A slot written by an earlier call carries an older stamp
+/// and reads as 0.
+#[derive(Default)]
+struct Positions {
+    stamp: u32,
+    /// `stamp << 32 | position + 1`.
+    slots: Vec<u64>,
+}
+
+impl Positions {
+    /// Makes every slot read as 0.
+    fn start(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 || self.slots.is_empty() {
+            // First use, or the stamp came round: stamps from 2^32 calls ago would match.
+            self.slots.clear();
+            self.slots.resize(HSIZE, 0);
+            self.stamp = 1;
+        }
+    }
+
+    #[inline]
+    fn get(&self, slot: usize) -> u32 {
+        let entry = self.slots[slot];
+        if (entry >> 32) as u32 == self.stamp {
+            entry as u32
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, slot: usize, position_plus_one: u32) {
+        self.slots[slot] = u64::from(self.stamp) << 32 | u64::from(position_plus_one);
+    }
+}
+
+fn compress_with(table: &mut Positions, input: &[u8], limit: usize) -> Option<Vec<u8>> {
+    let n = input.len();
     let mut out: Vec<u8> = Vec::with_capacity(limit + 3);
     // `out.len()` plays liblzf's output pointer; a literal run's header is reserved at
     // `out.len() - lit - 1` and written when the run closes.
@@ -47,8 +102,8 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
     while n >= 3 && ip < n - 2 {
         hval = (hval << 8) | byte(ip + 2);
         let s = slot(hval);
-        let candidate = table[s];
-        table[s] = ip as u32 + 1;
+        let candidate = table.get(s);
+        table.set(s, ip as u32 + 1);
         let matched = candidate > 1 && {
             let r = candidate as usize - 1;
             let off = ip - r - 1;
@@ -108,10 +163,10 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
             ip -= 2;
             hval = (byte(ip) << 8) | byte(ip + 1);
             hval = (hval << 8) | byte(ip + 2);
-            table[slot(hval)] = ip as u32 + 1;
+            table.set(slot(hval), ip as u32 + 1);
             ip += 1;
             hval = (hval << 8) | byte(ip + 2);
-            table[slot(hval)] = ip as u32 + 1;
+            table.set(slot(hval), ip as u32 + 1);
             ip += 1;
         } else {
             if out.len() >= limit {
@@ -209,6 +264,29 @@ mod tests {
             decompress(&[0x20, 0x05], 3),
             None,
             "reference before the start"
+        );
+    }
+
+    /// The table kept between calls must read as fresh: a window an earlier input left
+    /// at a later position (or an earlier one holding the same bytes) is no match.
+    #[test]
+    fn a_call_sees_nothing_of_the_calls_before() {
+        let earlier = [b"0123456789".repeat(30), b"ZZZZ".to_vec()].concat();
+        let later = [b"9876543210".to_vec(), b"0123456789".repeat(12)].concat();
+        let limit = later.len() - 4;
+        let fresh = std::thread::spawn(move || compress(&later, limit))
+            .join()
+            .expect("no panic");
+        let later = [b"9876543210".to_vec(), b"0123456789".repeat(12)].concat();
+        compress(&earlier, earlier.len() - 4).expect("compressible");
+        assert_eq!(compress(&later, limit), fresh);
+        // The stamp coming round clears the table.
+        compress(&earlier, earlier.len() - 4).expect("compressible");
+        POSITIONS.with_borrow_mut(|table| table.stamp = u32::MAX);
+        assert_eq!(compress(&later, limit), fresh);
+        assert_eq!(
+            decompress(&fresh.expect("compressible"), later.len()).unwrap(),
+            later
         );
     }
 
