@@ -5,13 +5,9 @@
 //! to `COMMANDS`. Dispatch checks the arity from the table, as Redis does before calling the
 //! command, and turns a `CommandError` into an error reply.
 
-use std::cell::Cell;
 use std::sync::LazyLock;
 
-use hashbrown::HashMap;
-
 use crate::error::CommandError;
-use crate::hash::fold::FixedState;
 use crate::keyspace::{Keyspace, Value};
 use crate::reply::Reply;
 use grammar::Shape;
@@ -137,12 +133,56 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The table by packed name (see `packed_name`).
-static BY_NAME: LazyLock<HashMap<u128, &'static CommandSpec, FixedState>> = LazyLock::new(|| {
-    COMMANDS
-        .iter()
-        .map(|c| (packed_name(c.name.as_bytes()).expect("short name"), c))
-        .collect()
+static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
+    assert!(
+        COMMANDS.len() * 4 <= NAME_SLOTS,
+        "NAME_SLOTS: room for four times the rows"
+    );
+    let mut table = NameTable {
+        slots: vec![(EMPTY, None); NAME_SLOTS].into_boxed_slice(),
+    };
+    for spec in COMMANDS {
+        let packed = packed_name(spec.name.as_bytes()).expect("short name");
+        let mut i = name_slot(packed);
+        while table.slots[i].0 != EMPTY {
+            i = (i + 1) % NAME_SLOTS;
+        }
+        table.slots[i] = (packed, Some(spec));
+    }
+    table
 });
+
+/// Open addressing over packed names, at most a quarter full. WHY not a hash map: the
+/// lookup runs several times per command in a fuzz run, and a multiply, one load and
+/// one compare is all a hit costs here (the map's hashing was most of it).
+struct NameTable {
+    slots: Box<[(u128, Option<&'static CommandSpec>)]>,
+}
+
+const NAME_SLOTS: usize = 512;
+/// No packed name: its length byte would be 255.
+const EMPTY: u128 = u128::MAX;
+
+fn name_slot(packed: u128) -> usize {
+    let folded = (packed as u64) ^ ((packed >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - NAME_SLOTS.trailing_zeros())) as usize
+}
+
+impl NameTable {
+    fn get(&self, packed: u128) -> Option<&'static CommandSpec> {
+        let mut i = name_slot(packed);
+        loop {
+            let (name, spec) = self.slots[i];
+            if name == packed {
+                return spec;
+            }
+            if name == EMPTY {
+                return None;
+            }
+            i = (i + 1) % NAME_SLOTS;
+        }
+    }
+}
 
 /// A command name, lower-cased, as one integer: the bytes, zero-padded, with the length in
 /// the last byte (so `hget` and `hget\0` differ). `None` when it is too long to be a name.
@@ -150,38 +190,62 @@ static BY_NAME: LazyLock<HashMap<u128, &'static CommandSpec, FixedState>> = Lazy
 /// WHY: one integer hashes and compares in a few instructions, where a string key needs a
 /// length check, a byte loop and a memcmp call; lookup runs on every command.
 fn packed_name(name: &[u8]) -> Option<u128> {
-    if name.len() > 15 {
-        return None;
-    }
-    // Shifted in byte by byte: copying into a buffer and reading it back as one integer
-    // stalls on store forwarding, and names are a few bytes long.
-    let mut packed = (name.len() as u128) << 120;
-    for (i, byte) in name.iter().enumerate() {
-        packed |= u128::from(byte.to_ascii_lowercase()) << (8 * i);
-    }
-    Some(packed)
+    let n = name.len();
+    // Whole words, loaded straight from the name (overlapping where the length is not a
+    // multiple), not byte by byte: the byte loop was most of a lookup, and lookup runs
+    // several times per command in a fuzz run. Copying into a buffer to load it as one
+    // integer stalls on store forwarding instead.
+    let (low, high) = match n {
+        16.. => return None,
+        8.. => {
+            let low = word(name, 0);
+            // Bytes 8.. of the name, at the bottom of `high`: the last word, shifted.
+            let high = if n == 8 {
+                0
+            } else {
+                word(name, n - 8) >> (8 * (16 - n))
+            };
+            (low, high)
+        }
+        4.. => {
+            let first = u64::from(half(name, 0));
+            let last = u64::from(half(name, n - 4)) << (8 * (n - 4));
+            (first | last, 0)
+        }
+        _ => (
+            name.iter().rev().fold(0, |acc, &b| acc << 8 | u64::from(b)),
+            0,
+        ),
+    };
+    let low = u128::from(ascii_lowercase(low));
+    let high = u128::from(ascii_lowercase(high));
+    Some((n as u128) << 120 | high << 64 | low)
+}
+
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn half(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Each byte of `x` that is an ASCII capital letter, lower-cased; every other byte (a byte
+/// of 0x80 or more too) as it is.
+fn ascii_lowercase(x: u64) -> u64 {
+    const EACH: u64 = 0x0101_0101_0101_0101;
+    let seven_bits = x & (0x7f * EACH);
+    // Per byte, the top bit of the sum says `b >= 'A'` and `b > 'Z'`; no sum carries into
+    // the next byte, since each is at most 0x7f + 0x3f.
+    let at_least_a = seven_bits + (0x80 - u64::from(b'A')) * EACH;
+    let beyond_z = seven_bits + (0x80 - u64::from(b'Z') - 1) * EACH;
+    let capital = at_least_a & !beyond_z & !x & (0x80 * EACH);
+    x | capital >> 2
 }
 
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    let packed = packed_name(name)?;
-    LAST_LOOKUP.with(|last| {
-        let (last_name, last_spec) = last.get();
-        if last_name == packed {
-            return last_spec;
-        }
-        let spec = BY_NAME.get(&packed).copied();
-        last.set((packed, spec));
-        spec
-    })
-}
-
-thread_local! {
-    /// The last name looked up on this thread, and what it found. WHY: the fuzzer asks for
-    /// the same command's row several times in a row (to run it, judge its reply, count
-    /// its coverage, ...), and the map lookups were 6% of a fuzz run. The empty name packs
-    /// to 0 and finds nothing, so the initial entry is true too.
-    static LAST_LOOKUP: Cell<(u128, Option<&'static CommandSpec>)> = const { Cell::new((0, None)) };
+    BY_NAME.get(packed_name(name)?)
 }
 
 /// The names of the 28 hash commands, in table order.
@@ -254,6 +318,33 @@ fn expire_named_keys(ctx: &mut Ctx<'_>, spec: &CommandSpec, argv: &[Vec<u8>]) {
 #[cfg(test)]
 mod tests {
     use crate::test_support::*;
+
+    /// The packed name is the name lower-cased (ASCII letters only), zero-padded, with the
+    /// length in the last byte: checked against the plain byte-by-byte definition for every
+    /// length and every byte value at each position.
+    #[test]
+    fn packed_names_follow_their_definition() {
+        fn by_bytes(name: &[u8]) -> Option<u128> {
+            (name.len() <= 15).then(|| {
+                let mut packed = (name.len() as u128) << 120;
+                for (i, byte) in name.iter().enumerate() {
+                    packed |= u128::from(byte.to_ascii_lowercase()) << (8 * i);
+                }
+                packed
+            })
+        }
+        for len in 0..=17usize {
+            for at in 0..len.max(1) {
+                for byte in 0..=255u8 {
+                    let mut name: Vec<u8> = (0..len).map(|i| b"HgEtAlLxYz!09@[`{"[i]).collect();
+                    if at < len {
+                        name[at] = byte;
+                    }
+                    assert_eq!(super::packed_name(&name), by_bytes(&name), "{name:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn lookup_is_exact_and_case_insensitive() {
