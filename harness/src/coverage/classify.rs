@@ -62,11 +62,29 @@ pub fn classify(
     key: KeyBefore,
 ) -> Exercised {
     let mut out = Exercised::default();
+    classify_into(grammar, argv, reply, now_ms, key, &mut out);
+    out
+}
+
+/// [`classify`] into `out`, which is cleared first: a caller that classifies every command
+/// of a run keeps one `Exercised` and its vectors' memory.
+pub fn classify_into(
+    grammar: &Grammar,
+    argv: &[Vec<u8>],
+    reply: &Reply,
+    now_ms: i64,
+    key: KeyBefore,
+    out: &mut Exercised,
+) {
+    out.keywords.clear();
+    out.values.clear();
+    out.replies.clear();
+    out.unknown_error = None;
     let mut args = Args {
         grammar,
         argv,
         now_ms,
-        out: &mut out,
+        out: &mut *out,
     };
     args.read(grammar.shape);
     if grammar.shape != Shape::KeyOnly {
@@ -109,7 +127,6 @@ pub fn classify(
     out.keywords.dedup();
     out.values.sort_unstable();
     out.values.dedup();
-    out
 }
 
 /// Reads an argv by its shape.

@@ -13,7 +13,7 @@ use reference_engine::command::grammar::{Grammar, ValueClass};
 use reference_engine::command::COMMANDS;
 use reference_engine::{Protocol, Reply};
 
-pub use classify::{classify, Exercised, KeyBefore, ReplyPath};
+pub use classify::{classify, classify_into, Exercised, KeyBefore, ReplyPath};
 
 /// One thing a command can exercise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,6 +72,9 @@ pub struct CoverageMap {
     pub commands: Vec<(&'static str, BTreeMap<Entry, Hits>)>,
     /// Error replies, per command, that the command's grammar does not declare.
     pub undeclared: BTreeMap<String, u64>,
+    /// What the command being recorded exercised; kept so that its vectors are allocated
+    /// once per map, not once per command (a fuzz run records every command it compares).
+    scratch: Exercised,
 }
 
 impl Default for CoverageMap {
@@ -91,6 +94,7 @@ impl CoverageMap {
         Self {
             commands,
             undeclared: BTreeMap::new(),
+            scratch: Exercised::default(),
         }
     }
 
@@ -120,7 +124,8 @@ impl CoverageMap {
         let (Some(grammar), Some(slot)) = (spec.grammar, slot) else {
             return;
         };
-        let exercised = classify(grammar, argv, reply, now_ms, key);
+        let mut exercised = std::mem::take(&mut self.scratch);
+        classify_into(grammar, argv, reply, now_ms, key, &mut exercised);
         let p = usize::from(protocol == Protocol::Resp3);
         let failed = reply.is_error();
         let entries = &mut self.commands[slot].1;
@@ -141,12 +146,13 @@ impl CoverageMap {
             ReplyPath::Error(kind) if !grammar.errors.contains(kind) => Some(kind.to_string()),
             _ => None,
         });
-        for kind in undeclared.chain(exercised.unknown_error) {
+        for kind in undeclared.chain(exercised.unknown_error.take()) {
             *self
                 .undeclared
                 .entry(format!("{} {kind}", spec.name))
                 .or_insert(0) += 1;
         }
+        self.scratch = exercised;
     }
 
     /// Adds another map's hits to this one.

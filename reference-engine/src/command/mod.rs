@@ -141,13 +141,13 @@ static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
     let mut table = NameTable {
         slots: vec![(EMPTY, None); NAME_SLOTS].into_boxed_slice(),
     };
-    for spec in COMMANDS {
+    for (row, spec) in COMMANDS.iter().enumerate() {
         let packed = packed_name(spec.name.as_bytes()).expect("short name");
         let mut i = name_slot(packed);
         while table.slots[i].0 != EMPTY {
             i = (i + 1) % NAME_SLOTS;
         }
-        table.slots[i] = (packed, Some(spec));
+        table.slots[i] = (packed, Some(row));
     }
     table
 });
@@ -156,7 +156,8 @@ static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
 /// lookup runs several times per command in a fuzz run, and a multiply, one load and
 /// one compare is all a hit costs here (the map's hashing was most of it).
 struct NameTable {
-    slots: Box<[(u128, Option<&'static CommandSpec>)]>,
+    /// A packed name and its row in `COMMANDS`.
+    slots: Box<[(u128, Option<usize>)]>,
 }
 
 const NAME_SLOTS: usize = 512;
@@ -169,7 +170,7 @@ fn name_slot(packed: u128) -> usize {
 }
 
 impl NameTable {
-    fn get(&self, packed: u128) -> Option<&'static CommandSpec> {
+    fn get(&self, packed: u128) -> Option<usize> {
         let mut i = name_slot(packed);
         loop {
             let (name, spec) = self.slots[i];
@@ -245,6 +246,12 @@ fn ascii_lowercase(x: u64) -> u64 {
 
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    row(name).map(|i| &COMMANDS[i])
+}
+
+/// The command's row in [`COMMANDS`], by name, case-insensitively: for a caller that keeps
+/// something of its own per command in a vector (the fuzzer's per-command facts).
+pub fn row(name: &[u8]) -> Option<usize> {
     BY_NAME.get(packed_name(name)?)
 }
 

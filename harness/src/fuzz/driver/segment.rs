@@ -224,9 +224,7 @@ impl Differ<'_> {
 
     pub(super) fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
         // The generator's own spelling when it is one of its commands: no allocation.
-        let known = crate::fuzz::gen::COMMANDS
-            .iter()
-            .find(|c| argv[0].eq_ignore_ascii_case(c.as_bytes()));
+        let known = crate::fuzz::gen::table::known(&argv[0]).map(|k| &k.name);
         let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
         let stats = match known.and_then(|c| self.report.per_command.get_mut(*c)) {
             Some(stats) => stats,
