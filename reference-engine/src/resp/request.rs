@@ -84,7 +84,7 @@ impl RequestParser {
     /// to cap what one client may make it hold, as Redis's `client-query-buffer-limit` does.
     pub fn buffered(&self) -> usize {
         let args = self.pending.as_ref().map_or(0, |m| m.held);
-        let ahead = self.ahead.as_ref().map_or(0, |argv| held(argv));
+        let ahead = self.ahead.as_ref().map_or(0, held);
         self.buf.len() - self.pos + args + ahead
     }
 
