@@ -240,32 +240,11 @@ proptest! {
     /// much is buffered) splitting the input anywhere changes nothing.
     #[test]
     fn any_bytes_any_split(
-        input in proptest::collection::vec(
-            prop_oneof![
-                4 => any::<u8>(),
-                1 => prop::sample::select(b"*$\r\n\"'\\x 0123456789".to_vec()),
-            ],
-            0..200,
-        ),
+        input in protocol_bytes(),
         split in any::<prop::sample::Index>(),
     ) {
-        let whole = parse_requests(&input);
         let cut = split.index(input.len() + 1);
-        let mut p = RequestParser::new();
-        let mut got = Vec::new();
-        let mut error = None;
-        for part in [&input[..cut], &input[cut..]] {
-            p.feed(part);
-            loop {
-                match p.next_request() {
-                    Ok(Some(argv)) => got.push(argv),
-                    Ok(None) => break,
-                    Err(e) => { error = Some(e); break; }
-                }
-            }
-            if error.is_some() { break; }
-        }
-        prop_assert_eq!((got, error), whole);
+        prop_assert_eq!(parse_in_two(&input, cut, &[]), parse_requests(&input));
         let _ = decode_reply(&input);
     }
 
@@ -273,41 +252,51 @@ proptest! {
     /// requests come out in the same order, then the same protocol error.
     #[test]
     fn peeking_changes_nothing(
-        input in proptest::collection::vec(
-            prop_oneof![
-                4 => any::<u8>(),
-                1 => prop::sample::select(b"*$\r\n\"'\\x 0123456789".to_vec()),
-            ],
-            0..200,
-        ),
+        input in protocol_bytes(),
         split in any::<prop::sample::Index>(),
         peeks in proptest::collection::vec(any::<bool>(), 0..40),
     ) {
-        let whole = parse_requests(&input);
         let cut = split.index(input.len() + 1);
-        let mut p = RequestParser::new();
-        let mut got = Vec::new();
-        let mut error = None;
-        let mut peek = peeks.iter().cycle().copied();
-        for part in [&input[..cut], &input[cut..]] {
-            p.feed(part);
-            loop {
-                if peek.next().unwrap_or(false) {
-                    let peeked = p.peek_request().cloned();
-                    if let Some(argv) = peeked {
-                        prop_assert_eq!(p.next_request(), Ok(Some(argv.clone())));
-                        got.push(argv);
-                        continue;
-                    }
-                }
-                match p.next_request() {
-                    Ok(Some(argv)) => got.push(argv),
-                    Ok(None) => break,
-                    Err(e) => { error = Some(e); break; }
-                }
-            }
-            if error.is_some() { break; }
-        }
-        prop_assert_eq!((got, error), whole);
+        prop_assert_eq!(parse_in_two(&input, cut, &peeks), parse_requests(&input));
     }
+}
+
+/// Bytes of any value, with the protocol's own characters drawn more often.
+fn protocol_bytes() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![
+            4 => any::<u8>(),
+            1 => prop::sample::select(b"*$\r\n\"'\\x 0123456789".to_vec()),
+        ],
+        0..200,
+    )
+}
+
+/// Feeds `input` in two parts, cut at `cut`, taking every request, and before each one
+/// peeking first where `peeks` says so (in turn, round and round; never if it is empty):
+/// what it yields, as [`parse_requests`] gives it. A peeked request must be the next one.
+fn parse_in_two(input: &[u8], cut: usize, peeks: &[bool]) -> (Vec<Argv>, Option<ProtocolError>) {
+    let mut p = RequestParser::new();
+    let mut got = Vec::new();
+    let mut peek = peeks.iter().cycle().copied();
+    for part in [&input[..cut], &input[cut..]] {
+        p.feed(part);
+        loop {
+            let peeked = match peek.next() {
+                Some(true) => p.peek_request().cloned(),
+                _ => None,
+            };
+            match p.next_request() {
+                Ok(Some(argv)) => {
+                    if let Some(peeked) = peeked {
+                        assert_eq!(peeked, argv, "the peeked request came next");
+                    }
+                    got.push(argv);
+                }
+                Ok(None) => break,
+                Err(e) => return (got, Some(e)),
+            }
+        }
+    }
+    (got, None)
 }
