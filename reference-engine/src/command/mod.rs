@@ -139,7 +139,7 @@ static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
         "NAME_SLOTS: room for four times the rows"
     );
     let mut table = NameTable {
-        slots: vec![(EMPTY, None); NAME_SLOTS].into_boxed_slice(),
+        slots: vec![(EMPTY, 0); NAME_SLOTS].into_boxed_slice(),
     };
     for (row, spec) in COMMANDS.iter().enumerate() {
         let packed = packed_name(spec.name.as_bytes()).expect("short name");
@@ -147,7 +147,7 @@ static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
         while table.slots[i].0 != EMPTY {
             i = (i + 1) % NAME_SLOTS;
         }
-        table.slots[i] = (packed, Some(row));
+        table.slots[i] = (packed, row);
     }
     table
 });
@@ -156,8 +156,8 @@ static BY_NAME: LazyLock<NameTable> = LazyLock::new(|| {
 /// lookup runs several times per command in a fuzz run, and a multiply, one load and
 /// one compare is all a hit costs here (the map's hashing was most of it).
 struct NameTable {
-    /// A packed name and its row in `COMMANDS`.
-    slots: Box<[(u128, Option<usize>)]>,
+    /// A packed name and its row in `COMMANDS`; `EMPTY` where there is none.
+    slots: Box<[(u128, usize)]>,
 }
 
 const NAME_SLOTS: usize = 512;
@@ -173,9 +173,9 @@ impl NameTable {
     fn get(&self, packed: u128) -> Option<usize> {
         let mut i = name_slot(packed);
         loop {
-            let (name, spec) = self.slots[i];
+            let (name, row) = self.slots[i];
             if name == packed {
-                return spec;
+                return Some(row);
             }
             if name == EMPTY {
                 return None;
