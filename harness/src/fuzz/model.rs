@@ -128,7 +128,19 @@ pub(crate) fn tracked_reply(
     let explained = judge.agrees(&expected, argv, actual, clock.margin);
     let primary = KeyState::of(model, key);
     let other = match (alternative, unreclaimed) {
-        (Some(state), _) => Some(state),
+        (Some(state), _) => {
+            // The other state is the eager one: its cycles reclaim every field as soon as
+            // it expires. WHY: it was forked when one deadline had passed, and a later
+            // one then forks the target again; with only two states followed, the lazy
+            // one and the eager one are the two ends, and `model_reply` tries the cycles
+            // in between on the lazy one. (Redis reclaimed a second field before HSETEX
+            // KEEPTTL set it again, and the other state, which still held it expired,
+            // expected HEXISTS 0.)
+            restore(model, key, state);
+            set_clock(model, clock.floor);
+            model.reclaim_expired(key);
+            Some(KeyState::of(model, key))
+        }
         (None, Some(before)) if explained => {
             restore(model, key, before);
             model.reclaim_expired(key);

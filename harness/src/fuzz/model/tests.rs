@@ -364,3 +364,61 @@ fn a_state_left_open_survives_a_command_on_two_keys() {
         );
     }
 }
+
+#[test]
+fn the_other_state_reclaims_a_field_that_expires_after_it_was_forked() {
+    // Found by a 10-minute fuzz run against Redis 8.2.3: `f1` expired and HSET replied 1
+    // either way (the states forked); then `f4` expired too, Redis's cycle took it, and
+    // HSETEX KEEPTTL set it again without a TTL. Both states followed then held `f4`
+    // expired, and HEXISTS expected 0 where Redis replied 1. A target whose cycle has not
+    // run (HEXISTS 0, HTTL -2) must fit as before.
+    for (exists, ttl) in [(1, -1), (0, -2)] {
+        let clock = ManualClock::new(0);
+        let mut model = EmbeddedTarget::with_clock(Protocol::Resp2, clock.clone(), Some(1));
+        model.call(&argv("HSET k f1 1 f4 2")).unwrap();
+        model.call(&argv("HPEXPIRE k 100 FIELDS 1 f1")).unwrap();
+        let mut alternatives = Alternatives::default();
+        let mut batch = batch_at(500);
+        let replies = [
+            ("HSET k f2 x", Reply::Integer(1)),
+            (
+                "HPEXPIRE k 500 FIELDS 1 f4",
+                Reply::Array(vec![Reply::Integer(1)]),
+            ),
+        ];
+        for (command, target) in replies {
+            let (got, fits) = follow(
+                &mut model,
+                &argv(command),
+                &target,
+                &mut batch,
+                &mut alternatives,
+            );
+            assert!(fits, "{command}: expected {:?}", got.reply);
+        }
+        assert_eq!(alternatives.len(), 1, "the HSET forked the states");
+        let mut batch = batch_at(1_500);
+        let replies = [
+            ("HSETEX k KEEPTTL FIELDS 1 f4 y", Reply::Integer(1)),
+            ("HEXISTS k f4", Reply::Integer(exists)),
+            (
+                "HTTL k FIELDS 1 f4",
+                Reply::Array(vec![Reply::Integer(ttl)]),
+            ),
+        ];
+        for (command, target) in replies {
+            let (got, fits) = follow(
+                &mut model,
+                &argv(command),
+                &target,
+                &mut batch,
+                &mut alternatives,
+            );
+            assert!(
+                fits,
+                "{command}: expected {:?}, the target {target:?}",
+                got.reply
+            );
+        }
+    }
+}
