@@ -232,3 +232,81 @@ fn no_command_naming_a_scanned_key_shares_its_hscans_segment() {
         .collect();
     assert_eq!(sizes, [2, 3, 1]);
 }
+
+/// HSCANs move after the last other command on their key, so the batch above goes out in one
+/// round trip; two HSCANs on one key are still cut apart. Everything else keeps its order.
+#[test]
+fn hscans_move_after_their_keys_last_command() {
+    let names = |batch: &[Queued]| -> Vec<String> {
+        batch
+            .iter()
+            .map(|q| {
+                q.op.args
+                    .iter()
+                    .take(3)
+                    .map(|a| match a {
+                        crate::fuzz::gen::Arg::Bytes(b) => String::from_utf8_lossy(b).to_string(),
+                        _ => "?".into(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    let queued = |words: &[&[&[u8]]]| -> Vec<Queued> {
+        words
+            .iter()
+            .map(|w| Queued {
+                op: Op::words(w),
+                kind: Kind::Generated,
+            })
+            .collect()
+    };
+    let batch = queued(&[
+        &[b"HSCAN", b"k0", b"0", b"COUNT", b"1"],
+        &[b"HGET", b"k1", b"f"],
+        &[b"RENAME", b"k3", b"k0"],
+        &[b"COPY", b"k0", b"k2"],
+        &[b"HSCAN", b"k2", b"0"],
+        &[b"HLEN", b"k2"],
+    ]);
+    let moved = segment::scans_last(batch);
+    assert_eq!(
+        names(&moved),
+        [
+            "HGET k1 f",
+            "RENAME k3 k0",
+            "COPY k0 k2",
+            "HSCAN k0 0",
+            "HLEN k2",
+            "HSCAN k2 0"
+        ]
+    );
+    let sizes: Vec<usize> = segment::segments(moved).iter().map(Vec::len).collect();
+    assert_eq!(sizes, [6]);
+
+    let batch = queued(&[
+        &[b"HSCAN", b"k0", b"0"],
+        &[b"HSET", b"k0", b"f", b"v"],
+        &[b"HSCAN", b"k0", b"0"],
+        &[b"HGET", b"k0", b"f"],
+        &[b"DEL", b"k1"],
+    ]);
+    let moved = segment::scans_last(batch);
+    assert_eq!(
+        names(&moved),
+        [
+            "HSET k0 f",
+            "HGET k0 f",
+            "HSCAN k0 0",
+            "HSCAN k0 0",
+            "DEL k1"
+        ]
+    );
+    let sizes: Vec<usize> = segment::segments(moved).iter().map(Vec::len).collect();
+    assert_eq!(sizes, [3, 2]);
+
+    // No HSCAN: the batch as it was.
+    let batch = queued(&[&[b"HGET", b"k0", b"f"], &[b"DEL", b"k0"]]);
+    assert_eq!(names(&segment::scans_last(batch)), ["HGET k0 f", "DEL k0"]);
+}
