@@ -32,7 +32,7 @@
 //! the rest of the run in consequences; each kind of divergence is kept once, with the
 //! key's recent commands (see `window.rs`), for shrinking.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use reference_engine::command::grammar::Shape;
 use reference_engine::command::lookup;
@@ -224,7 +224,7 @@ pub struct Differ<'a> {
     deadlines: KeyMap<Vec<(i64, i64)>>,
     windows: KeyMap<Window>,
     /// Every key seen, for reconciliation (bounded: a run uses a small pool).
-    keys: BTreeSet<Vec<u8>>,
+    keys: KeySet,
     pending: Vec<Queued>,
     /// Commands waiting for a deadline on their key to pass, in order per key.
     held: KeyMap<VecDeque<Queued>>,
@@ -247,6 +247,8 @@ pub struct Differ<'a> {
     /// Second possible states of keys, that the model follows until a reply decides.
     alternatives: Alternatives,
     report: DiffReport,
+    /// Per-command counts, added to `report` when it is taken.
+    tallies: diff_report::Tallies,
 }
 
 /// Maps and sets of key names, hashed as the engine hashes its keys: with the standard
@@ -271,7 +273,7 @@ impl<'a> Differ<'a> {
             clock: SystemClock,
             deadlines: KeyMap::default(),
             windows: KeyMap::default(),
-            keys: BTreeSet::new(),
+            keys: KeySet::default(),
             pending: Vec::new(),
             held: KeyMap::default(),
             held_count: 0,
@@ -284,6 +286,7 @@ impl<'a> Differ<'a> {
             queued_deadlines: KeySet::default(),
             alternatives: Alternatives::default(),
             report: DiffReport::default(),
+            tallies: diff_report::Tallies::default(),
         }
     }
 
@@ -345,11 +348,14 @@ impl<'a> Differ<'a> {
         Ok(())
     }
 
+    /// The report so far, for progress: its `per_command` fills when it is taken
+    /// ([`Differ::into_report`]).
     pub fn report(&self) -> &DiffReport {
         &self.report
     }
 
-    pub fn into_report(self) -> DiffReport {
+    pub fn into_report(mut self) -> DiffReport {
+        self.tallies.drain_into(&mut self.report.per_command);
         self.report
     }
 
@@ -424,7 +430,9 @@ impl<'a> Differ<'a> {
     }
 
     fn queue_reconcile(&mut self) -> Result<(), TargetError> {
-        let keys: Vec<Vec<u8>> = self.keys.iter().cloned().collect();
+        let mut keys: Vec<Vec<u8>> = self.keys.iter().cloned().collect();
+        // In name order, as a run reads best and replays the same way.
+        keys.sort_unstable();
         for key in keys {
             self.queue(Op::words(&[b"TYPE", &key]), Kind::Reconcile)?;
             let contents = compare::policy::contents_command();

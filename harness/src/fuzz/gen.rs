@@ -39,7 +39,7 @@ mod values;
 
 pub use op::{Arg, Op};
 use table::Known;
-pub use table::{options_of, Form, CLASSIC_COMMANDS, COMMANDS, OPTION_WORDS};
+pub use table::{for_each_option, options_of, Form, CLASSIC_COMMANDS, COMMANDS, OPTION_WORDS};
 
 /// Which commands a run may generate. Swarm testing: each run enables a random subset, so
 /// rare interactions between a few commands get a chance to show.

@@ -15,7 +15,7 @@ use super::signature::signature;
 use super::{context, policy_with, Differ, Divergence, KeySet, Kind, Queued, Reference, Sent};
 use crate::compare::{compare, Mismatch, Policy};
 use crate::coverage::KeyBefore;
-use crate::fuzz::gen::options_of;
+use crate::fuzz::gen::for_each_option;
 use crate::fuzz::model::{self, BatchClock, ReferenceEngine};
 use crate::targets::{Target, TargetError};
 
@@ -223,25 +223,19 @@ impl Differ<'_> {
     }
 
     pub(super) fn record_stats(&mut self, argv: &[Vec<u8>], reply: &Reply) {
-        // The generator's own spelling when it is one of its commands: no allocation.
-        let known = crate::fuzz::gen::table::known(&argv[0]).map(|k| &k.name);
-        let resp3 = usize::from(self.target.protocol() == Protocol::Resp3);
-        let stats = match known.and_then(|c| self.report.per_command.get_mut(*c)) {
-            Some(stats) => stats,
-            None => {
-                let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-                self.report.per_command.entry(name).or_default()
-            }
-        };
+        let resp3 = self.target.protocol() == Protocol::Resp3;
         let failed = reply.is_error();
-        stats.calls += 1;
-        stats.by_protocol[resp3] += 1;
-        stats.errors += u64::from(failed);
-        for option in options_of(argv) {
-            let o = stats.options.entry(option).or_default();
-            o.calls += 1;
-            o.ok += u64::from(!failed);
+        if let Some(row) = reference_engine::command::row(&argv[0]) {
+            let options = |found: &mut dyn FnMut(&'static str)| for_each_option(argv, found);
+            self.tallies.count(row, resp3, failed, options);
+            return;
         }
+        // Not in the engine's table (a name the generator misspelt on purpose).
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+        let stats = self.report.per_command.entry(name).or_default();
+        stats.calls += 1;
+        stats.by_protocol[usize::from(resp3)] += 1;
+        stats.errors += u64::from(failed);
     }
 }
 

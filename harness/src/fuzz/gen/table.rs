@@ -197,8 +197,16 @@ fn takes_value(shape: Shape, keyword: &str) -> bool {
 /// the FIELDS block (and FIELDS itself), and the trailing options of a scan or a random
 /// pick. Any hash command's keyword counts, so that a misplaced one shows in the report.
 pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for_each_option(argv, |option| found.push(option));
+    found
+}
+
+/// [`options_of`] without collecting them: a fuzz run counts the options of every command
+/// it compares.
+pub fn for_each_option(argv: &[Vec<u8>], mut found: impl FnMut(&'static str)) {
     let Some(shape) = argv.first().and_then(|n| form_of(n)).and_then(Form::shape) else {
-        return Vec::new();
+        return;
     };
     let from = match shape {
         // After the cursor or the count; after the time argument.
@@ -209,9 +217,8 @@ pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
         | Shape::Fields
         | Shape::Pairs
         | Shape::IntIncrement
-        | Shape::FloatIncrement => return Vec::new(),
+        | Shape::FloatIncrement => return,
     };
-    let mut found = Vec::new();
     let mut i = from;
     while i < argv.len() {
         let word = &argv[i];
@@ -219,7 +226,7 @@ pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
             .iter()
             .find(|o| word.eq_ignore_ascii_case(o.as_bytes()))
         {
-            found.push(*option);
+            found(*option);
             // Fields, values and patterns follow; they are not options.
             if *option == "FIELDS" {
                 break;
@@ -230,7 +237,6 @@ pub fn options_of(argv: &[Vec<u8>]) -> Vec<&'static str> {
         }
         i += 1;
     }
-    found
 }
 
 #[cfg(test)]
