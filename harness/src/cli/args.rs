@@ -152,6 +152,7 @@ impl ConnectionArgs {
             max_reply: self.max_reply,
             tls_ca: self.tls_ca.clone(),
             tls_insecure: self.tls_insecure,
+            busy_poll: false,
         }
     }
 }

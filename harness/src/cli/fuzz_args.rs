@@ -73,6 +73,10 @@ pub struct FuzzArgs {
     /// (lane 0 runs on --seed itself). More lanes keep the server busier.
     #[arg(long, short = 'j', value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Let each lane sleep as soon as it waits for replies, instead of first polling its
+    /// socket for up to 200 us (less CPU on a shared machine; slower against a local server).
+    #[arg(long)]
+    pub no_busy_poll: bool,
     /// Number the lanes from K (default 0), to spread one seed over machines: with the same
     /// --seed and --jobs J, machine M (from 0) passes --lanes-from M*J, so each lane of the
     /// seed runs once, on one machine. `hashcheck merge` then keeps one written case per
@@ -159,7 +163,10 @@ impl FuzzArgs {
             out: self.out,
             commands: self.commands,
             allow_debug: self.allow_debug,
-            connect: self.connection.options(),
+            connect: crate::targets::ConnectOptions {
+                busy_poll: !self.no_busy_poll,
+                ..self.connection.options()
+            },
             allow_nonempty: self.connection.allow_nonempty,
             max_cases: usize::from(self.max_cases),
             shrink_time: self.shrink_time,

@@ -18,6 +18,7 @@ use reference_engine::{Protocol, Reply};
 use thiserror::Error;
 
 pub mod address;
+pub mod busy_poll;
 pub mod cluster;
 pub mod embedded;
 mod frame;
@@ -313,6 +314,9 @@ pub struct ConnectOptions {
     /// Accept any server certificate (`rediss://` only): the traffic is encrypted, but the
     /// server is not authenticated. Only ever on explicit request.
     pub tls_insecure: bool,
+    /// Poll the socket for a short while before sleeping for a reply (see `busy_poll.rs`):
+    /// for a fuzz lane, whose core has nothing else to do meanwhile.
+    pub busy_poll: bool,
 }
 
 impl ConnectOptions {
@@ -324,6 +328,7 @@ impl ConnectOptions {
             max_reply: wire::DEFAULT_MAX_REPLY,
             tls_ca: None,
             tls_insecure: false,
+            busy_poll: false,
         }
     }
 }

@@ -111,9 +111,11 @@ impl NetworkTarget {
         let setup_deadline = Deadline::after(options.connect_timeout, "--connect-timeout");
         let stream = open_stream(info.addr(), options, started + options.connect_timeout)
             .map_err(|e| fail(format!("{step}: {e}")))?;
+        let mut wire = Wire::new(stream, options.max_reply);
+        wire.set_busy_poll(options.busy_poll);
         let mut target = Self {
             name: name.clone(),
-            wire: Wire::new(stream, options.max_reply),
+            wire,
             protocol: Protocol::Resp2,
             identity: ServerIdentity::unknown(),
             broken: false,

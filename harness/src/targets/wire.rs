@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use reference_engine::resp::{decode_reply, encode_request_into, ReplyError};
 use reference_engine::Reply;
 
+use super::busy_poll::BusyPoll;
 pub use super::frame::ELEMENT_COST;
 use super::frame::{Frame, TooLarge, MIN_ELEMENT_BYTES};
 use super::tls::TlsStream;
@@ -197,6 +198,8 @@ pub struct Wire {
     /// How many commands of the last batch were answered: after a failure, which one the
     /// server left without a reply.
     answered: usize,
+    /// Poll the socket for a while before sleeping in a read (plain TCP only).
+    busy_poll: Option<BusyPoll>,
 }
 
 impl Wire {
@@ -211,10 +214,16 @@ impl Wire {
             read_timeout: None,
             write_timeout: None,
             answered: 0,
+            busy_poll: None,
         }
     }
 
     /// Sends `batch` and reads one reply for each command, all by `deadline`.
+    /// Whether to poll the socket for a reply before sleeping (see `busy_poll.rs`).
+    pub fn set_busy_poll(&mut self, on: bool) {
+        self.busy_poll = on.then(BusyPoll::default);
+    }
+
     pub fn exchange(
         &mut self,
         batch: &[Vec<Vec<u8>>],
@@ -323,7 +332,13 @@ impl Wire {
                     .map_err(WireError::Io)?;
                 self.read_timeout = Some(remaining);
             }
-            match self.stream.read_some(&mut self.chunk) {
+            let polled = match (&self.stream, &mut self.busy_poll) {
+                (Stream::Plain(socket), Some(poll)) => {
+                    poll.read(socket, &mut self.chunk).transpose()
+                }
+                _ => None,
+            };
+            match polled.unwrap_or_else(|| self.stream.read_some(&mut self.chunk)) {
                 Ok(0) => return Err(WireError::Closed),
                 Ok(n) => {
                     // `input` holds only the pending reply: past the limit, it is too large
