@@ -2,9 +2,7 @@
 //! reference server's expectation, the comparison, statistics and coverage, and what a
 //! divergence keeps (its key's window) and resets (the key, on both sides).
 
-use crate::compare::policy::{self, reply_of_name};
-use crate::fuzz::gen::Arg;
-use reference_engine::command::ReplyPolicy;
+use crate::compare::policy;
 use reference_engine::keyspace::Value;
 use reference_engine::{Clock, Protocol, Reply};
 
@@ -251,43 +249,41 @@ impl Differ<'_> {
 /// whole, so a command's place within its batch does not matter to them. Two HSCANs on one
 /// key still end up next to each other, and are cut apart.
 pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
-    fn keys(q: &Queued) -> impl Iterator<Item = &[u8]> {
-        q.op.key().into_iter().chain(q.op.second_key())
-    }
-    let scan_key = |q: &Queued| -> Option<Vec<u8>> {
-        let Some(Arg::Bytes(name)) = q.op.args.first() else {
-            return None;
-        };
-        (reply_of_name(name) == ReplyPolicy::Scan)
-            .then(|| q.op.key().map(<[u8]>::to_vec))
-            .flatten()
-    };
-    if !batch.iter().any(|q| scan_key(q).is_some()) {
+    if !batch.iter().any(|q| q.scan) {
         return batch;
     }
-    // The last position at which each key is named.
-    let mut last: super::KeyMap<usize> = super::KeyMap::default();
+    // Where each scan goes: after the last command naming its key, if that comes later.
+    // A batch names a handful of keys (a lane's pool), so a list beats a map.
+    let mut last: Vec<(&[u8], usize)> = Vec::new();
     for (i, q) in batch.iter().enumerate() {
-        for key in keys(q) {
-            last.insert(key.to_vec(), i);
-        }
-    }
-    let mut out = Vec::with_capacity(batch.len());
-    let mut waiting: super::KeyMap<Vec<Queued>> = super::KeyMap::default();
-    for (i, q) in batch.into_iter().enumerate() {
-        if let Some(key) = scan_key(&q) {
-            if last.get(&key).is_some_and(|&at| at > i) {
-                waiting.entry(key).or_default().push(q);
-                continue;
+        for key in q.keys() {
+            match last.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = i,
+                None => last.push((key, i)),
             }
         }
-        let done: Vec<Vec<u8>> = keys(&q)
-            .filter(|k| last.get(*k) == Some(&i))
-            .map(<[u8]>::to_vec)
-            .collect();
+    }
+    let after: Vec<Option<usize>> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let key = q.op.key().filter(|_| q.scan)?;
+            let (_, at) = last.iter().find(|(k, _)| *k == key)?;
+            (*at > i).then_some(*at)
+        })
+        .collect();
+    drop(last);
+    let mut out = Vec::with_capacity(batch.len());
+    let mut waiting: Vec<(usize, Queued)> = Vec::new();
+    for (i, (q, after)) in batch.into_iter().zip(after).enumerate() {
+        if let Some(at) = after {
+            waiting.push((at, q));
+            continue;
+        }
         out.push(q);
-        for key in done {
-            out.extend(waiting.remove(&key).unwrap_or_default());
+        // The scans waiting for this command, in their order.
+        while let Some(w) = waiting.iter().position(|(at, _)| *at == i) {
+            out.push(waiting.remove(w).1);
         }
     }
     debug_assert!(waiting.is_empty(), "every key's last command was seen");
@@ -303,16 +299,11 @@ pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
     let mut segment = Vec::new();
     let mut scanned: KeySet = KeySet::default();
     for q in batch {
-        let mut keys = q.op.key().into_iter().chain(q.op.second_key());
-        if keys.any(|k| scanned.contains(k)) {
+        if q.keys().any(|k| scanned.contains(k)) {
             out.push(std::mem::take(&mut segment));
             scanned.clear();
         }
-        let name = match q.op.args.first() {
-            Some(Arg::Bytes(name)) => name.as_slice(),
-            _ => &[],
-        };
-        if reply_of_name(name) == ReplyPolicy::Scan {
+        if q.scan {
             scanned.extend(q.op.key().map(<[u8]>::to_vec));
         }
         segment.push(q);

@@ -222,10 +222,7 @@ fn no_command_naming_a_scanned_key_shares_its_hscans_segment() {
         &[b"HSCAN", b"k2", b"0"],
         &[b"HLEN", b"k2"],
     ]
-    .map(|words| Queued {
-        op: Op::words(words),
-        kind: Kind::Generated,
-    });
+    .map(|words| Queued::new(Op::words(words), Kind::Generated));
     let sizes: Vec<usize> = segment::segments(batch.into_iter().collect())
         .iter()
         .map(Vec::len)
@@ -256,10 +253,7 @@ fn hscans_move_after_their_keys_last_command() {
     let queued = |words: &[&[&[u8]]]| -> Vec<Queued> {
         words
             .iter()
-            .map(|w| Queued {
-                op: Op::words(w),
-                kind: Kind::Generated,
-            })
+            .map(|w| Queued::new(Op::words(w), Kind::Generated))
             .collect()
     };
     let batch = queued(&[
