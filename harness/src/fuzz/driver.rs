@@ -25,8 +25,10 @@
 //! HGETALL of every key the run used, on both sides (HGETALL neither reclaims nor changes
 //! deadlines, and it goes through the same deadline rules as any other command).
 //!
-//! Commands go out in pipelined batches. An HSCAN's walk continues after its batch, so no
-//! later command of the batch may touch its key: such a command starts a new batch.
+//! Commands go out in pipelined batches. An HSCAN's walk continues after its round trip, so
+//! no later command of that round trip may touch its key: each HSCAN moves after its key's
+//! last command in the batch, and a command that must still follow one goes in a later
+//! round trip, with the commands after it on its keys (see `segment.rs`).
 //!
 //! After a divergence the key is deleted on both sides, so one difference does not drown
 //! the rest of the run in consequences; each kind of divergence is kept once, with the

@@ -10,7 +10,7 @@ use super::judge::server_replies;
 use super::rank::{self, Class};
 use super::scan::is_scan;
 use super::signature::signature;
-use super::{context, policy_with, Differ, Divergence, KeySet, Kind, Queued, Reference, Sent};
+use super::{context, policy_with, Differ, Divergence, Kind, Queued, Reference, Sent};
 use crate::compare::{compare, Mismatch, Policy};
 use crate::coverage::KeyBefore;
 use crate::fuzz::gen::for_each_option;
@@ -240,14 +240,13 @@ impl Differ<'_> {
 /// Moves each HSCAN after the batch's last other command on its key (as its key or as the
 /// other key of RENAME or COPY); everything else keeps its order.
 ///
-/// WHY: a command after an HSCAN on its key must wait for the walk, so [`segments`] cut the
-/// batch there, and each cut is a round trip: batches of 64 went out 37 commands at a time,
-/// and at each round trip a lane waits for the server (most of what keeps a core from being
-/// busy). The order is the driver's to choose: the target, the model and the key's window
-/// all see the order that is sent, and an HSCAN later in its batch reads a state the
-/// generator could as well have drawn it on. The deadline rules hold for a batch as a
-/// whole, so a command's place within its batch does not matter to them. Two HSCANs on one
-/// key still end up next to each other, and are cut apart.
+/// WHY: a command after an HSCAN on its key must wait for the walk, in a later round trip
+/// ([`segments`]), and each round trip is a wait for the server. The order is the driver's
+/// to choose: the target, the model and the key's window all see the order that is sent,
+/// and an HSCAN later in its batch reads a state the generator could as well have drawn it
+/// on. The deadline rules hold for a batch as a whole, so a command's place within its
+/// batch does not matter to them. Two HSCANs on one key still end up next to each other,
+/// and the second goes a round trip later.
 pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
     if !batch.iter().any(|q| q.scan) {
         return batch;
@@ -290,25 +289,42 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
     out
 }
 
-/// Splits a batch so that no command follows an HSCAN on a key it names, as its key or as
-/// the destination of RENAME or COPY. WHY: the target's walk goes on after its whole
-/// segment has run, and must see the hash as the HSCAN did (a RENAME onto the key in the
-/// same segment turned the walk's next page into WRONGTYPE against Redis 8.2.3).
+/// Splits a batch so that no command follows an HSCAN on a key it names (as its key or as
+/// the other key of RENAME or COPY) in the HSCAN's segment. WHY: the target's walk goes on
+/// after its whole segment has run, and must see the hash as the HSCAN did (a RENAME onto
+/// the key in the same segment turned the walk's next page into WRONGTYPE against Redis
+/// 8.2.3).
+///
+/// Each segment is a round trip, so a command goes in the earliest segment its keys allow:
+/// after the segments of the commands before it on the same keys, and after the segment of
+/// an HSCAN on one of them. Commands on other keys do not wait for it (cutting the whole
+/// batch at each such command sent 256-command batches in four round trips). Each key's
+/// commands keep their order, and so does each segment; a command with no key goes no
+/// earlier than anything before it.
 pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
-    let mut out = Vec::new();
-    let mut segment = Vec::new();
-    let mut scanned: KeySet = KeySet::default();
-    for q in batch {
-        if q.keys().any(|k| scanned.contains(k)) {
-            out.push(std::mem::take(&mut segment));
-            scanned.clear();
+    // The earliest segment each key's next command may go in (a lane's handful of keys).
+    let mut earliest: Vec<(&[u8], usize)> = Vec::new();
+    let mut latest = 0;
+    let mut at: Vec<usize> = Vec::with_capacity(batch.len());
+    for q in &batch {
+        let level_of = |key: &[u8]| earliest.iter().find(|(k, _)| *k == key).map_or(0, |e| e.1);
+        let segment = q.keys().map(level_of).max().unwrap_or(latest);
+        for key in q.keys() {
+            let next = segment + usize::from(q.scan);
+            match earliest.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = next,
+                None => earliest.push((key, next)),
+            }
         }
-        if q.scan {
-            scanned.extend(q.op.key().map(<[u8]>::to_vec));
-        }
-        segment.push(q);
+        latest = latest.max(segment);
+        at.push(segment);
     }
-    out.push(segment);
+    drop(earliest);
+    let mut out: Vec<Vec<Queued>> = Vec::new();
+    out.resize_with(latest + 1, Vec::new);
+    for (q, segment) in batch.into_iter().zip(at) {
+        out[segment].push(q);
+    }
     out
 }
 

@@ -221,13 +221,22 @@ fn no_command_naming_a_scanned_key_shares_its_hscans_segment() {
         &[b"COPY", b"k0", b"k2"],
         &[b"HSCAN", b"k2", b"0"],
         &[b"HLEN", b"k2"],
+        // On keys no HSCAN named before it: it need not wait for any walk.
+        &[b"HGET", b"k5", b"f"],
     ]
     .map(|words| Queued::new(Op::words(words), Kind::Generated));
-    let sizes: Vec<usize> = segment::segments(batch.into_iter().collect())
+    let segments: Vec<Vec<String>> = segment::segments(batch.into_iter().collect())
         .iter()
-        .map(Vec::len)
+        .map(|segment| segment.iter().map(|q| q.op.name()).collect())
         .collect();
-    assert_eq!(sizes, [2, 3, 1]);
+    assert_eq!(
+        segments,
+        [
+            vec!["HSCAN", "HGET", "HGET"],
+            vec!["RENAME", "COPY", "HSCAN"],
+            vec!["HLEN"]
+        ]
+    );
 }
 
 /// HSCANs move after the last other command on their key, so the batch above goes out in one
@@ -298,7 +307,7 @@ fn hscans_move_after_their_keys_last_command() {
         ]
     );
     let sizes: Vec<usize> = segment::segments(moved).iter().map(Vec::len).collect();
-    assert_eq!(sizes, [3, 2]);
+    assert_eq!(sizes, [4, 1], "only the second HSCAN on k0 waits");
 
     // No HSCAN: the batch as it was.
     let batch = queued(&[&[b"HGET", b"k0", b"f"], &[b"DEL", b"k0"]]);
