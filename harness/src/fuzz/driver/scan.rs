@@ -69,11 +69,6 @@ pub(super) fn subset_of(all: &Reply, walk: Reply) -> Reply {
     }
 }
 
-/// Whether the command's reply is a scan page (its walk is then compared whole).
-pub(super) fn is_scan(argv: &[Vec<u8>]) -> bool {
-    crate::compare::policy::reply_of(argv) == reference_engine::command::ReplyPolicy::Scan
-}
-
 /// Follows an HSCAN from its first reply until the cursor is "0" (at most 10,000 calls),
 /// gathering the elements. The result has the shape of a one-page scan.
 pub fn walk(target: &mut dyn Target, argv: &[Vec<u8>], first: Reply) -> Result<Reply, TargetError> {

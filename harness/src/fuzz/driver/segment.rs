@@ -8,7 +8,6 @@ use reference_engine::{Clock, Protocol, Reply};
 
 use super::judge::server_replies;
 use super::rank::{self, Class};
-use super::scan::is_scan;
 use super::signature::signature;
 use super::{context, policy_with, Differ, Divergence, Kind, Queued, Reference, Sent};
 use crate::compare::{compare, Mismatch, Policy};
@@ -113,7 +112,7 @@ impl Differ<'_> {
                 }
                 Kind::Reconcile => self.report.reconciled += 1,
             }
-            let (reply, actual) = if is_scan(&argv) {
+            let (reply, actual) = if q.scan {
                 self.walk_scans(&argv, expected.reply, actual)?
             } else {
                 (expected.reply, actual)
@@ -256,7 +255,7 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
     let mut last: Vec<(&[u8], usize)> = Vec::new();
     for (i, q) in batch.iter().enumerate() {
         for key in q.keys() {
-            match last.iter_mut().find(|(k, _)| *k == key) {
+            match last.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(entry) => entry.1 = i,
                 None => last.push((key, i)),
             }
@@ -267,7 +266,7 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
         .enumerate()
         .map(|(i, q)| {
             let key = q.op.key().filter(|_| q.scan)?;
-            let (_, at) = last.iter().find(|(k, _)| *k == key)?;
+            let (_, at) = last.iter().find(|(k, _)| same_key(k, key))?;
             (*at > i).then_some(*at)
         })
         .collect();
@@ -307,11 +306,14 @@ pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
     let mut latest = 0;
     let mut at: Vec<usize> = Vec::with_capacity(batch.len());
     for q in &batch {
-        let level_of = |key: &[u8]| earliest.iter().find(|(k, _)| *k == key).map_or(0, |e| e.1);
+        let level_of = |key: &[u8]| {
+            let found = earliest.iter().find(|(k, _)| same_key(k, key));
+            found.map_or(0, |e| e.1)
+        };
         let segment = q.keys().map(level_of).max().unwrap_or(latest);
         for key in q.keys() {
             let next = segment + usize::from(q.scan);
-            match earliest.iter_mut().find(|(k, _)| *k == key) {
+            match earliest.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(entry) => entry.1 = next,
                 None => earliest.push((key, next)),
             }
@@ -326,6 +328,13 @@ pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
         out[segment].push(q);
     }
     out
+}
+
+/// Whether two key names are the same, last byte first: a lane's keys share a long prefix
+/// (`hc:fz:<run>:j<lane>:k0`...) and differ at the end, so most pairs differ there and no
+/// byte-by-byte comparison of the prefix is needed.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.last() == b.last() && a == b
 }
 
 /// What the model holds at `key` before a command runs at `now_ms` (for the coverage
