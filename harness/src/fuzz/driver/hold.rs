@@ -78,7 +78,7 @@ impl Differ<'_> {
                 }
             }
             self.held_count = self.held.values().map(VecDeque::len).sum();
-            self.run_batch(batch)?;
+            self.run_own_batch(batch)?;
             // Each queued deadline is now registered (sent), or its key has held commands.
             self.queued_deadlines.clear();
             if self.stopped() || self.held_count == 0 {

@@ -25,6 +25,30 @@ impl Differ<'_> {
         Ok(())
     }
 
+    /// [`run_batch`] for a batch of the driver's own: what would need round trips of its
+    /// own after the first waits for the next batch instead, at the front of the pending
+    /// commands, if it is only HSCANs (after [`scans_last`] it is: the second HSCAN on a
+    /// key, and any after it). WHY: such a round trip carries one or two commands, and a
+    /// lane waiting for it while the other lanes wait too leaves the core idle; with HSCAN
+    /// in the mix, two pinned lanes compared 546,000 commands a second, without it 720,000.
+    /// Each key's commands keep their order (nothing later on its key was in this batch),
+    /// and such an HSCAN comes first on its key in the next batch, so it is never put off
+    /// twice.
+    pub(super) fn run_own_batch(&mut self, batch: Vec<Queued>) -> Result<(), TargetError> {
+        let mut segments = segments(scans_last(batch)).into_iter();
+        let first = segments.next().unwrap_or_default();
+        let later: Vec<Queued> = segments.flatten().collect();
+        self.run_segment(first)?;
+        if later.iter().all(|q| q.scan) {
+            self.pending.splice(0..0, later);
+            return Ok(());
+        }
+        for segment in self::segments(later) {
+            self.run_segment(segment)?;
+        }
+        Ok(())
+    }
+
     pub(super) fn run_segment(&mut self, ops: Vec<Queued>) -> Result<(), TargetError> {
         if ops.is_empty() {
             return Ok(());
@@ -250,10 +274,12 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
     if !batch.iter().any(|q| q.scan) {
         return batch;
     }
-    // Where each scan goes: after the last command naming its key, if that comes later.
-    // A batch names a handful of keys (a lane's pool), so a list beats a map.
+    // Where each scan goes: after the last other command naming its key, if that comes
+    // later. Not after a later scan: the scans on a key keep their order, so a scan put off
+    // to the next batch (run_own_batch) goes first there. A batch names a handful of keys
+    // (a lane's pool), so a list beats a map.
     let mut last: Vec<(&[u8], usize)> = Vec::new();
-    for (i, q) in batch.iter().enumerate() {
+    for (i, q) in batch.iter().enumerate().filter(|(_, q)| !q.scan) {
         for key in q.keys() {
             match last.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(entry) => entry.1 = i,

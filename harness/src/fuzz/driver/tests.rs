@@ -212,6 +212,42 @@ fn a_copy_into_a_scanned_key_waits_for_the_walk() {
 }
 
 #[test]
+fn a_second_hscan_on_a_key_waits_for_the_next_batch_and_is_compared_there() {
+    // k1 is a hash table, walked in pages. The second HSCAN on it would need a round trip
+    // of its own; it goes first in the next batch instead, ahead of the commands queued
+    // after it, and every command is still compared once, with no divergence.
+    let long = "x".repeat(80);
+    let ops = [
+        format!("HSET k1 a {long} b 2 c 3 d 4 e 5"),
+        "HSCAN k1 0 COUNT 1".to_string(),
+        "HSCAN k1 0 COUNT 2 NOVALUES".to_string(),
+        "HSET k2 z 9".to_string(),
+        "HDEL k1 a".to_string(),
+        "HSCAN k1 0 COUNT 1".to_string(),
+        "HGETALL k1".to_string(),
+    ];
+    let ops = ops.iter().map(|line| {
+        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        Op::words(&words)
+    });
+    let config = DiffConfig {
+        reconcile_every: None,
+        batch: 4,
+        ..DiffConfig::default()
+    };
+    let mut target = EmbeddedTarget::new(Protocol::Resp2);
+    let mut model = EmbeddedTarget::with_clock(
+        Protocol::Resp2,
+        reference_engine::ManualClock::new(reference_engine::Clock::now_ms(&SystemClock)),
+        Some(1),
+    );
+    let report = run_ops(Reference::Model(&mut model), &mut target, ops, &config).unwrap();
+    assert!(report.divergences.is_empty(), "{:?}", report.divergences);
+    assert_eq!(report.per_command["HSCAN"].calls, 3);
+    assert_eq!(report.compared, 7);
+}
+
+#[test]
 fn no_command_naming_a_scanned_key_shares_its_hscans_segment() {
     let batch = [
         &[&b"HSCAN"[..], b"k0", b"0", b"COUNT", b"1"][..],
@@ -291,7 +327,7 @@ fn hscans_move_after_their_keys_last_command() {
     let batch = queued(&[
         &[b"HSCAN", b"k0", b"0"],
         &[b"HSET", b"k0", b"f", b"v"],
-        &[b"HSCAN", b"k0", b"0"],
+        &[b"HSCAN", b"k0", b"7"],
         &[b"HGET", b"k0", b"f"],
         &[b"DEL", b"k1"],
     ]);
@@ -302,12 +338,20 @@ fn hscans_move_after_their_keys_last_command() {
             "HSET k0 f",
             "HGET k0 f",
             "HSCAN k0 0",
-            "HSCAN k0 0",
+            "HSCAN k0 7",
             "DEL k1"
         ]
     );
     let sizes: Vec<usize> = segment::segments(moved).iter().map(Vec::len).collect();
     assert_eq!(sizes, [4, 1], "only the second HSCAN on k0 waits");
+
+    // A scan does not wait for a later scan on its key: the two keep their order (a scan
+    // put off to the next batch must go first there).
+    let batch = queued(&[&[b"HSCAN", b"k0", b"0"], &[b"HSCAN", b"k0", b"7"]]);
+    assert_eq!(
+        names(&segment::scans_last(batch)),
+        ["HSCAN k0 0", "HSCAN k0 7"]
+    );
 
     // No HSCAN: the batch as it was.
     let batch = queued(&[&[b"HGET", b"k0", b"f"], &[b"DEL", b"k0"]]);
