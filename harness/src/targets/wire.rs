@@ -218,12 +218,12 @@ impl Wire {
         }
     }
 
-    /// Sends `batch` and reads one reply for each command, all by `deadline`.
     /// Whether to poll the socket for a reply before sleeping (see `busy_poll.rs`).
     pub fn set_busy_poll(&mut self, on: bool) {
         self.busy_poll = on.then(BusyPoll::default);
     }
 
+    /// Sends `batch` and reads one reply for each command, all by `deadline`.
     pub fn exchange(
         &mut self,
         batch: &[Vec<Vec<u8>>],

@@ -23,6 +23,21 @@ pub struct CommandStats {
     pub options: BTreeMap<&'static str, OptionStats>,
 }
 
+impl CommandStats {
+    /// Adds another count of the same command to this one.
+    pub fn add(&mut self, other: CommandStats) {
+        self.calls += other.calls;
+        self.by_protocol[0] += other.by_protocol[0];
+        self.by_protocol[1] += other.by_protocol[1];
+        self.errors += other.errors;
+        for (option, o) in other.options {
+            let mine = self.options.entry(option).or_default();
+            mine.calls += o.calls;
+            mine.ok += o.ok;
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct DiffReport {
@@ -86,16 +101,7 @@ impl DiffReport {
         self.kind_classes.extend(other.kind_classes);
         self.coverage.absorb(&other.coverage);
         for (name, stats) in other.per_command {
-            let mine = self.per_command.entry(name).or_default();
-            mine.calls += stats.calls;
-            mine.by_protocol[0] += stats.by_protocol[0];
-            mine.by_protocol[1] += stats.by_protocol[1];
-            mine.errors += stats.errors;
-            for (option, o) in stats.options {
-                let m = mine.options.entry(option).or_default();
-                m.calls += o.calls;
-                m.ok += o.ok;
-            }
+            self.per_command.entry(name).or_default().add(stats);
         }
     }
 }
@@ -161,16 +167,12 @@ impl Tallies {
                 continue;
             }
             let name = commands[row].name.to_ascii_uppercase();
-            let stats = per_command.entry(name).or_default();
-            stats.calls += tally.calls;
-            stats.by_protocol[0] += tally.by_protocol[0];
-            stats.by_protocol[1] += tally.by_protocol[1];
-            stats.errors += tally.errors;
-            for (option, o) in tally.options {
-                let mine = stats.options.entry(option).or_default();
-                mine.calls += o.calls;
-                mine.ok += o.ok;
-            }
+            per_command.entry(name).or_default().add(CommandStats {
+                calls: tally.calls,
+                by_protocol: tally.by_protocol,
+                errors: tally.errors,
+                options: tally.options.into_iter().collect(),
+            });
         }
     }
 }

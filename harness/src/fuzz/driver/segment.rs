@@ -276,24 +276,19 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
     }
     // Where each scan goes: after the last other command naming its key, if that comes
     // later. Not after a later scan: the scans on a key keep their order, so a scan put off
-    // to the next batch (run_own_batch) goes first there. A batch names a handful of keys
-    // (a lane's pool), so a list beats a map.
-    let mut last: Vec<(&[u8], usize)> = Vec::new();
+    // to the next batch (run_own_batch) goes first there.
+    let mut last = KeyList::default();
     for (i, q) in batch.iter().enumerate().filter(|(_, q)| !q.scan) {
         for key in q.keys() {
-            match last.iter_mut().find(|(k, _)| same_key(k, key)) {
-                Some(entry) => entry.1 = i,
-                None => last.push((key, i)),
-            }
+            last.set(key, i);
         }
     }
     let after: Vec<Option<usize>> = batch
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            let key = q.op.key().filter(|_| q.scan)?;
-            let (_, at) = last.iter().find(|(k, _)| same_key(k, key))?;
-            (*at > i).then_some(*at)
+            let at = last.get(q.op.key().filter(|_| q.scan)?)?;
+            (at > i).then_some(at)
         })
         .collect();
     drop(last);
@@ -327,22 +322,18 @@ pub(super) fn scans_last(batch: Vec<Queued>) -> Vec<Queued> {
 /// commands keep their order, and so does each segment; a command with no key goes no
 /// earlier than anything before it.
 pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
-    // The earliest segment each key's next command may go in (a lane's handful of keys).
-    let mut earliest: Vec<(&[u8], usize)> = Vec::new();
+    // The earliest segment each key's next command may go in.
+    let mut earliest = KeyList::default();
     let mut latest = 0;
     let mut at: Vec<usize> = Vec::with_capacity(batch.len());
     for q in &batch {
-        let level_of = |key: &[u8]| {
-            let found = earliest.iter().find(|(k, _)| same_key(k, key));
-            found.map_or(0, |e| e.1)
-        };
-        let segment = q.keys().map(level_of).max().unwrap_or(latest);
+        let segment = q
+            .keys()
+            .map(|key| earliest.get(key).unwrap_or(0))
+            .max()
+            .unwrap_or(latest);
         for key in q.keys() {
-            let next = segment + usize::from(q.scan);
-            match earliest.iter_mut().find(|(k, _)| same_key(k, key)) {
-                Some(entry) => entry.1 = next,
-                None => earliest.push((key, next)),
-            }
+            earliest.set(key, segment + usize::from(q.scan));
         }
         latest = latest.max(segment);
         at.push(segment);
@@ -356,9 +347,26 @@ pub(super) fn segments(batch: Vec<Queued>) -> Vec<Vec<Queued>> {
     out
 }
 
-/// Whether two key names are the same, last byte first: a lane's keys share a long prefix
+/// A number per key name, for the few keys of one batch (a lane's pool): a list beats a
+/// map there. Names are compared last byte first: a lane's keys share a long prefix
 /// (`hc:fz:<run>:j<lane>:k0`...) and differ at the end, so most pairs differ there and no
 /// byte-by-byte comparison of the prefix is needed.
+#[derive(Default)]
+struct KeyList<'a>(Vec<(&'a [u8], usize)>);
+
+impl<'a> KeyList<'a> {
+    fn get(&self, key: &[u8]) -> Option<usize> {
+        self.0.iter().find(|(k, _)| same_key(k, key)).map(|e| e.1)
+    }
+
+    fn set(&mut self, key: &'a [u8], value: usize) {
+        match self.0.iter_mut().find(|(k, _)| same_key(k, key)) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
 fn same_key(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.last() == b.last() && a == b
 }

@@ -180,6 +180,27 @@ const MODEL: Rules = Rules {
     parked: None,
 };
 
+/// The commands written as lines, run with the model as the reference against an embedded
+/// target, in batches of at most `batch` (or the default, if smaller), no reconciliation.
+fn run_lines(lines: &[String], batch: usize) -> DiffReport {
+    let ops = lines.iter().map(|line| {
+        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        Op::words(&words)
+    });
+    let config = DiffConfig {
+        reconcile_every: None,
+        batch: batch.min(DiffConfig::default().batch),
+        ..DiffConfig::default()
+    };
+    let mut target = EmbeddedTarget::new(Protocol::Resp2);
+    let mut model = EmbeddedTarget::with_clock(
+        Protocol::Resp2,
+        reference_engine::ManualClock::new(reference_engine::Clock::now_ms(&SystemClock)),
+        Some(1),
+    );
+    run_ops(Reference::Model(&mut model), &mut target, ops, &config).unwrap()
+}
+
 #[test]
 fn a_copy_into_a_scanned_key_waits_for_the_walk() {
     // k1 is a hash table (a long value), so COUNT 1 walks it in pages after the batch's
@@ -192,21 +213,7 @@ fn a_copy_into_a_scanned_key_waits_for_the_walk() {
         "COPY k2 k1 REPLACE".to_string(),
         "HGETALL k1".to_string(),
     ];
-    let ops = ops.iter().map(|line| {
-        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        Op::words(&words)
-    });
-    let config = DiffConfig {
-        reconcile_every: None,
-        ..DiffConfig::default()
-    };
-    let mut target = EmbeddedTarget::new(Protocol::Resp2);
-    let mut model = EmbeddedTarget::with_clock(
-        Protocol::Resp2,
-        reference_engine::ManualClock::new(reference_engine::Clock::now_ms(&SystemClock)),
-        Some(1),
-    );
-    let report = run_ops(Reference::Model(&mut model), &mut target, ops, &config).unwrap();
+    let report = run_lines(&ops, usize::MAX);
     assert_eq!(report.compared, 5);
     assert!(report.divergences.is_empty(), "{:?}", report.divergences);
 }
@@ -226,22 +233,7 @@ fn a_second_hscan_on_a_key_waits_for_the_next_batch_and_is_compared_there() {
         "HSCAN k1 0 COUNT 1".to_string(),
         "HGETALL k1".to_string(),
     ];
-    let ops = ops.iter().map(|line| {
-        let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        Op::words(&words)
-    });
-    let config = DiffConfig {
-        reconcile_every: None,
-        batch: 4,
-        ..DiffConfig::default()
-    };
-    let mut target = EmbeddedTarget::new(Protocol::Resp2);
-    let mut model = EmbeddedTarget::with_clock(
-        Protocol::Resp2,
-        reference_engine::ManualClock::new(reference_engine::Clock::now_ms(&SystemClock)),
-        Some(1),
-    );
-    let report = run_ops(Reference::Model(&mut model), &mut target, ops, &config).unwrap();
+    let report = run_lines(&ops, 4);
     assert!(report.divergences.is_empty(), "{:?}", report.divergences);
     assert_eq!(report.per_command["HSCAN"].calls, 3);
     assert_eq!(report.compared, 7);

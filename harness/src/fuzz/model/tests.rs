@@ -44,6 +44,23 @@ fn follow(
     (got, fits)
 }
 
+/// [`follow`] for each command and the target's reply to it, asserting that each fits.
+fn follow_all<const N: usize>(
+    model: &mut EmbeddedTarget,
+    replies: [(&str, Reply); N],
+    batch: &mut BatchClock,
+    alternatives: &mut Alternatives,
+) {
+    for (command, target) in replies {
+        let (got, fits) = follow(model, &argv(command), &target, batch, alternatives);
+        assert!(
+            fits,
+            "{command}: expected {:?}, the target {target:?}",
+            got.reply
+        );
+    }
+}
+
 fn argv(line: &str) -> Vec<Vec<u8>> {
     line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
 }
@@ -343,26 +360,14 @@ fn a_state_left_open_survives_a_command_on_two_keys() {
     let mut batch = batch_at(500);
     let mut alternatives = Alternatives::default();
     // The target's replies, as Redis's cycle left it: `k` recreated, with no TTL.
-    for (command, target) in [
+    let replies = [
         ("HSET k g 2", Reply::Integer(1)),
         ("RENAME k k", Reply::ok()),
         ("COPY k k2", Reply::Integer(1)),
         ("EXPIRE k 2000000 GT", Reply::Integer(0)),
         ("TTL k", Reply::Integer(-1)),
-    ] {
-        let (got, fits) = follow(
-            &mut model,
-            &argv(command),
-            &target,
-            &mut batch,
-            &mut alternatives,
-        );
-        assert!(
-            fits,
-            "{command}: expected {:?}, the target {target:?}",
-            got.reply
-        );
-    }
+    ];
+    follow_all(&mut model, replies, &mut batch, &mut alternatives);
 }
 
 #[test]
@@ -386,16 +391,7 @@ fn the_other_state_reclaims_a_field_that_expires_after_it_was_forked() {
                 Reply::Array(vec![Reply::Integer(1)]),
             ),
         ];
-        for (command, target) in replies {
-            let (got, fits) = follow(
-                &mut model,
-                &argv(command),
-                &target,
-                &mut batch,
-                &mut alternatives,
-            );
-            assert!(fits, "{command}: expected {:?}", got.reply);
-        }
+        follow_all(&mut model, replies, &mut batch, &mut alternatives);
         assert_eq!(alternatives.len(), 1, "the HSET forked the states");
         let mut batch = batch_at(1_500);
         let replies = [
@@ -406,19 +402,6 @@ fn the_other_state_reclaims_a_field_that_expires_after_it_was_forked() {
                 Reply::Array(vec![Reply::Integer(ttl)]),
             ),
         ];
-        for (command, target) in replies {
-            let (got, fits) = follow(
-                &mut model,
-                &argv(command),
-                &target,
-                &mut batch,
-                &mut alternatives,
-            );
-            assert!(
-                fits,
-                "{command}: expected {:?}, the target {target:?}",
-                got.reply
-            );
-        }
+        follow_all(&mut model, replies, &mut batch, &mut alternatives);
     }
 }
